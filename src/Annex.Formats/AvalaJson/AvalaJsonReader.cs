@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
@@ -17,6 +18,8 @@ public static class AvalaJsonSchema
         check.Root(document.RootElement);
         return check.Violations;
     }
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
     private sealed class Checker
     {
@@ -214,10 +217,7 @@ public static class AvalaJsonSchema
         private void Add(string path, string message) => Violations.Add($"{path}: {message}");
 
         private static bool IsHexColor(string color) =>
-            color.Length == 7 && color[0] == '#' && color.AsSpan(1).ContainsAnyExcept(HexDigits) is false;
-
-        private static readonly System.Buffers.SearchValues<char> HexDigits =
-            System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+            color.Length == 7 && color[0] == '#' && !color.AsSpan(1).ContainsAnyExcept(HexDigits);
 
         private static string Kind(JsonElement element) => Describe(element.ValueKind);
 

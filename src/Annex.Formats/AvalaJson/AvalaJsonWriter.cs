@@ -104,8 +104,15 @@ public sealed class AvalaJsonWriter : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(projects);
         Expect(State.AfterDatasets);
+        // Check everything first so a bad record throws before any of the array is written.
+        var list = projects.ToList();
+        foreach (var project in list)
+        {
+            Validate(project);
+        }
+
         _json.WriteStartArray("projects");
-        foreach (var project in projects)
+        foreach (var project in list)
         {
             WriteProject(project);
         }
@@ -171,9 +178,24 @@ public sealed class AvalaJsonWriter : IAsyncDisposable
         await _json.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void WriteProject(ProjectRecord project)
+    private static void Validate(ProjectRecord project)
     {
         ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(project.Labels, nameof(project));
+        foreach (var label in project.Labels)
+        {
+            ArgumentNullException.ThrowIfNull(label, nameof(project));
+            if (label.Skeleton?.Any(edge => edge is not { Length: 2 }) == true)
+            {
+                throw new ArgumentException(
+                    $"Label \"{label.Name}\" has a skeleton edge that is not a pair of keypoint indexes.",
+                    nameof(project));
+            }
+        }
+    }
+
+    private void WriteProject(ProjectRecord project)
+    {
         _json.WriteStartObject();
         _json.WriteString("uid", project.Uid);
         _json.WriteString("name", project.Name);
@@ -189,7 +211,6 @@ public sealed class AvalaJsonWriter : IAsyncDisposable
 
     private void WriteLabel(LabelRecord label)
     {
-        ArgumentNullException.ThrowIfNull(label);
         _json.WriteStartObject();
         _json.WriteString("name", label.Name);
         _json.WriteString("color", label.Color);
@@ -216,13 +237,6 @@ public sealed class AvalaJsonWriter : IAsyncDisposable
             _json.WriteStartArray("skeleton");
             foreach (var edge in label.Skeleton)
             {
-                if (edge is not { Length: 2 })
-                {
-                    throw new ArgumentException(
-                        $"Label \"{label.Name}\" has a skeleton edge that is not a pair of keypoint indexes.",
-                        nameof(label));
-                }
-
                 _json.WriteStartArray();
                 _json.WriteNumberValue(edge[0]);
                 _json.WriteNumberValue(edge[1]);
