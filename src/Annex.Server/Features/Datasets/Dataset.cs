@@ -1,0 +1,34 @@
+using Annex.Server.Infrastructure.Data;
+
+namespace Annex.Server.Features.Datasets;
+
+public sealed class Dataset : IHasId
+{
+    public long Id { get; set; }
+    public Guid Uid { get; set; }
+    public long OrganizationId { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>Kept in step with inserts so listing datasets never counts rows.</summary>
+    public long ItemCount { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class DatasetItem : IHasId
+{
+    public long Id { get; set; }
+    public Guid Uid { get; set; }
+    public long DatasetId { get; set; }
+    public Dataset Dataset { get; set; } = null!;
+    public required string RefId { get; set; }
+
+    /// <summary>Free JSON object, stored as compact text and written to exports verbatim.</summary>
+    public required string Metadata { get; set; }
+
+    public int? Width { get; set; }
+    public int? Height { get; set; }
+    public string? MediaUrl { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

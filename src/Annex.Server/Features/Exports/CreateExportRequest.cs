@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Annex.Server.Infrastructure.Http;
+
+namespace Annex.Server.Features.Exports;
+
+/// <summary>A validated <c>POST /api/v1/exports/</c> body.</summary>
+public sealed record CreateExportRequest(string Name, string Format, List<Guid> Datasets, List<Guid> Projects, List<Guid> Slices, string? FilterQueryString)
+{
+    public const int MaxFilterLength = 10_000;
+
+    /// <summary>Reads the body with DRF's rules: each of datasets/projects/slices is required unless a
+    /// singular dataset/project/slice key is present, in which case missing lists count as empty.</summary>
+    public static CreateExportRequest? Read(JsonElement body, IReadOnlyCollection<string> formats, ValidationErrors errors)
+    {
+        var name = Fields.Text(body, "name", errors, maxLength: 255);
+
+        string? format = null;
+        if (!body.TryGetProperty("format", out var formatValue))
+        {
+            errors.Add("format", Fields.Required);
+        }
+        else if (formatValue.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add("format", Fields.NotNull);
+        }
+        else
+        {
+            var text = formatValue.ValueKind == JsonValueKind.String ? formatValue.GetString()! : formatValue.GetRawText();
+            if (formatValue.ValueKind is JsonValueKind.String or JsonValueKind.Number && formats.Contains(text))
+            {
+                format = text;
+            }
+            else
+            {
+                errors.Add("format", $"\"{text}\" is not a valid choice.");
+            }
+        }
+
+        var singular = body.TryGetProperty("dataset", out _) || body.TryGetProperty("project", out _) || body.TryGetProperty("slice", out _);
+        var datasets = Fields.UuidList(body, "datasets", errors, required: !singular);
+        var projects = Fields.UuidList(body, "projects", errors, required: !singular);
+        var slices = Fields.UuidList(body, "slices", errors, required: !singular);
+        var dataset = Fields.OptionalUuid(body, "dataset", errors);
+        var project = Fields.OptionalUuid(body, "project", errors);
+        var slice = Fields.OptionalUuid(body, "slice", errors);
+
+        string? filter = null;
+        if (body.TryGetProperty("filter_query_string", out var filterValue))
+        {
+            filter = Fields.StringValue(filterValue, ["filter_query_string"], errors, allowNull: true, allowBlank: true, maxLength: MaxFilterLength, trim: false);
+            if (string.IsNullOrWhiteSpace(filter))
+            {
+                filter = null;
+            }
+        }
+
+        if (errors.Any)
+        {
+            return null;
+        }
+
+        datasets = Join(datasets, dataset);
+        projects = Join(projects, project);
+        slices = Join(slices, slice);
+        if (datasets.Count == 0 && projects.Count == 0 && slices.Count == 0)
+        {
+            errors.Add("non_field_errors", "Name at least one dataset, project or slice to export.");
+            return null;
+        }
+
+        return new CreateExportRequest(name!, format!, datasets, projects, slices, filter);
+    }
+
+    private static List<Guid> Join(List<Guid>? list, Guid? single)
+    {
+        var all = list ?? [];
+        if (single is { } uid)
+        {
+            all.Add(uid);
+        }
+
+        return [.. all.Distinct()];
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+
+namespace Annex.Server.Features.Exports;
+
+public sealed record OrganizationRef(Guid Uid, string Name);
+
+/// <summary>The export resource: Avala's twelve fields, then updated_at, filter_query_string and error.</summary>
+public sealed record ExportResponse(
+    Guid Uid,
+    string Name,
+    string Format,
+    string Status,
+    long? TotalTaskCount,
+    long? ExportedTaskCount,
+    string? DownloadUrl,
+    IReadOnlyList<Guid> Datasets,
+    IReadOnlyList<Guid> Slices,
+    IReadOnlyList<Guid> Projects,
+    OrganizationRef? Organization,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    string? FilterQueryString,
+    string? Error)
+{
+    public static ExportResponse From(Export export, OrganizationRef organization, Func<Guid, string> downloadUrl) => new(
+        export.Uid,
+        export.Name,
+        export.Format,
+        export.Status,
+        export.TotalTaskCount,
+        export.ExportedTaskCount,
+        export.Status == ExportStatus.Exported ? downloadUrl(export.Uid) : null,
+        UidList.Parse(export.Datasets),
+        UidList.Parse(export.Slices),
+        UidList.Parse(export.Projects),
+        organization,
+        export.CreatedAt,
+        export.UpdatedAt,
+        export.FilterQueryString,
+        export.Error);
+}
+
+/// <summary>Uid lists as stored on an export row.</summary>
+public static class UidList
+{
+    public static string Serialize(IEnumerable<Guid> uids) => JsonSerializer.Serialize(uids.Select(u => u.ToString("D")));
+
+    public static List<Guid> Parse(string json) => [.. JsonSerializer.Deserialize<List<Guid>>(json) ?? []];
+}

@@ -1,0 +1,223 @@
+using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Features.Exports.Worker;
+using Annex.Server.Infrastructure;
+using Annex.Server.Infrastructure.Auth;
+using Annex.Server.Infrastructure.Data;
+using Annex.Server.Infrastructure.Http;
+using Annex.Server.Infrastructure.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Annex.Server.Features.Exports;
+
+public static class ExportsApi
+{
+    public static RouteGroupBuilder MapExportsApi(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/exports").WithTags("Exports");
+        group.MapGet("", ListExports);
+        group.MapPost("", CreateExport);
+        group.MapGet("/{uid}", GetExport);
+        group.MapPost("/{uid}/abort", AbortExport);
+        return api;
+    }
+
+    /// <summary>The signed download link carries its own authorization, so it sits outside the API-key group.</summary>
+    public static IEndpointRouteBuilder MapExportDownload(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/exports/{uid}/download", DownloadExport).WithTags("Exports").AllowAnonymous();
+        return app;
+    }
+
+    private static async Task<IResult> ListExports(HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
+    {
+        var errors = new ValidationErrors();
+        var ordering = ExportOrdering.Parse(http.Request.Query["ordering"].ToString(), errors);
+        Paging.TryReadLimit(http.Request, errors, out var limit);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        ExportCursor? cursor = null;
+        if (http.Request.Query.TryGetValue("cursor", out var cursorText))
+        {
+            cursor = Paging.Decode<ExportCursor>(cursorText.ToString());
+            if (cursor is null || cursor.Ordering != ordering!.Text || (ordering.Field != ExportOrdering.CreatedAt && cursor.Value is null))
+            {
+                return ApiErrors.BadRequest(Paging.InvalidCursor);
+            }
+        }
+
+        var caller = http.Caller();
+        var scoped = db.Exports.AsNoTracking().Where(e => e.OrganizationId == caller.OrganizationId);
+        List<Export> rows;
+        bool hasBefore, hasAfter;
+        if (cursor is { Reverse: true })
+        {
+            rows = await ordering!.Sort(ordering.Beyond(scoped, cursor, forward: false), forward: false).Take(limit + 1).ToListAsync(ct);
+            hasBefore = rows.Count > limit;
+            rows = [.. rows.Take(limit).Reverse()];
+            hasAfter = true;
+        }
+        else
+        {
+            var query = cursor is null ? scoped : ordering!.Beyond(scoped, cursor, forward: true);
+            rows = await ordering!.Sort(query, forward: true).Take(limit + 1).ToListAsync(ct);
+            hasAfter = rows.Count > limit;
+            rows = [.. rows.Take(limit)];
+            hasBefore = cursor is not null && rows.Count > 0
+                && await ordering.Beyond(scoped, ordering.CursorAt(rows[0], reverse: true), forward: false).AnyAsync(ct);
+        }
+
+        var next = hasAfter && rows.Count > 0 ? Paging.LinkTo(http.Request, Paging.Encode(ordering.CursorAt(rows[^1], reverse: false))) : null;
+        var previous = hasBefore && rows.Count > 0 ? Paging.LinkTo(http.Request, Paging.Encode(ordering.CursorAt(rows[0], reverse: true))) : null;
+        var organization = new OrganizationRef(caller.OrganizationUid, caller.OrganizationName);
+        var results = rows.Select(e => ExportResponse.From(e, organization, uid => links.Create(http.Request, uid))).ToList();
+        return Results.Json(new Page<ExportResponse>(next, previous, results), ApiJson.Options);
+    }
+
+    private static async Task<IResult> CreateExport(HttpContext http, AnnexDbContext db, ExportFormatRegistry formats, ExportSignal signal, TimeProvider time, CancellationToken ct)
+    {
+        var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var request = CreateExportRequest.Read(document!.RootElement, formats.Names, errors);
+        if (request is null)
+        {
+            return errors.ToResult();
+        }
+
+        var caller = http.Caller();
+        var access = await CheckAccessAsync(db, caller.OrganizationId, request, ct);
+        if (access is not null)
+        {
+            return access;
+        }
+
+        var now = Clock.UtcNow(time);
+        var export = new Export
+        {
+            Uid = Guid.CreateVersion7(),
+            OrganizationId = caller.OrganizationId,
+            Name = request.Name,
+            Format = request.Format,
+            Status = ExportStatus.Requested,
+            Datasets = UidList.Serialize(request.Datasets),
+            Projects = UidList.Serialize(request.Projects),
+            Slices = UidList.Serialize(request.Slices),
+            FilterQueryString = request.FilterQueryString,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Exports.Add(export);
+        await db.SaveChangesAsync(ct);
+        signal.Notify();
+        var response = ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName), _ => string.Empty);
+        return Results.Json(response, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>404 when a named dataset, project or slice does not exist at all; 403 when it belongs to
+    /// another organization.</summary>
+    private static async Task<IResult?> CheckAccessAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
+    {
+        var owners = new List<long>();
+        owners.AddRange(await db.Datasets.Where(d => request.Datasets.Contains(d.Uid)).Select(d => d.OrganizationId).ToListAsync(ct));
+        owners.AddRange(await db.Projects.Where(p => request.Projects.Contains(p.Uid)).Select(p => p.OrganizationId).ToListAsync(ct));
+        owners.AddRange(await db.Slices.Where(s => request.Slices.Contains(s.Uid)).Select(s => s.OrganizationId).ToListAsync(ct));
+        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count)
+        {
+            return ApiErrors.NotFound();
+        }
+
+        return owners.Any(o => o != organizationId) ? ApiErrors.Forbidden() : null;
+    }
+
+    private static async Task<IResult> GetExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
+    {
+        var export = await FindAsync(uid, http, db, ct);
+        return export is null ? ApiErrors.NotFound() : Results.Json(Respond(export, http, links), ApiJson.Options);
+    }
+
+    private static async Task<IResult> AbortExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, TimeProvider time, CancellationToken ct)
+    {
+        var export = await FindAsync(uid, http, db, ct);
+        if (export is null)
+        {
+            return ApiErrors.NotFound();
+        }
+
+        var now = Clock.UtcNow(time);
+        var changed = await db.Exports
+            .Where(e => e.Id == export.Id && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(e => e.Status, ExportStatus.Aborted)
+                    .SetProperty(e => e.UpdatedAt, now)
+                    .SetProperty(e => e.LeaseOwner, (string?)null)
+                    .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
+                ct);
+        var current = await db.Exports.AsNoTracking().SingleAsync(e => e.Id == export.Id, ct);
+        if (changed == 0)
+        {
+            return ApiErrors.BadRequest($"This export is already {current.Status}; only a requested or exporting export can be aborted.");
+        }
+
+        return Results.Json(Respond(current, http, links), ApiJson.Options);
+    }
+
+    private static async Task<IResult> DownloadExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, IBlobStore blobs, CancellationToken ct)
+    {
+        if (!Guid.TryParse(uid, out var exportUid))
+        {
+            return ApiErrors.NotFound();
+        }
+
+        switch (links.Check(exportUid, http.Request.Query["expires"].ToString(), http.Request.Query["signature"].ToString()))
+        {
+            case DownloadLinkCheck.BadSignature:
+                return ApiErrors.Detail(StatusCodes.Status403Forbidden, "Invalid download signature: the link was altered or is incomplete.");
+            case DownloadLinkCheck.Expired:
+                return ApiErrors.Detail(StatusCodes.Status403Forbidden, "Download link has expired; fetch the export again for a fresh download_url.");
+        }
+
+        var export = await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Uid == exportUid, ct);
+        if (export is not { Status: ExportStatus.Exported, ArchiveKey: not null })
+        {
+            return ApiErrors.NotFound();
+        }
+
+        var blob = await blobs.OpenReadAsync(export.ArchiveKey, ct);
+        if (blob is null)
+        {
+            return ApiErrors.NotFound();
+        }
+
+        return Results.Stream(
+            blob.Content,
+            "application/zip",
+            fileDownloadName: ExportArchive.DownloadName(export),
+            lastModified: blob.LastModifiedUtc,
+            enableRangeProcessing: true);
+    }
+
+    private static ExportResponse Respond(Export export, HttpContext http, DownloadLinks links)
+    {
+        var caller = http.Caller();
+        return ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName), uid => links.Create(http.Request, uid));
+    }
+
+    private static async Task<Export?> FindAsync(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
+    {
+        if (!Guid.TryParse(uid, out var parsed))
+        {
+            return null;
+        }
+
+        var organizationId = http.Caller().OrganizationId;
+        return await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Uid == parsed && e.OrganizationId == organizationId, ct);
+    }
+}

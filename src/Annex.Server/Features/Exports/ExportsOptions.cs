@@ -1,0 +1,35 @@
+namespace Annex.Server.Features.Exports;
+
+public sealed class ExportsOptions
+{
+    public const string Section = "Exports";
+
+    /// <summary>Exports one process writes at the same time.</summary>
+    public int Workers { get; set; } = 2;
+
+    /// <summary>How long a claimed export stays with its worker without a heartbeat; after that any
+    /// worker may take it over (the old one stops when its next heartbeat fails).</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running export renews its lease, publishes progress and looks for an abort.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often an idle worker looks for work that another process queued.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Rows read per database round trip while exporting.</summary>
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Claims of one export before it is failed (each crash or lost lease is one).</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    public TimeSpan DownloadUrlLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Base64 HMAC key for download links; empty means a key generated in the data folder.
+    /// Replicas behind one load balancer must share it.</summary>
+    public string? DownloadSigningKey { get; set; }
+
+    /// <summary>Scheme and host for download links (e.g. https://annex.example.com) when the server sits
+    /// behind a proxy; empty means the host of the request.</summary>
+    public string? PublicBaseUrl { get; set; }
+}

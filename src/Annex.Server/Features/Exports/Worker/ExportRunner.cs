@@ -1,0 +1,135 @@
+using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Infrastructure.Data;
+using Annex.Server.Infrastructure.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Annex.Server.Features.Exports.Worker;
+
+/// <summary>Runs one claimed export: counts its tasks, streams the archive into a pending blob while a
+/// heartbeat renews the lease and publishes progress, then publishes the archive and marks it exported.
+/// An abort or a lost lease stops it at the next heartbeat and leaves no archive behind.</summary>
+public sealed class ExportRunner(
+    IDbContextFactory<AnnexDbContext> contexts,
+    ExportQueue queue,
+    ExportFormatRegistry formats,
+    IBlobStore blobs,
+    IOptions<ExportsOptions> options,
+    ILogger<ExportRunner> logger)
+{
+    public async Task RunAsync(ClaimedExport claimed, CancellationToken stopping)
+    {
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var progress = new ExportProgress();
+        var leaseLost = false;
+        using var heartbeatStop = new CancellationTokenSource();
+        Task? heartbeat = null;
+        try
+        {
+            var job = await LoadAsync(claimed, running.Token);
+            var format = formats.Get(job.Format);
+            await using var db = await contexts.CreateDbContextAsync(running.Token);
+            var total = await job.Scope.Results(db).LongCountAsync(running.Token);
+            if (!await queue.StartAsync(claimed, total, running.Token))
+            {
+                logger.LogInformation("Export {ExportUid}: aborted or taken over before it started", claimed.Uid);
+                return;
+            }
+
+            heartbeat = HeartbeatAsync(claimed, progress, running, () => leaseLost = true, heartbeatStop.Token);
+            var key = ExportArchive.Key(claimed.Uid);
+            long size;
+            await using (var pending = await blobs.BeginWriteAsync(key, running.Token))
+            {
+                await format.WriteAsync(job, pending.Content, progress, running.Token);
+                running.Token.ThrowIfCancellationRequested();
+                size = await pending.PublishAsync(running.Token);
+            }
+
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+            if (await queue.CompleteAsync(claimed, key, size, progress.Tasks, CancellationToken.None))
+            {
+                logger.LogInformation("Export {ExportUid}: exported {Tasks} tasks, {Bytes} bytes", claimed.Uid, progress.Tasks, size);
+            }
+            else
+            {
+                // Aborted (or taken over) between the last heartbeat and now: withdraw what was published.
+                await blobs.DeleteAsync(key, CancellationToken.None);
+                logger.LogInformation("Export {ExportUid}: finished writing but was aborted; archive removed", claimed.Uid);
+            }
+        }
+        catch (OperationCanceledException) when (running.IsCancellationRequested)
+        {
+            if (stopping.IsCancellationRequested && !leaseLost)
+            {
+                await queue.ReleaseAsync(claimed, CancellationToken.None);
+                logger.LogInformation("Export {ExportUid}: handed back to the queue at shutdown", claimed.Uid);
+            }
+            else
+            {
+                logger.LogInformation("Export {ExportUid}: stopped (aborted or lease lost); nothing was published", claimed.Uid);
+            }
+        }
+        catch (Exception ex)
+        {
+            var message = Describe(ex);
+            logger.LogError(ex, "Export {ExportUid}: failed: {Error}", claimed.Uid, message);
+            await queue.FailAsync(claimed, message, CancellationToken.None);
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            if (heartbeat is not null)
+            {
+                await heartbeat;
+            }
+        }
+    }
+
+    private async Task<ExportJob> LoadAsync(ClaimedExport claimed, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var export = await db.Exports.AsNoTracking().SingleAsync(e => e.Id == claimed.Id, cancellationToken);
+        var scope = await ExportScope.ResolveAsync(db, export, cancellationToken);
+        return new ExportJob(export.Id, export.Uid, export.Name, export.Format, export.CreatedAt, export.FilterQueryString, scope);
+    }
+
+    private async Task HeartbeatAsync(ClaimedExport claimed, ExportProgress progress, CancellationTokenSource running, Action onLeaseLost, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                if (!await queue.HeartbeatAsync(claimed, progress.Tasks, stop))
+                {
+                    onLeaseLost();
+                    await running.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A heartbeat that cannot reach the database must not leave the export running without a lease.
+            logger.LogWarning(ex, "Export {ExportUid}: heartbeat failed; stopping", claimed.Uid);
+            onLeaseLost();
+            await running.CancelAsync();
+        }
+    }
+
+    /// <summary>A reason a user can act on; never a stack trace.</summary>
+    internal static string Describe(Exception ex) => ex switch
+    {
+        ExportFailedException => ex.Message,
+        IOException io when io.HResult == 28 || (io.HResult & 0xFFFF) == 112 || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+            => "Storage is full: the archive could not be written. Free space on the server and create the export again.",
+        IOException io => $"Storage error while writing the archive: {io.Message}",
+        DbUpdateException or System.Data.Common.DbException => "The database could not be read while exporting. Create the export again; if it keeps failing, tell the server operator.",
+        _ => $"The export failed unexpectedly ({ex.GetType().Name}). Create the export again; if it keeps failing, tell the server operator.",
+    };
+}

@@ -1,0 +1,38 @@
+namespace Annex.Server.Features.Organizations;
+
+public sealed class Organization
+{
+    public long Id { get; set; }
+    public Guid Uid { get; set; }
+    public required string Name { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class User
+{
+    public long Id { get; set; }
+    public Guid Uid { get; set; }
+    public long OrganizationId { get; set; }
+    public Organization Organization { get; set; } = null!;
+    public required string Email { get; set; }
+    public bool IsAdmin { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class ApiKey
+{
+    public long Id { get; set; }
+    public Guid Uid { get; set; }
+    public long UserId { get; set; }
+    public User User { get; set; } = null!;
+    public required string Name { get; set; }
+
+    /// <summary>The first characters of the key, kept so an operator can tell keys apart.</summary>
+    public required string Prefix { get; set; }
+
+    /// <summary>SHA-256 of the whole key, hex; the key itself is never stored.</summary>
+    public required string Hash { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+}

@@ -1,0 +1,134 @@
+using Annex.Server.Features.Datasets;
+using Annex.Server.Features.Demo;
+using Annex.Server.Features.Exports;
+using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Features.Exports.Worker;
+using Annex.Server.Features.Organizations;
+using Annex.Server.Features.Projects;
+using Annex.Server.Features.AnnotationResults;
+using Annex.Server.Features.Slices;
+using Annex.Server.Infrastructure.Auth;
+using Annex.Server.Infrastructure.Data;
+using Annex.Server.Infrastructure.Http;
+using Annex.Server.Infrastructure.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Annex.Server.Hosting;
+
+/// <summary>Composes the server: services per area, then the HTTP pipeline and the endpoints.</summary>
+public static class AnnexApp
+{
+    public const string DefaultUrl = "http://localhost:5080";
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        AddServices(builder.Services, builder.Configuration);
+        var app = builder.Build();
+        MapPipeline(app);
+        return app;
+    }
+
+    private static void AddServices(IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataPath), "Storage:DataPath must name a folder.");
+        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section))
+            .Validate(o => string.Equals(o.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase), "Database:Provider must be Sqlite (the only provider this build supports).")
+            .ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
+        services.AddOptions<ExportsOptions>().Bind(configuration.GetSection(ExportsOptions.Section))
+            .Validate(o => o.Workers >= 1, "Exports:Workers must be at least 1.")
+            .Validate(o => o.BatchSize >= 1, "Exports:BatchSize must be at least 1.")
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.HeartbeatInterval < o.LeaseDuration, "Exports:HeartbeatInterval must be positive and shorter than Exports:LeaseDuration.")
+            .Validate(o => o.MaxAttempts >= 1, "Exports:MaxAttempts must be at least 1.")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SqlitePragmaInterceptor>();
+        services.AddDbContext<AnnexDbContext>(ConfigureDatabase, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+        services.AddDbContextFactory<AnnexDbContext>(ConfigureDatabase);
+        services.AddSingleton<IBlobStore, LocalBlobStore>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        services.AddOpenApi();
+        services.AddHealthChecks();
+
+        services.AddScoped<Accounts>();
+        services.AddScoped<FirstStart>();
+        services.AddScoped<DemoData>();
+        services.AddSingleton<DownloadLinks>();
+        services.AddSingleton<ExportSignal>();
+        services.AddSingleton<ExportQueue>();
+        services.AddSingleton<ExportRunner>();
+        services.AddSingleton<IExportFormat, AvalaJsonExportFormat>();
+        services.AddSingleton<ExportFormatRegistry>();
+
+        // Start-up tasks first: hosted services start in order, and the worker needs the schema.
+        services.AddHostedService<StartupTasks>();
+        services.AddHostedService<ExportWorker>();
+    }
+
+    private static void ConfigureDatabase(IServiceProvider services, DbContextOptionsBuilder options)
+    {
+        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var connectionString = string.IsNullOrWhiteSpace(database.ConnectionString)
+            ? $"Data Source={Path.Combine(storage.DataPath, "annex.db")};Pooling=True"
+            : database.ConnectionString;
+        options.UseSqlite(connectionString).AddInterceptors(services.GetRequiredService<SqlitePragmaInterceptor>());
+    }
+
+    private static void MapPipeline(WebApplication app)
+    {
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var (status, detail) = exception is BadHttpRequestException bad
+                ? (bad.StatusCode, bad.Message)
+                : (StatusCodes.Status500InternalServerError, "Internal server error.");
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsJsonAsync(new ErrorDetail(detail), ApiJson.Options);
+        }));
+        app.UseStatusCodePages(async context =>
+        {
+            var response = context.HttpContext.Response;
+            var detail = response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => ApiErrors.NotFoundMessage,
+                StatusCodes.Status405MethodNotAllowed => $"Method \"{context.HttpContext.Request.Method}\" not allowed.",
+                _ => null,
+            };
+            if (detail is not null)
+            {
+                await response.WriteAsJsonAsync(new ErrorDetail(detail), ApiJson.Options);
+            }
+        });
+        app.UseOptionalTrailingSlash();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/healthz");
+        app.MapExportDownload();
+        var api = app.MapGroup("/api/v1").RequireAuthorization();
+        api.MapExportsApi();
+        api.MapDatasetsApi();
+        api.MapProjectsApi();
+        api.MapResultsApi();
+        api.MapSlicesApi();
+        api.MapGet("/formats", (ExportFormatRegistry formats) => Results.Json(formats.Names.Order(StringComparer.Ordinal).Select(n => new { name = n }), ApiJson.Options)).WithTags("Exports");
+    }
+}

@@ -1,0 +1,66 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Annex.Server.Infrastructure.Data;
+using Annex.Server.Infrastructure.Http;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Annex.Server.Infrastructure.Auth;
+
+/// <summary>Authenticates <c>X-Avala-Api-Key</c>: the key's hash must match a key that is not revoked.</summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    AnnexDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(ApiKeys.Header, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        // Looking up by hash means the comparison never touches the secret itself.
+        var hash = ApiKeys.Hash(values[0]!.Trim());
+        var key = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Hash == hash && k.RevokedAt == null)
+            .Select(k => new { k.Uid, UserUid = k.User.Uid, k.User.OrganizationId, OrganizationUid = k.User.Organization.Uid, OrganizationName = k.User.Organization.Name })
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        if (key is null)
+        {
+            return AuthenticateResult.Fail("Invalid API key.");
+        }
+
+        var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid);
+        Context.Features.Set(caller);
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, key.UserUid.ToString()), new Claim("api_key", key.Uid.ToString())],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Response.WriteAsJsonAsync(new ErrorDetail("Invalid API key."), ApiJson.Options);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Response.WriteAsJsonAsync(new ErrorDetail(ApiErrors.PermissionDenied), ApiJson.Options);
+    }
+}
+
+/// <summary>Who is calling: the organization every query is scoped to.</summary>
+public sealed record Caller(long OrganizationId, Guid OrganizationUid, string OrganizationName, Guid UserUid, Guid ApiKeyUid);
+
+public static class CallerExtensions
+{
+    public static Caller Caller(this HttpContext context) =>
+        context.Features.Get<Caller>() ?? throw new InvalidOperationException("The endpoint requires an authenticated caller.");
+}

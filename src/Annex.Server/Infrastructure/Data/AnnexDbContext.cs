@@ -1,0 +1,118 @@
+using Annex.Server.Features.Datasets;
+using Annex.Server.Features.Exports;
+using Annex.Server.Features.Organizations;
+using Annex.Server.Features.Projects;
+using Annex.Server.Features.AnnotationResults;
+using Annex.Server.Features.Slices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Annex.Server.Infrastructure.Data;
+
+public sealed class AnnexDbContext(DbContextOptions<AnnexDbContext> options) : DbContext(options)
+{
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<DatasetItem> DatasetItems => Set<DatasetItem>();
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<Result> Results => Set<Result>();
+    public DbSet<Slice> Slices => Set<Slice>();
+    public DbSet<SliceItem> SliceItems => Set<SliceItem>();
+    public DbSet<Export> Exports => Set<Export>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every timestamp is UTC; databases hand DateTime back as Unspecified, so mark it on the way out.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Organization>(e =>
+        {
+            e.ToTable("organizations");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<User>(e =>
+        {
+            e.ToTable("users");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => x.Email).IsUnique();
+            e.Property(x => x.Email).HasMaxLength(320);
+        });
+        modelBuilder.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => x.Hash).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<Dataset>(e =>
+        {
+            e.ToTable("datasets");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => x.OrganizationId);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId);
+            e.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<DatasetItem>(e =>
+        {
+            e.ToTable("dataset_items");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => new { x.DatasetId, x.RefId }).IsUnique();
+            e.Property(x => x.RefId).HasMaxLength(1024);
+        });
+        modelBuilder.Entity<Project>(e =>
+        {
+            e.ToTable("projects");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => x.OrganizationId);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId);
+            e.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<Result>(e =>
+        {
+            e.ToTable("results");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => new { x.DatasetItemId, x.ProjectId }).IsUnique();
+            e.HasIndex(x => new { x.ProjectId, x.Id });
+        });
+        modelBuilder.Entity<Slice>(e =>
+        {
+            e.ToTable("slices");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId);
+            e.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<SliceItem>(e =>
+        {
+            e.ToTable("slice_items");
+            e.HasKey(x => new { x.SliceId, x.DatasetItemId });
+            e.HasIndex(x => x.DatasetItemId);
+            e.HasOne<Slice>().WithMany().HasForeignKey(x => x.SliceId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<DatasetItem>().WithMany().HasForeignKey(x => x.DatasetItemId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Export>(e =>
+        {
+            e.ToTable("exports");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId);
+            e.HasIndex(x => new { x.OrganizationId, x.CreatedAt, x.Uid });
+            e.HasIndex(x => new { x.OrganizationId, x.Name, x.CreatedAt, x.Uid });
+            e.HasIndex(x => new { x.OrganizationId, x.Status, x.CreatedAt, x.Uid });
+            e.HasIndex(x => new { x.Status, x.CreatedAt });
+            e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Format).HasMaxLength(64);
+            e.Property(x => x.Status).HasMaxLength(16);
+            e.Property(x => x.LeaseOwner).HasMaxLength(128);
+        });
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

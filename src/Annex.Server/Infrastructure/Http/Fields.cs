@@ -1,0 +1,214 @@
+using System.Text.Json;
+
+namespace Annex.Server.Infrastructure.Http;
+
+/// <summary>Field readers with Django REST Framework's rules and wording, shared by every write endpoint.</summary>
+public static class Fields
+{
+    public const string Required = "This field is required.";
+    public const string NotNull = "This field may not be null.";
+    public const string NotBlank = "This field may not be blank.";
+    public const string NotAString = "Not a valid string.";
+    public const string InvalidUuid = "Must be a valid UUID.";
+    public const string InvalidInteger = "A valid integer is required.";
+
+    /// <summary>A string field: trimmed, with optional blank and length checks. Numbers are accepted as
+    /// their text, as DRF's CharField does.</summary>
+    public static string? Text(JsonElement body, string name, ValidationErrors errors, bool required = true, bool allowNull = false, bool allowBlank = false, int maxLength = int.MaxValue, bool trim = true)
+    {
+        if (!body.TryGetProperty(name, out var value))
+        {
+            if (required)
+            {
+                errors.Add(name, Required);
+            }
+
+            return null;
+        }
+
+        return StringValue(value, [name], errors, allowNull, allowBlank, maxLength, trim);
+    }
+
+    public static string? StringValue(JsonElement value, IReadOnlyList<string> path, ValidationErrors errors, bool allowNull = false, bool allowBlank = false, int maxLength = int.MaxValue, bool trim = true)
+    {
+        string text;
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                if (!allowNull)
+                {
+                    errors.Add(path, NotNull);
+                }
+
+                return null;
+            case JsonValueKind.String:
+                text = value.GetString()!;
+                break;
+            case JsonValueKind.Number:
+                text = value.GetRawText();
+                break;
+            default:
+                errors.Add(path, NotAString);
+                return null;
+        }
+
+        if (trim)
+        {
+            text = text.Trim();
+        }
+
+        if (text.Length == 0 && !allowBlank)
+        {
+            errors.Add(path, NotBlank);
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            errors.Add(path, $"Ensure this field has no more than {maxLength} characters.");
+            return null;
+        }
+
+        return text;
+    }
+
+    /// <summary>A list of UUIDs. Returns null when absent (and records "required" if it must be there).</summary>
+    public static List<Guid>? UuidList(JsonElement body, string name, ValidationErrors errors, bool required)
+    {
+        if (!body.TryGetProperty(name, out var value))
+        {
+            if (required)
+            {
+                errors.Add(name, Required);
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(name, NotNull);
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(name, $"Expected a list of items but got type \"{JsonBody.PythonTypeName(value)}\".");
+            return null;
+        }
+
+        var result = new List<Guid>();
+        var index = 0;
+        var ok = true;
+        foreach (var element in value.EnumerateArray())
+        {
+            if (TryUuid(element, out var uid))
+            {
+                result.Add(uid);
+            }
+            else
+            {
+                errors.Add([name, index.ToString(System.Globalization.CultureInfo.InvariantCulture)], InvalidUuid);
+                ok = false;
+            }
+
+            index++;
+        }
+
+        return ok ? result : null;
+    }
+
+    /// <summary>A single UUID field; absent or null gives null without an error.</summary>
+    public static Guid? OptionalUuid(JsonElement body, string name, ValidationErrors errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (TryUuid(value, out var uid))
+        {
+            return uid;
+        }
+
+        errors.Add(name, InvalidUuid);
+        return null;
+    }
+
+    public static bool TryUuid(JsonElement value, out Guid uid)
+    {
+        uid = default;
+        return value.ValueKind == JsonValueKind.String && Guid.TryParse(value.GetString(), out uid);
+    }
+
+    /// <summary>An optional non-negative integer (pixels, counts).</summary>
+    public static int? OptionalPositiveInt(JsonElement body, string name, IReadOnlyList<string> path, ValidationErrors errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
+        {
+            errors.Add([.. path, name], InvalidInteger);
+            return null;
+        }
+
+        if (number < 1)
+        {
+            errors.Add([.. path, name], "Ensure this value is greater than or equal to 1.");
+            return null;
+        }
+
+        return number;
+    }
+
+    /// <summary>Items of a bulk body: either <c>{"key": [...]}</c> or a bare array.</summary>
+    public static List<JsonElement>? BulkList(JsonElement body, string name, ValidationErrors errors, int maxCount)
+    {
+        var list = UuidLessList(body, name, errors);
+        if (list is null)
+        {
+            return null;
+        }
+
+        if (list.Count == 0)
+        {
+            errors.Add(name, "This list may not be empty.");
+            return null;
+        }
+
+        if (list.Count > maxCount)
+        {
+            errors.Add(name, $"Ensure this field has no more than {maxCount} elements.");
+            return null;
+        }
+
+        return list;
+    }
+
+    private static List<JsonElement>? UuidLessList(JsonElement body, string name, ValidationErrors errors)
+    {
+        if (body.ValueKind == JsonValueKind.Array)
+        {
+            return [.. body.EnumerateArray()];
+        }
+
+        if (!body.TryGetProperty(name, out var value))
+        {
+            errors.Add(name, Required);
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(name, $"Expected a list of items but got type \"{JsonBody.PythonTypeName(value)}\".");
+            return null;
+        }
+
+        return [.. value.EnumerateArray()];
+    }
+
+    public static string Index(int index) => index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Annex.Server.Infrastructure.Http;
+
+/// <summary>Reads request bodies by hand so every malformed input gets the exact DRF message rather than
+/// a framework default.</summary>
+public static class JsonBody
+{
+    /// <summary>Parses the body as a JSON object (or, for bulk endpoints, an array). An empty body counts as <c>{}</c>.</summary>
+    public static async Task<(JsonDocument? Document, IResult? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken, bool allowArray = false)
+    {
+        JsonDocument document;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return (JsonDocument.Parse("{}"), null);
+            }
+
+            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            return (null, ApiErrors.BadRequest($"JSON parse error - {ParseMessage(ex)}"));
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object && !(allowArray && document.RootElement.ValueKind == JsonValueKind.Array))
+        {
+            var type = PythonTypeName(document.RootElement);
+            document.Dispose();
+            var errors = new ValidationErrors();
+            errors.Add("non_field_errors", $"Invalid data. Expected a dictionary, but got {type}.");
+            return (null, errors.ToResult());
+        }
+
+        return (document, null);
+    }
+
+    /// <summary>The type name a Python client would see for a JSON value, as DRF messages use it.</summary>
+    public static string PythonTypeName(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => "dict",
+        JsonValueKind.Array => "list",
+        JsonValueKind.String => "str",
+        JsonValueKind.Number => value.TryGetInt64(out _) ? "int" : "float",
+        JsonValueKind.True or JsonValueKind.False => "bool",
+        _ => "NoneType",
+    };
+
+    private static string ParseMessage(JsonException ex)
+    {
+        var message = ex.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut > 0)
+        {
+            message = message[..cut];
+        }
+
+        return ex.LineNumber is { } line && ex.BytePositionInLine is { } column
+            ? string.Create(CultureInfo.InvariantCulture, $"{message.TrimEnd('.')} (line {line + 1}, column {column + 1}).")
+            : message;
+    }
+}
