@@ -1,0 +1,85 @@
+using System.Net.Http.Headers;
+using Annex.Server.Features.Organizations;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Annex.Server.Tests.Infrastructure;
+
+/// <summary>A real server (the whole HTTP pipeline, the export worker, SQLite and the local blob store)
+/// in the test process, on its own data folder.</summary>
+public sealed class AnnexFactory : WebApplicationFactory<Program>
+{
+    private readonly bool _ownsDataPath;
+    private readonly Dictionary<string, string?> _settings;
+
+    public AnnexFactory(string? dataPath = null, IDictionary<string, string?>? settings = null)
+    {
+        _ownsDataPath = dataPath is null;
+        DataPath = dataPath ?? NewDataPath();
+        _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+    }
+
+    public string DataPath { get; }
+
+    public static string NewDataPath() => Path.Combine(Path.GetTempPath(), "annex-tests", Guid.NewGuid().ToString("N"));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Storage:DataPath", DataPath);
+        builder.UseSetting("Exports:PollInterval", "00:00:00.200");
+        builder.UseSetting("Exports:HeartbeatInterval", "00:00:00.200");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>A new organization with an admin, and a client that sends the admin's key.</summary>
+    public async Task<TenantClient> CreateTenantAsync(string name = "Acme")
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var accounts = scope.ServiceProvider.GetRequiredService<Accounts>();
+        var issued = await accounts.CreateOrganizationWithAdminAsync(name, $"{Guid.NewGuid():N}@example.com", CancellationToken.None);
+        return new TenantClient(CreateClientWithKey(issued.Key), issued);
+    }
+
+    public HttpClient CreateClientWithKey(string? key)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Avala-Api-Key", key);
+        }
+
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownsDataPath)
+        {
+            TryDelete(DataPath);
+        }
+    }
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+public sealed record TenantClient(HttpClient Http, IssuedApiKey Key);
