@@ -1,14 +1,14 @@
 namespace Annex.Server.Features.Exports.Formats;
 
-/// <summary>One export format: streams the export's scope into an archive.</summary>
+/// <summary>One export format: streams the export's rows into an archive.</summary>
 public interface IExportFormat
 {
     /// <summary>The value clients send as <c>format</c>.</summary>
     string Name { get; }
 
     /// <summary>Writes the whole archive to <paramref name="output"/>, advancing <paramref name="progress"/>
-    /// by one per task (result) written. Must not read more than a batch of rows into memory at once.</summary>
-    Task WriteAsync(ExportJob job, Stream output, ExportProgress progress, CancellationToken cancellationToken);
+    /// by one per task (result) written. Reads rows from <paramref name="source"/> batch by batch.</summary>
+    Task WriteAsync(ExportJob job, ExportSource source, Stream output, ExportProgress progress, CancellationToken cancellationToken);
 }
 
 /// <summary>Counts tasks written; read by the heartbeat that publishes <c>exported_task_count</c>.</summary>

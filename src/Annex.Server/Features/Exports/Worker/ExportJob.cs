@@ -1,11 +1,8 @@
 namespace Annex.Server.Features.Exports;
 
-/// <summary>What a format needs to write one export: the row's settings and the resolved scope.</summary>
-public sealed record ExportJob(
-    long ExportId,
-    Guid ExportUid,
-    string Name,
-    string Format,
-    DateTime CreatedAt,
-    string? FilterQueryString,
-    ExportScope Scope);
+/// <summary>The settings of the export being written.</summary>
+public sealed record ExportJob(long ExportId, Guid ExportUid, string Name, string Format, DateTime CreatedAt, string? FilterQueryString)
+{
+    public static ExportJob From(Export export) =>
+        new(export.Id, export.Uid, export.Name, export.Format, export.CreatedAt, export.FilterQueryString);
+}

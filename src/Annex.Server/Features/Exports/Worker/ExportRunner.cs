@@ -26,10 +26,11 @@ public sealed class ExportRunner(
         Task? heartbeat = null;
         try
         {
-            var job = await LoadAsync(claimed, running.Token);
+            var export = await LoadAsync(claimed, running.Token);
+            var job = ExportJob.From(export);
             var format = formats.Get(job.Format);
-            await using var db = await contexts.CreateDbContextAsync(running.Token);
-            var total = await job.Scope.Results(db).LongCountAsync(running.Token);
+            await using var source = await ExportSource.OpenAsync(contexts, export, Math.Max(1, options.Value.BatchSize), running.Token);
+            var total = await source.CountTasksAsync(running.Token);
             if (!await queue.StartAsync(claimed, total, running.Token))
             {
                 logger.LogInformation("Export {ExportUid}: aborted or taken over before it started", claimed.Uid);
@@ -41,7 +42,7 @@ public sealed class ExportRunner(
             long size;
             await using (var pending = await blobs.BeginWriteAsync(key, running.Token))
             {
-                await format.WriteAsync(job, pending.Content, progress, running.Token);
+                await format.WriteAsync(job, source, pending.Content, progress, running.Token);
                 running.Token.ThrowIfCancellationRequested();
                 size = await pending.PublishAsync(running.Token);
             }
@@ -87,12 +88,10 @@ public sealed class ExportRunner(
         }
     }
 
-    private async Task<ExportJob> LoadAsync(ClaimedExport claimed, CancellationToken cancellationToken)
+    private async Task<Export> LoadAsync(ClaimedExport claimed, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var export = await db.Exports.AsNoTracking().SingleAsync(e => e.Id == claimed.Id, cancellationToken);
-        var scope = await ExportScope.ResolveAsync(db, export, cancellationToken);
-        return new ExportJob(export.Id, export.Uid, export.Name, export.Format, export.CreatedAt, export.FilterQueryString, scope);
+        return await db.Exports.AsNoTracking().SingleAsync(e => e.Id == claimed.Id, cancellationToken);
     }
 
     private async Task HeartbeatAsync(ClaimedExport claimed, ExportProgress progress, CancellationTokenSource running, Action onLeaseLost, CancellationToken stop)

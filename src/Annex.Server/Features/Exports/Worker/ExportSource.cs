@@ -1,0 +1,130 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Annex.Server.Infrastructure.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Annex.Server.Features.Exports;
+
+public sealed record SourceDataset(long Id, Guid Uid, string Name);
+
+public sealed record SourceItem(long Id, Guid Uid, string RefId, string Metadata, int? Width, int? Height, string? MediaUrl);
+
+public sealed record SourceProject(long Id, Guid Uid, string Name, string Labels);
+
+public sealed record SourceResult(long Id, Guid Uid, Guid ItemUid, long ProjectId, string Annotations);
+
+/// <summary>
+/// The rows of one export, read from a single database snapshot so that the document is consistent
+/// even while clients keep writing (a result never refers to an item the archive does not list).
+/// Rows come in keyset-ordered batches; nothing holds more than one batch.
+/// </summary>
+public sealed class ExportSource : IAsyncDisposable
+{
+    private readonly AnnexDbContext _db;
+    private readonly IDbContextTransaction _snapshot;
+    private readonly int _batchSize;
+
+    private ExportSource(AnnexDbContext db, IDbContextTransaction snapshot, ExportScope scope, int batchSize)
+    {
+        _db = db;
+        _snapshot = snapshot;
+        Scope = scope;
+        _batchSize = batchSize;
+    }
+
+    public ExportScope Scope { get; }
+
+    public static async Task<ExportSource> OpenAsync(IDbContextFactory<AnnexDbContext> contexts, Export export, int batchSize, CancellationToken cancellationToken)
+    {
+        var db = await contexts.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            var snapshot = await BeginSnapshotAsync(db, cancellationToken);
+            var scope = await ExportScope.ResolveAsync(db, export, cancellationToken);
+            return new ExportSource(db, snapshot, scope, batchSize);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<IDbContextTransaction> BeginSnapshotAsync(AnnexDbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var connection = db.Database.GetDbConnection();
+        if (connection is SqliteConnection sqlite)
+        {
+            // A deferred transaction takes no write lock: writers go on while the export reads its WAL snapshot.
+            DbTransaction transaction = sqlite.BeginTransaction(deferred: true);
+            return await db.Database.UseTransactionAsync(transaction, cancellationToken) ?? throw new InvalidOperationException("No snapshot transaction.");
+        }
+
+        return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+    }
+
+    public Task<long> CountTasksAsync(CancellationToken cancellationToken) => Scope.Results(_db).LongCountAsync(cancellationToken);
+
+    public async Task<List<SourceDataset>> DatasetsAsync(CancellationToken cancellationToken) =>
+        await Scope.Datasets(_db).Select(d => new SourceDataset(d.Id, d.Uid, d.Name)).ToListAsync(cancellationToken);
+
+    public async Task<List<SourceProject>> ProjectsAsync(CancellationToken cancellationToken) =>
+        [.. (await Scope.ProjectsAsync(_db, cancellationToken)).Select(p => new SourceProject(p.Id, p.Uid, p.Name, p.Labels))];
+
+    /// <summary>The dataset's items in scope, in batches ordered by id.</summary>
+    public async IAsyncEnumerable<IReadOnlyList<SourceItem>> ItemBatchesAsync(long datasetId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var items = Scope.Items(_db).Where(i => i.DatasetId == datasetId);
+        var after = long.MinValue;
+        while (true)
+        {
+            var batch = await items.Where(i => i.Id > after).OrderBy(i => i.Id).Take(_batchSize)
+                .Select(i => new SourceItem(i.Id, i.Uid, i.RefId, i.Metadata, i.Width, i.Height, i.MediaUrl))
+                .ToListAsync(cancellationToken);
+            if (batch.Count > 0)
+            {
+                yield return batch;
+            }
+
+            if (batch.Count < _batchSize)
+            {
+                yield break;
+            }
+
+            after = batch[^1].Id;
+        }
+    }
+
+    /// <summary>The results (tasks) in scope, in batches ordered by id.</summary>
+    public async IAsyncEnumerable<IReadOnlyList<SourceResult>> ResultBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var results = Scope.Results(_db);
+        var after = long.MinValue;
+        while (true)
+        {
+            var batch = await results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
+                .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations))
+                .ToListAsync(cancellationToken);
+            if (batch.Count > 0)
+            {
+                yield return batch;
+            }
+
+            if (batch.Count < _batchSize)
+            {
+                yield break;
+            }
+
+            after = batch[^1].Id;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _snapshot.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+}
