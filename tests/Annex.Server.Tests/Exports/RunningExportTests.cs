@@ -107,6 +107,29 @@ public sealed class RunningExportTests(SlowExportData data)
     }
 
     [Fact]
+    public async Task Writes_during_an_export_do_not_make_its_document_inconsistent()
+    {
+        using var factory = new AnnexFactory(data.DataPath, SlowExportData.SlowSettings());
+        using var client = factory.CreateClientWithKey(data.ApiKey);
+        // By project: items come from every dataset with a result in it, so the late items below are in scope.
+        var uid = (await Seed.ExportAsync(client, "while writing", projects: [data.ProjectUid]))["uid"]!.GetValue<string>();
+        await WaitForProgressAsync(client, uid);
+
+        // New items with results land while the export is already writing its results; a dataset of
+        // their own keeps the other tests' dataset at its size.
+        var lateDataset = await Seed.DatasetAsync(client, "late");
+        var added = await Seed.ItemsAsync(client, lateDataset, 50);
+        await Seed.ResultsAsync(client, data.ProjectUid, added, perItem: 1);
+
+        var done = await Seed.WaitForAsync(client, uid, ["exported", "failed"]);
+        Assert.Equal("exported", done["status"]!.GetValue<string>());
+        using var document = Archives.ReadSingleJson(await Archives.DownloadAsync(factory, done["download_url"]!.GetValue<string>()));
+        Assert.Empty(AvalaJsonSchema.Validate(document));
+        Assert.Equal(done["total_task_count"]!.GetValue<long>(), document.RootElement.GetProperty("results").GetArrayLength());
+        Assert.Equal(done["total_task_count"]!.GetValue<long>(), done["exported_task_count"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task An_export_interrupted_by_a_restart_completes_on_the_next_server()
     {
         string uid;
