@@ -104,9 +104,12 @@ public class AnnotationValidatorTests
     [InlineData("2.5", "float")]
     [InlineData("[]", "list")]
     [InlineData("true", "bool")]
-    [InlineData("null", "null")]
     public void NonObjectAnnotationIsRejected(string input, string typeName) =>
         AssertSingleError(input, "", $"Expected a dictionary of items but got type \"{typeName}\".");
+
+    [Fact]
+    public void NullAnnotationIsRejectedAsDrfRejectsNull() =>
+        AssertSingleError("null", "", "This field may not be null.");
 
     [Theory]
     [InlineData("""{"type": "classification"}""", "This field is required.")]

@@ -451,8 +451,9 @@ public static class AnnotationValidator
     private static bool TryGetOptional(JsonElement parent, string name, out JsonElement value) =>
         parent.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
 
-    private static string ExpectedDictionary(JsonElement element) =>
-        $"Expected a dictionary of items but got type \"{TypeName(element)}\".";
+    private static string ExpectedDictionary(JsonElement element) => element.ValueKind == JsonValueKind.Null
+        ? NotNull
+        : $"Expected a dictionary of items but got type \"{TypeName(element)}\".";
 
     private static string MinimumElements(int minimum) => $"Ensure this field has at least {minimum} elements.";
 
@@ -464,7 +465,7 @@ public static class AnnotationValidator
         JsonValueKind.String => "str",
         JsonValueKind.Number => element.TryGetInt64(out _) ? "int" : "float",
         JsonValueKind.True or JsonValueKind.False => "bool",
-        _ => "null",
+        _ => "NoneType",
     };
 
     private static string Join(string parent, string name) => parent.Length == 0 ? name : $"{parent}.{name}";

@@ -123,7 +123,30 @@ public static class ResultsApi
             return errors.ToResult();
         }
 
-        var now = Clock.UtcNow(time);
+        // Two clients may create the same (item, project) result at once; the loser of that race sees
+        // the unique index fail and simply runs the upsert again, now as an update.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var (created, responses) = await WriteAsync(db, project, parsed, itemIds, Clock.UtcNow(time), ct);
+                return Results.Json(new ResultsUpsertedResponse(created, parsed.Count - created, responses), ApiJson.Options, statusCode: created > 0 ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+            }
+            catch (DbUpdateException ex) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(ex))
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private static async Task<(int Created, List<ResultResponse> Responses)> WriteAsync(
+        AnnexDbContext db,
+        Project project,
+        List<(Guid ItemUid, string Annotations, int Count, int Index)> parsed,
+        Dictionary<Guid, (long Id, Guid Uid)> itemIds,
+        DateTime now,
+        CancellationToken ct)
+    {
         var ids = parsed.Select(p => itemIds[p.ItemUid].Id).ToList();
         var existing = new Dictionary<long, Result>();
         foreach (var chunk in ids.Chunk(500))
@@ -156,7 +179,7 @@ public static class ResultsApi
         }
 
         await db.SaveChangesAsync(ct);
-        return Results.Json(new ResultsUpsertedResponse(created, parsed.Count - created, responses), ApiJson.Options, statusCode: created > 0 ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        return (created, responses);
     }
 
     private static (Guid ItemUid, string Annotations, int Count)? ReadResult(JsonElement element, string[] path, HashSet<string> labels, ValidationErrors errors)
@@ -168,25 +191,22 @@ public static class ResultsApi
         }
 
         var countBefore = errors.Count;
-        Guid itemUid = default;
-        if (!element.TryGetProperty("dataset_item_uid", out var itemValue))
-        {
-            errors.Add([.. path, "dataset_item_uid"], Fields.Required);
-        }
-        else if (!Fields.TryUuid(itemValue, out itemUid))
-        {
-            errors.Add([.. path, "dataset_item_uid"], Fields.InvalidUuid);
-        }
-
-        if (!element.TryGetProperty("annotations", out var annotations))
+        var itemUid = Fields.RequiredUuid(element, "dataset_item_uid", path, errors) ?? default;
+        if (!element.TryGetProperty("annotations", out var annotationsValue))
         {
             errors.Add([.. path, "annotations"], Fields.Required);
             return null;
         }
 
-        if (annotations.ValueKind != JsonValueKind.Array)
+        var annotations = Fields.ListValue(annotationsValue, [.. path, "annotations"], errors);
+        if (annotations is null)
         {
-            errors.Add([.. path, "annotations"], $"Expected a list of items but got type \"{JsonBody.PythonTypeName(annotations)}\".");
+            return null;
+        }
+
+        if (Fields.DuplicateKey(annotationsValue) is { } duplicate)
+        {
+            errors.Add([.. path, "annotations"], $"The key \"{duplicate}\" appears twice in one object; send each key once.");
             return null;
         }
 
@@ -196,7 +216,7 @@ public static class ResultsApi
         {
             writer.WriteStartArray();
             var fieldErrors = new List<FieldError>();
-            foreach (var annotation in annotations.EnumerateArray())
+            foreach (var annotation in annotations)
             {
                 fieldErrors.Clear();
                 if (!AnnotationValidator.TryWriteCanonical(annotation, labels.Contains, writer, fieldErrors))

@@ -143,11 +143,24 @@ public static class DatasetsApi
             return errors.ToResult();
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        db.DatasetItems.AddRange(items);
-        await db.SaveChangesAsync(ct);
-        await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.ItemCount, d => d.ItemCount + items.Count), ct);
-        await transaction.CommitAsync(ct);
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            db.DatasetItems.AddRange(items);
+            await db.SaveChangesAsync(ct);
+            await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.ItemCount, d => d.ItemCount + items.Count), ct);
+            await transaction.CommitAsync(ct);
+        }
+        catch (DbUpdateException ex) when (DatabaseErrors.IsUniqueViolation(ex))
+        {
+            // Another request stored the same ref_id or uid between our check and our insert.
+            db.ChangeTracker.Clear();
+            await CheckNotTakenAsync(db, dataset, items, errors, ct);
+            return errors.Any
+                ? errors.ToResult()
+                : ApiErrors.Detail(StatusCodes.Status409Conflict, "Another request created some of these items at the same time; nothing was written. Send the request again.");
+        }
+
         return Results.Json(new ItemsCreatedResponse(items.Count, [.. items.Select(ToResponse)]), ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
@@ -196,7 +209,11 @@ public static class DatasetsApi
         var metadata = "{}";
         if (element.TryGetProperty("metadata", out var metadataValue) && metadataValue.ValueKind != JsonValueKind.Null)
         {
-            if (metadataValue.ValueKind == JsonValueKind.Object)
+            if (metadataValue.ValueKind == JsonValueKind.Object && Fields.DuplicateKey(metadataValue) is { } duplicate)
+            {
+                errors.Add([.. path, "metadata"], $"The key \"{duplicate}\" appears twice in one object; send each key once.");
+            }
+            else if (metadataValue.ValueKind == JsonValueKind.Object)
             {
                 metadata = Compact(metadataValue);
             }

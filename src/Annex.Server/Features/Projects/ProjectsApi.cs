@@ -83,9 +83,8 @@ public static partial class ProjectsApi
             return null;
         }
 
-        if (labels.ValueKind != JsonValueKind.Array)
+        if (Fields.ListValue(labels, ["labels"], errors) is null)
         {
-            errors.Add("labels", $"Expected a list of items but got type \"{JsonBody.PythonTypeName(labels)}\".");
             return null;
         }
 

@@ -201,13 +201,86 @@ public static class Fields
             return null;
         }
 
+        return ListValue(value, [name], errors);
+    }
+
+    /// <summary>A JSON array's elements, or a DRF error for null and for other types.</summary>
+    public static List<JsonElement>? ListValue(JsonElement value, IReadOnlyList<string> path, ValidationErrors errors)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(path, NotNull);
+            return null;
+        }
+
         if (value.ValueKind != JsonValueKind.Array)
         {
-            errors.Add(name, $"Expected a list of items but got type \"{JsonBody.PythonTypeName(value)}\".");
+            errors.Add(path, $"Expected a list of items but got type \"{JsonBody.PythonTypeName(value)}\".");
             return null;
         }
 
         return [.. value.EnumerateArray()];
+    }
+
+    /// <summary>A required UUID inside a nested object.</summary>
+    public static Guid? RequiredUuid(JsonElement parent, string name, IReadOnlyList<string> path, ValidationErrors errors)
+    {
+        if (!parent.TryGetProperty(name, out var value))
+        {
+            errors.Add([.. path, name], Required);
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add([.. path, name], NotNull);
+            return null;
+        }
+
+        if (!TryUuid(value, out var uid))
+        {
+            errors.Add([.. path, name], InvalidUuid);
+            return null;
+        }
+
+        return uid;
+    }
+
+    /// <summary>The first key that appears twice in one object, anywhere inside <paramref name="value"/>.
+    /// Such JSON parses differently in different languages, so it is refused rather than stored.</summary>
+    public static string? DuplicateKey(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (!seen.Add(property.Name))
+                    {
+                        return property.Name;
+                    }
+
+                    if (DuplicateKey(property.Value) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                foreach (var element in value.EnumerateArray())
+                {
+                    if (DuplicateKey(element) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 
     public static string Index(int index) => index.ToString(System.Globalization.CultureInfo.InvariantCulture);

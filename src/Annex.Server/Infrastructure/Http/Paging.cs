@@ -16,6 +16,9 @@ public static class Paging
     public const int MaxLimit = 1000;
     public const string InvalidCursor = "Invalid cursor";
 
+    // Every field of a cursor must be present: "{}" is not a position.
+    private static readonly JsonSerializerOptions CursorOptions = new(ApiJson.Options) { RespectRequiredConstructorParameters = true, RespectNullableAnnotations = true };
+
     /// <summary>Reads <c>limit</c>: default 100, clamped to 1000; not an integer or below 1 is an error.</summary>
     public static bool TryReadLimit(HttpRequest request, ValidationErrors errors, out int limit)
     {
@@ -54,7 +57,7 @@ public static class Paging
         {
             var base64 = text.Replace('-', '+').Replace('_', '/');
             base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-            return JsonSerializer.Deserialize<T>(Convert.FromBase64String(base64), ApiJson.Options);
+            return JsonSerializer.Deserialize<T>(Convert.FromBase64String(base64), CursorOptions);
         }
         catch (Exception ex) when (ex is FormatException or JsonException or NotSupportedException or ArgumentException)
         {

@@ -8,7 +8,8 @@ public sealed class ValidationErrors
 
     public bool Any => _root.Count > 0;
 
-    /// <summary>How many messages were added so far; lets a reader tell whether one part of a body failed.</summary>
+    /// <summary>How many messages were recorded so far (it only grows); lets a reader tell whether one
+    /// part of a body failed.</summary>
     public int Count { get; private set; }
 
     public void Add(string field, string message) => Add([field], message);
@@ -27,6 +28,7 @@ public sealed class ValidationErrors
         {
             if (!node.TryGetValue(path[i], out var child) || child is not Dictionary<string, object> childNode)
             {
+                // A message about the whole list gives way to its elements' errors (see below).
                 childNode = new Dictionary<string, object>(StringComparer.Ordinal);
                 node[path[i]] = childNode;
             }
@@ -35,7 +37,14 @@ public sealed class ValidationErrors
         }
 
         var leaf = path[^1];
-        if (!node.TryGetValue(leaf, out var existing) || existing is not List<string> messages)
+        if (node.TryGetValue(leaf, out var existing) && existing is Dictionary<string, object>)
+        {
+            // Errors of a list's elements already stand under this key; like DRF, they win over a
+            // message about the list as a whole (which would need the same key).
+            return;
+        }
+
+        if (existing is not List<string> messages)
         {
             messages = [];
             node[leaf] = messages;
