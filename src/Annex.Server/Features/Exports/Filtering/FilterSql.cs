@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Text;
+
+namespace Annex.Server.Features.Exports.Filtering;
+
+/// <summary>
+/// Translates a filter into a SQLite boolean expression over <c>r</c> (the results row) and <c>i</c>
+/// (its dataset item). User values only ever travel as parameters (<c>{0}</c>, <c>{1}</c>, ... in EF's
+/// FromSqlRaw style); the SQL text is built from fixed fragments alone. Every atom is wrapped so it is
+/// 0 or 1, never NULL, which makes <c>NOT</c> and <c>!=</c> mean exactly "not =" as the docs promise.
+/// </summary>
+public sealed class FilterSql
+{
+    private readonly StringBuilder _sql = new();
+    private readonly List<object> _parameters = [];
+
+    private FilterSql()
+    {
+    }
+
+    public static (string Sql, object[] Parameters) ForSqlite(FilterNode filter)
+    {
+        var builder = new FilterSql();
+        builder.Write(filter);
+        return (builder._sql.ToString(), [.. builder._parameters]);
+    }
+
+    private void Write(FilterNode node)
+    {
+        // Iterative over long AND/OR chains, so a wide filter cannot exhaust the stack.
+        switch (node)
+        {
+            case FilterNode.And and:
+                Binary(and.Left, " AND ", and.Right);
+                break;
+            case FilterNode.Or or:
+                Binary(or.Left, " OR ", or.Right);
+                break;
+            case FilterNode.Not not:
+                _sql.Append("(NOT ");
+                Write(not.Operand);
+                _sql.Append(')');
+                break;
+            default:
+                _sql.Append("COALESCE((");
+                Atom(node);
+                _sql.Append("), 0)");
+                break;
+        }
+    }
+
+    private void Binary(FilterNode left, string op, FilterNode right)
+    {
+        _sql.Append('(');
+        Write(left);
+        _sql.Append(op);
+        Write(right);
+        _sql.Append(')');
+    }
+
+    private void Atom(FilterNode node)
+    {
+        switch (node)
+        {
+            case FilterNode.Compare compare when compare.Operator == ComparisonOperator.NotEqual:
+                _sql.Append("NOT COALESCE((");
+                Equal(compare.Field, compare.Value);
+                _sql.Append("), 0)");
+                break;
+            case FilterNode.Compare { Operator: ComparisonOperator.Equal } compare:
+                Equal(compare.Field, compare.Value);
+                break;
+            case FilterNode.Compare compare:
+                Order(compare.Field, compare.Operator, compare.Value);
+                break;
+            case FilterNode.In @in:
+                _sql.Append('(');
+                for (var k = 0; k < @in.Values.Count; k++)
+                {
+                    _sql.Append(k == 0 ? "COALESCE((" : " OR COALESCE((");
+                    Equal(@in.Field, @in.Values[k]);
+                    _sql.Append("), 0)");
+                }
+
+                _sql.Append(')');
+                break;
+            case FilterNode.Glob glob:
+                Glob(glob.Field, glob.Pattern);
+                break;
+            case FilterNode.Exists exists:
+                OnJson(exists.Field, path => _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") IS NOT NULL"));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, "Not an atom.");
+        }
+    }
+
+    private string Document { get; set; } = "";
+
+    private void Equal(FieldReference field, FilterValue value)
+    {
+        switch (field.Field)
+        {
+            case FilterField.Label:
+                Annotations(() => _sql.Append("json_extract(a.value, '$.label') = ").Append(Parameter(Text(value))));
+                break;
+            case FilterField.Type:
+                Annotations(() => _sql.Append("json_extract(a.value, '$.type') = ").Append(Parameter(Text(value))));
+                break;
+            case FilterField.RefId:
+                _sql.Append("i.\"RefId\" = ").Append(Parameter(Text(value)));
+                break;
+            case FilterField.Dataset:
+                _sql.Append("i.\"DatasetId\" IN (SELECT d.\"Id\" FROM datasets AS d WHERE d.\"Uid\" = ").Append(Parameter(Uid(value))).Append(')');
+                break;
+            case FilterField.Project:
+                _sql.Append("r.\"ProjectId\" IN (SELECT p.\"Id\" FROM projects AS p WHERE p.\"Uid\" = ").Append(Parameter(Uid(value))).Append(')');
+                break;
+            case FilterField.Slice:
+                _sql.Append("EXISTS (SELECT 1 FROM slice_items AS si INNER JOIN slices AS s ON s.\"Id\" = si.\"SliceId\" WHERE si.\"DatasetItemId\" = i.\"Id\" AND s.\"Uid\" = ")
+                    .Append(Parameter(Uid(value))).Append(')');
+                break;
+            case FilterField.CreatedAt or FilterField.UpdatedAt or FilterField.AnnotationCount:
+                Order(field, ComparisonOperator.Equal, value);
+                break;
+            case FilterField.Metadata or FilterField.Attribute:
+                OnJson(field, path => JsonEqual(path, value));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(field), field.Field, null);
+        }
+    }
+
+    private void JsonEqual(string path, FilterValue value)
+    {
+        switch (value)
+        {
+            case FilterValue.Text text:
+                _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") = 'text' AND json_extract(").Append(Document).Append(", ").Append(path).Append(") = ").Append(Parameter(text.Value));
+                break;
+            case FilterValue.Number number:
+                _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") IN ('integer', 'real') AND json_extract(").Append(Document).Append(", ").Append(path).Append(") = ").Append(Parameter(number.Value));
+                break;
+            case FilterValue.Boolean boolean:
+                _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") = ").Append(boolean.Value ? "'true'" : "'false'");
+                break;
+            case FilterValue.Null:
+                // Absent and null both count as null.
+                _sql.Append("COALESCE(json_type(").Append(Document).Append(", ").Append(path).Append("), 'null') = 'null'");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(value), value.GetType().Name, "Not a JSON literal.");
+        }
+    }
+
+    private void Order(FieldReference field, ComparisonOperator op, FilterValue value)
+    {
+        var symbol = op switch
+        {
+            ComparisonOperator.Equal => " = ",
+            ComparisonOperator.Less => " < ",
+            ComparisonOperator.LessOrEqual => " <= ",
+            ComparisonOperator.Greater => " > ",
+            ComparisonOperator.GreaterOrEqual => " >= ",
+            _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
+        };
+        switch (field.Field)
+        {
+            case FilterField.CreatedAt:
+                _sql.Append("r.\"CreatedAt\"").Append(symbol).Append(Parameter(StoredTimestamp(value)));
+                break;
+            case FilterField.UpdatedAt:
+                _sql.Append("r.\"UpdatedAt\"").Append(symbol).Append(Parameter(StoredTimestamp(value)));
+                break;
+            case FilterField.AnnotationCount:
+                _sql.Append("r.\"AnnotationCount\"").Append(symbol).Append(Parameter(Number(value)));
+                break;
+            case FilterField.Metadata or FilterField.Attribute:
+                OnJson(field, path => _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") IN ('integer', 'real') AND json_extract(").Append(Document).Append(", ").Append(path).Append(')').Append(symbol).Append(Parameter(Number(value))));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(field), field.Field, "Not an ordered field.");
+        }
+    }
+
+    private void Glob(FieldReference field, string pattern)
+    {
+        var glob = Parameter(SqliteGlob(pattern));
+        switch (field.Field)
+        {
+            case FilterField.Label:
+                Annotations(() => _sql.Append("json_extract(a.value, '$.label') GLOB ").Append(glob));
+                break;
+            case FilterField.RefId:
+                _sql.Append("i.\"RefId\" GLOB ").Append(glob);
+                break;
+            case FilterField.Metadata or FilterField.Attribute:
+                OnJson(field, path => _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") = 'text' AND json_extract(").Append(Document).Append(", ").Append(path).Append(") GLOB ").Append(glob));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(field), field.Field, "Not a text field.");
+        }
+    }
+
+    /// <summary>Runs <paramref name="write"/> with <see cref="Document"/> set to the JSON the field lives
+    /// in: the item's metadata, or each annotation (inside an EXISTS over the task's annotations).</summary>
+    private void OnJson(FieldReference field, Action<string> write)
+    {
+        var path = Parameter(JsonPath(field.Field == FilterField.Attribute ? ["attributes", .. field.Path] : field.Path));
+        if (field.Field == FilterField.Attribute)
+        {
+            Annotations(() => write(path));
+            return;
+        }
+
+        Document = "i.\"Metadata\"";
+        write(path);
+    }
+
+    private void Annotations(Action predicate)
+    {
+        _sql.Append("EXISTS (SELECT 1 FROM json_each(r.\"Annotations\") AS a WHERE ");
+        Document = "a.value";
+        predicate();
+        _sql.Append(')');
+    }
+
+    private string Parameter(object value)
+    {
+        _parameters.Add(value);
+        return "{" + (_parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+    }
+
+    /// <summary>A JSON path with every key quoted; keys are letters, digits, '_' and '-' only.</summary>
+    public static string JsonPath(IEnumerable<string> keys) => "$" + string.Concat(keys.Select(k => ".\"" + k + "\""));
+
+    /// <summary>The filter's glob (<c>*</c>, <c>?</c>) as a SQLite GLOB pattern, where '[' is special too.</summary>
+    public static string SqliteGlob(string pattern) => pattern.Replace("[", "[[]", StringComparison.Ordinal);
+
+    private static string Text(FilterValue value) => value is FilterValue.Text text ? text.Value : throw Mismatch(value);
+
+    private static double Number(FilterValue value) => value is FilterValue.Number number ? number.Value : throw Mismatch(value);
+
+    // Stored the way EF Core's SQLite provider stores them: uppercase text for uids, and sortable text for times.
+    private static string Uid(FilterValue value) => value is FilterValue.Uid uid ? uid.Value.ToString("D").ToUpperInvariant() : throw Mismatch(value);
+
+    private static string StoredTimestamp(FilterValue value) => value is FilterValue.Timestamp timestamp
+        ? timestamp.Value.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)
+        : throw Mismatch(value);
+
+    private static ArgumentException Mismatch(FilterValue value) => new($"A {value.GetType().Name} value does not fit this field; the parser should have refused it.");
+}
