@@ -82,4 +82,16 @@ public sealed class EdgeCaseTests(AnnexFactoryFixture fixture) : IClassFixture<A
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Api.AssertJson("""{"detail": "Invalid cursor"}""", body);
     }
+
+    [Theory]
+    [InlineData("/api/v1/exports/", """{"name": "x\ud83d", "format": "avala-json-external", "datasets": [], "projects": [], "slices": []}""")]
+    [InlineData("/api/v1/datasets/", """{"name": "ok", "\udc00": 1}""")]
+    [InlineData("/api/v1/projects/", """{"name": "p", "labels": [{"name": "\ud800", "color": "#FF0000"}]}""")]
+    public async Task Unpaired_surrogate_escapes_are_a_400_not_a_500(string url, string body)
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var (status, json) = await tenant.Http.PostJsonAsync(url, body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.StartsWith("JSON parse error - ", json!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }

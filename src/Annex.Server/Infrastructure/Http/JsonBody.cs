@@ -27,6 +27,12 @@ public static class JsonBody
             return (null, ApiErrors.BadRequest($"JSON parse error - {ParseMessage(ex)}"));
         }
 
+        if (!HasValidText(document.RootElement))
+        {
+            document.Dispose();
+            return (null, ApiErrors.BadRequest("JSON parse error - a string holds an unpaired \\u surrogate escape, which is not valid text."));
+        }
+
         if (document.RootElement.ValueKind != JsonValueKind.Object && !(allowArray && document.RootElement.ValueKind == JsonValueKind.Array))
         {
             var type = PythonTypeName(document.RootElement);
@@ -37,6 +43,31 @@ public static class JsonBody
         }
 
         return (document, null);
+    }
+
+    /// <summary>JSON allows escapes such as "\ud83d" alone, which no .NET string (or database) can hold;
+    /// finding them here turns what would fail deep inside a handler into a clear 400.</summary>
+    private static bool HasValidText(JsonElement value)
+    {
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = value.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    return value.EnumerateArray().All(HasValidText);
+                case JsonValueKind.Object:
+                    return value.EnumerateObject().All(p => p.Name.Length >= 0 && HasValidText(p.Value));
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The type name a Python client would see for a JSON value, as DRF messages use it.</summary>
