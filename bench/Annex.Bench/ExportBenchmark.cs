@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Annex.Server.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Annex.Bench;
+
+public sealed record ExportSettings(string Folder, string Format, string? Filter, int Runs, IReadOnlyList<string> HostSettings, bool Profile);
+
+/// <summary>Starts the real server in this process (HTTP pipeline, queue, worker, SQLite, local blobs)
+/// and times exports the way a client sees them: POST, then poll until the archive is ready.</summary>
+public static class ExportBenchmark
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    public static async Task<List<Measurement>> RunAsync(ExportSettings settings, TextWriter log, CancellationToken ct)
+    {
+        var workload = Workload.TryRead(settings.Folder)
+            ?? throw new BenchException($"{settings.Folder} holds no complete workload; run `generate` first.");
+
+        string[] hostArgs =
+        [
+            $"--Storage:DataPath={settings.Folder}",
+            "--urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning",
+            // The worker reports failures at Error; keep them visible, drop the per-export Information lines.
+            "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
+            .. settings.HostSettings.Select(s => $"--{s}"),
+        ];
+        using var profile = settings.Profile ? new DatabaseProfile() : null;
+        await using var app = AnnexApp.Build(hostArgs);
+        await app.StartAsync(ct);
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? throw new BenchException("The server reported no listening address.");
+            using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
+            http.DefaultRequestHeaders.Add("X-Avala-Api-Key", workload.ApiKey);
+
+            var measurements = new List<Measurement>();
+            for (var run = 1; run <= settings.Runs; run++)
+            {
+                profile?.Reset();
+                var measurement = await RunOnceAsync(http, settings, workload, run, ct);
+                log.WriteLine($"run {run}: {measurement.Tasks} tasks in {measurement.WallSeconds:F2} s");
+                if (profile is not null)
+                {
+                    WriteProfile(log, profile, measurement);
+                }
+                measurements.Add(measurement);
+            }
+
+            return measurements;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<Measurement> RunOnceAsync(HttpClient http, ExportSettings settings, Workload workload, int run, CancellationToken ct)
+    {
+        // Let the previous run's garbage go first, so it is neither charged to this run nor in its peak.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var peakWasReset = PeakMemory.TryReset();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var gen2Before = GC.CollectionCount(2);
+
+        var request = new JsonObject
+        {
+            ["name"] = $"bench {settings.Format} run {run}",
+            ["format"] = settings.Format,
+            ["datasets"] = new JsonArray([.. workload.Datasets.Select(d => JsonValue.Create(d.ToString("D")))]),
+            ["projects"] = new JsonArray(),
+            ["slices"] = new JsonArray(),
+            ["filter_query_string"] = settings.Filter,
+        };
+
+        var clock = Stopwatch.StartNew();
+        using var created = await http.PostAsJsonAsync("/api/v1/exports/", request, ct);
+        var createdBody = await created.Content.ReadAsStringAsync(ct);
+        if (!created.IsSuccessStatusCode)
+        {
+            throw new BenchException($"POST /api/v1/exports/ answered {(int)created.StatusCode}: {createdBody}");
+        }
+
+        var uid = JsonNode.Parse(createdBody)!["uid"]!.GetValue<string>();
+        double? queueLatencyMs = null;
+        JsonNode export;
+        while (true)
+        {
+            await Task.Delay(PollInterval, ct);
+            export = (await http.GetFromJsonAsync<JsonNode>($"/api/v1/exports/{uid}/", ct))!;
+            var status = export["status"]!.GetValue<string>();
+            if (status != "requested" && queueLatencyMs is null)
+            {
+                // The first poll that sees the export picked up (counting is done by then); an export that
+                // finishes between two polls is charged the whole interval.
+                queueLatencyMs = clock.Elapsed.TotalMilliseconds;
+            }
+
+            if (status == "exported")
+            {
+                break;
+            }
+
+            if (status is "failed" or "aborted")
+            {
+                throw new BenchException($"Export {uid} {status}: {export["error"]?.GetValue<string>() ?? "(no error given)"}");
+            }
+        }
+
+        clock.Stop();
+        var peakRssBytes = PeakMemory.Read();
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        var gen2 = GC.CollectionCount(2) - gen2Before;
+
+        var totalTasks = export["total_task_count"]?.GetValue<long>() ?? 0;
+        var archivePath = Path.Combine(settings.Folder, "blobs", "exports", $"{uid}.zip");
+        var archiveBytes = new FileInfo(archivePath).Length;
+        var uncompressedBytes = UncompressedSize(archivePath);
+        File.Delete(archivePath);
+
+        var wall = clock.Elapsed.TotalSeconds;
+        return new Measurement(
+            run.ToString(CultureInfo.InvariantCulture),
+            settings.Format,
+            settings.Filter,
+            totalTasks,
+            // Every generated result holds exactly K annotations, so this is exact for any task filter.
+            totalTasks * workload.AnnotationsPerTask,
+            archiveBytes,
+            uncompressedBytes,
+            wall,
+            totalTasks / wall,
+            uncompressedBytes / 1_000_000.0 / wall,
+            peakRssBytes is { } peak ? peak / 1_000_000.0 : null,
+            peakWasReset,
+            queueLatencyMs ?? wall * 1000,
+            allocated / 1_000_000.0,
+            gen2);
+    }
+
+    private static void WriteProfile(TextWriter log, DatabaseProfile profile, Measurement measurement)
+    {
+        var totals = profile.Snapshot();
+        var reads = totals.Where(p => p.Key is "count" or "item batches" or "result batches").Sum(p => p.Value.Time.TotalSeconds);
+        foreach (var (kind, (time, count)) in totals.OrderByDescending(p => p.Value.Time))
+        {
+            log.WriteLine($"  {kind,-15} {time.TotalSeconds,8:F2} s  {count,7} commands");
+        }
+
+        // What is not a database read of the export itself: JSON writing, compression, disk, and polling gaps.
+        log.WriteLine($"  {"not export reads",-15} {measurement.WallSeconds - reads,8:F2} s");
+    }
+
+    private static long UncompressedSize(string archivePath)
+    {
+        using var zip = ZipFile.OpenRead(archivePath);
+        return zip.Entries.Sum(e => e.Length);
+    }
+
+    internal static JsonSerializerOptions Json { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Annex.Bench;
+
+/// <summary>The export benchmark: <c>generate</c> a workload, <c>export</c> it through the server's own
+/// code path, or <c>run</c> both with the export in a fresh process.</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            return await BuildCommandLine().Parse(args).InvokeAsync();
+        }
+        catch (BenchException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    private static RootCommand BuildCommandLine()
+    {
+        var tasks = new Option<int>("--tasks") { Description = "Tasks (items, each with one result) to generate.", Required = true };
+        var perTask = new Option<int>("--annotations-per-task") { Description = "Annotations in each result.", DefaultValueFactory = _ => 5 };
+        var datasets = new Option<int>("--datasets") { Description = "Datasets the items are spread over.", DefaultValueFactory = _ => 4 };
+        var data = new Option<string?>("--data") { Description = "Bench data folder. Default for generate/run: bench/data/<tasks>-<annotations-per-task> under the current directory." };
+        var requiredData = new Option<string>("--data") { Description = "Bench data folder written by generate.", Required = true };
+        var format = new Option<string>("--format") { Description = "Export format.", DefaultValueFactory = _ => "avala-json-external" };
+        var filter = new Option<string?>("--filter") { Description = "filter_query_string of the export." };
+        var runs = new Option<int>("--runs") { Description = "Exports to time; the table adds their median.", DefaultValueFactory = _ => 3 };
+        var set = new Option<string[]>("--set") { Description = "Extra server setting Key=Value, e.g. Exports:BatchSize=5000 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var json = new Option<bool>("--json") { Description = "Print JSON lines instead of the table." };
+        var profile = new Option<bool>("--profile") { Description = "Also print, per run, the time EF Core spent in each kind of query (to stderr)." };
+
+        var generate = new Command("generate", "Create (or reuse) a synthetic workload in the server's SQLite database.") { tasks, perTask, datasets, data };
+        generate.SetAction(async (parse, ct) =>
+        {
+            var (n, k, d) = Validate(parse.GetValue(tasks), parse.GetValue(perTask), parse.GetValue(datasets));
+            await Generator.EnsureAsync(parse.GetValue(data) ?? Workload.DefaultFolder(n, k), n, k, d, Console.Error, ct);
+            return 0;
+        });
+
+        var export = new Command("export", "Time exports of a generated workload through the in-process server.") { requiredData, format, filter, runs, set, json, profile };
+        export.SetAction(async (parse, ct) =>
+        {
+            var settings = new ExportSettings(parse.GetValue(requiredData)!, parse.GetValue(format)!, parse.GetValue(filter), PositiveRuns(parse.GetValue(runs)), parse.GetValue(set) ?? [], parse.GetValue(profile));
+            await ExportAndPrintAsync(settings, parse.GetValue(json), ct);
+            return 0;
+        });
+
+        var run = new Command("run", "generate (when needed), then export in a fresh child process.") { tasks, perTask, datasets, data, format, filter, runs, set, json, profile };
+        run.SetAction(async (parse, ct) =>
+        {
+            var (n, k, d) = Validate(parse.GetValue(tasks), parse.GetValue(perTask), parse.GetValue(datasets));
+            var folder = parse.GetValue(data) ?? Workload.DefaultFolder(n, k);
+            await Generator.EnsureAsync(folder, n, k, d, Console.Error, ct);
+
+            List<string> childArgs = ["export", "--data", folder, "--format", parse.GetValue(format)!, "--runs", PositiveRuns(parse.GetValue(runs)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            if (parse.GetValue(filter) is { } text)
+            {
+                childArgs.AddRange(["--filter", text]);
+            }
+
+            foreach (var setting in parse.GetValue(set) ?? [])
+            {
+                childArgs.AddRange(["--set", setting]);
+            }
+
+            if (parse.GetValue(json))
+            {
+                childArgs.Add("--json");
+            }
+
+            if (parse.GetValue(profile))
+            {
+                childArgs.Add("--profile");
+            }
+
+            return await RunChildAsync(childArgs, ct);
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run };
+    }
+
+    private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
+    {
+        var workload = Workload.TryRead(settings.Folder);
+        await Console.Error.WriteLineAsync(
+            $"Exporting {workload?.Tasks} tasks x {workload?.AnnotationsPerTask} annotations ({workload?.DatasetCount} datasets) from {settings.Folder}, " +
+            $"{settings.Runs} run(s), {Environment.ProcessorCount} cores, settings: {(settings.HostSettings.Count == 0 ? "defaults" : string.Join(' ', settings.HostSettings))}");
+        var measurements = await ExportBenchmark.RunAsync(settings, Console.Error, ct);
+        List<Measurement> rows = [.. measurements, Report.Median(measurements)];
+        Console.Out.Write(json ? Report.JsonLines(rows) : Report.Table(rows));
+        if (!json && !measurements[0].PeakPerRun && measurements[0].PeakRssMb is not null)
+        {
+            Console.Out.WriteLine("peak RSS: the process peak so far (this kernel does not let it be reset per run).");
+        }
+    }
+
+    /// <summary>Runs <c>export</c> in a new process so its peak memory holds nothing of the generation.</summary>
+    private static async Task<int> RunChildAsync(List<string> args, CancellationToken ct)
+    {
+        var processPath = Environment.ProcessPath ?? throw new BenchException("Cannot tell which program is running.");
+        var start = new ProcessStartInfo(processPath) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            // Started as `dotnet Annex.Bench.dll`: start the child the same way.
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var child = Process.Start(start) ?? throw new BenchException($"Could not start {processPath}.");
+        await child.WaitForExitAsync(ct);
+        return child.ExitCode;
+    }
+
+    private static (int Tasks, int PerTask, int Datasets) Validate(int tasks, int perTask, int datasets)
+    {
+        if (tasks < 1 || perTask < 1 || datasets < 1 || datasets > tasks)
+        {
+            throw new BenchException("--tasks, --annotations-per-task and --datasets must be at least 1, with no more datasets than tasks.");
+        }
+
+        return (tasks, perTask, datasets);
+    }
+
+    private static int PositiveRuns(int runs) => runs >= 1 ? runs : throw new BenchException("--runs must be at least 1.");
+}
