@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Annex.Server.Features.Exports.Filtering;
 using Annex.Server.Infrastructure.Http;
 
 namespace Annex.Server.Features.Exports;
@@ -6,7 +7,7 @@ namespace Annex.Server.Features.Exports;
 /// <summary>A validated <c>POST /api/v1/exports/</c> body.</summary>
 public sealed record CreateExportRequest(string Name, string Format, List<Guid> Datasets, List<Guid> Projects, List<Guid> Slices, string? FilterQueryString)
 {
-    public const int MaxFilterLength = 10_000;
+    public const int MaxFilterLength = FilterParser.MaxLength;
 
     /// <summary>Reads the body with DRF's rules: each of datasets/projects/slices is required unless a
     /// singular dataset/project/slice key is present, in which case missing lists count as empty.</summary>
@@ -51,6 +52,11 @@ public sealed record CreateExportRequest(string Name, string Format, List<Guid> 
             if (string.IsNullOrWhiteSpace(filter))
             {
                 filter = null;
+            }
+            else if (!FilterParser.TryParse(filter, out _, out var filterError))
+            {
+                // Refused now, so a mistake never becomes a failed export later.
+                errors.Add("filter_query_string", filterError!.Message);
             }
         }
 

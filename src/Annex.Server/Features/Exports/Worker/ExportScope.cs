@@ -1,4 +1,5 @@
 using Annex.Server.Features.Datasets;
+using Annex.Server.Features.Exports.Filtering;
 using Annex.Server.Features.Exports.Formats;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Infrastructure.Data;
@@ -12,7 +13,8 @@ namespace Annex.Server.Features.Exports;
 /// of the named projects on those items; when no project is named, of every project of the
 /// organization. A list left empty never narrows.
 /// </summary>
-public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> DatasetIds, IReadOnlyList<long> SliceIds, IReadOnlyList<long> ProjectIds, bool AllProjects)
+/// <para>A filter keeps whole tasks; the items are then those of the tasks it kept.</para>
+public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> DatasetIds, IReadOnlyList<long> SliceIds, IReadOnlyList<long> ProjectIds, bool AllProjects, FilterNode? Filter)
 {
     public static async Task<ExportScope> ResolveAsync(AnnexDbContext db, Export export, CancellationToken cancellationToken)
     {
@@ -33,13 +35,32 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             projects = await db.Projects.Where(p => p.OrganizationId == export.OrganizationId).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(cancellationToken);
         }
 
-        return new ExportScope(export.OrganizationId, datasets, slices, projects, allProjects);
+        FilterNode? filter = null;
+        if (export.FilterQueryString is { } text && !FilterParser.TryParse(text, out filter, out var error))
+        {
+            throw new ExportFailedException($"The filter no longer parses: {error!.Message}");
+        }
+
+        return new ExportScope(export.OrganizationId, datasets, slices, projects, allProjects, filter);
     }
 
     private bool ItemsNamed => DatasetIds.Count > 0 || SliceIds.Count > 0;
 
-    /// <summary>The items in scope.</summary>
+    /// <summary>The items in scope: with a filter, only those of the tasks it kept.</summary>
     public IQueryable<DatasetItem> Items(AnnexDbContext db)
+    {
+        var items = NamedItems(db);
+        if (Filter is null)
+        {
+            return items;
+        }
+
+        var results = Results(db);
+        return items.Where(i => results.Any(r => r.DatasetItemId == i.Id));
+    }
+
+    /// <summary>The items the export names through datasets and slices (or through projects when it names neither).</summary>
+    private IQueryable<DatasetItem> NamedItems(AnnexDbContext db)
     {
         var datasetIds = DatasetIds;
         var sliceIds = SliceIds;
@@ -69,14 +90,29 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             .OrderBy(d => d.Id);
     }
 
-    /// <summary>The results (tasks) in scope.</summary>
+    /// <summary>The results (tasks) in scope, narrowed by the filter in the database.</summary>
     public IQueryable<Result> Results(AnnexDbContext db)
     {
         var projectIds = ProjectIds;
-        var items = Items(db);
-        var results = db.Results.AsNoTracking().Where(r => projectIds.Contains(r.ProjectId));
-        return ItemsNamed ? results.Where(r => items.Any(i => i.Id == r.DatasetItemId)) : results;
+        var results = db.Results.AsNoTracking();
+        if (Filter is not null)
+        {
+            var (condition, parameters) = FilterSql.ForSqlite(Filter);
+            // Only fixed SQL fragments are concatenated here; every user value is one of the parameters.
+            results = db.Results.FromSqlRaw(string.Concat(FilteredResultsSql, condition), parameters).AsNoTracking();
+        }
+
+        results = results.Where(r => projectIds.Contains(r.ProjectId));
+        if (!ItemsNamed)
+        {
+            return results;
+        }
+
+        var items = NamedItems(db);
+        return results.Where(r => items.Any(i => i.Id == r.DatasetItemId));
     }
+
+    private const string FilteredResultsSql = "SELECT r.* FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE ";
 
     /// <summary>The projects listed in the export: those named, or, when none is named, those with a result in scope.</summary>
     public async Task<List<Features.Projects.Project>> ProjectsAsync(AnnexDbContext db, CancellationToken cancellationToken)
