@@ -457,16 +457,7 @@ public static class AnnotationValidator
 
     private static string MinimumElements(int minimum) => $"Ensure this field has at least {minimum} elements.";
 
-    /// <summary>Python type names, matching what DRF reports for the equivalent parsed value.</summary>
-    private static string TypeName(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Object => "dict",
-        JsonValueKind.Array => "list",
-        JsonValueKind.String => "str",
-        JsonValueKind.Number => element.TryGetInt64(out _) ? "int" : "float",
-        JsonValueKind.True or JsonValueKind.False => "bool",
-        _ => "NoneType",
-    };
+    private static string TypeName(JsonElement element) => JsonTypeNames.Python(element);
 
     private static string Join(string parent, string name) => parent.Length == 0 ? name : $"{parent}.{name}";
 

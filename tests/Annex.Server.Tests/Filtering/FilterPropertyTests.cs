@@ -75,8 +75,18 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
             Assert.True(FilterParser.TryParse(text, out var filter, out var error), $"generated filter did not parse: {text}: {error?.Message}");
             var expected = facts.Where(f => FilterEvaluator.Matches(filter!, f.Facts)).Select(f => f.Id).Order().ToList();
             var exportScope = new ExportScope(organizationId, datasetIds, [], projectIds, false, filter);
-            var actual = await exportScope.Results(db).Select(r => r.Id).OrderBy(id => id).ToListAsync();
-            Assert.True(expected.SequenceEqual(actual), $"filter {text}: in memory {expected.Count} tasks, database {actual.Count}");
+            var inline = await exportScope.Results(db).Select(r => r.Id).OrderBy(id => id).ToListAsync();
+            Assert.True(expected.SequenceEqual(inline), $"filter {text}: in memory {expected.Count} tasks, database {inline.Count}");
+
+            // The worker's path: the kept tasks materialised once in a temporary table.
+            await using (var transaction = await db.Database.BeginTransactionAsync())
+            {
+                var materialized = await exportScope.MaterializeFilterAsync(db, $"kept_tasks_test_{round}", CancellationToken.None);
+                var viaTable = await materialized.Results(db).Select(r => r.Id).OrderBy(id => id).ToListAsync();
+                Assert.True(expected.SequenceEqual(viaTable), $"filter {text}: in memory {expected.Count} tasks, temporary table {viaTable.Count}");
+                await transaction.RollbackAsync();
+            }
+
             checkedFilters++;
         }
 

@@ -68,7 +68,7 @@ public static class Seed
         }
     }
 
-    public static async Task<JsonNode> ExportAsync(HttpClient client, string name, string[]? datasets = null, string[]? projects = null, string[]? slices = null)
+    public static async Task<JsonNode> ExportAsync(HttpClient client, string name, string[]? datasets = null, string[]? projects = null, string[]? slices = null, string? filter = null)
     {
         return await client.PostOkAsync("/api/v1/exports/", new
         {
@@ -77,6 +77,7 @@ public static class Seed
             datasets = datasets ?? [],
             projects = projects ?? [],
             slices = slices ?? [],
+            filter_query_string = filter,
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Annex.Formats;
 
 namespace Annex.Server.Infrastructure.Http;
 
@@ -71,15 +72,7 @@ public static class JsonBody
     }
 
     /// <summary>The type name a Python client would see for a JSON value, as DRF messages use it.</summary>
-    public static string PythonTypeName(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => "dict",
-        JsonValueKind.Array => "list",
-        JsonValueKind.String => "str",
-        JsonValueKind.Number => value.TryGetInt64(out _) ? "int" : "float",
-        JsonValueKind.True or JsonValueKind.False => "bool",
-        _ => "NoneType",
-    };
+    public static string PythonTypeName(JsonElement value) => JsonTypeNames.Python(value);
 
     private static string ParseMessage(JsonException ex)
     {

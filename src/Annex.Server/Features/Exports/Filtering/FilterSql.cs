@@ -18,23 +18,87 @@ public sealed class FilterSql
     {
     }
 
-    public static (string Sql, object[] Parameters) ForSqlite(FilterNode filter)
+    /// <param name="filter">The parsed filter.</param>
+    /// <param name="firstParameter">Number of the first placeholder, for SQL that has parameters of its own before the filter's.</param>
+    public static (string Sql, object[] Parameters) ForSqlite(FilterNode filter, int firstParameter = 0)
     {
-        var builder = new FilterSql();
+        var builder = new FilterSql { _firstParameter = firstParameter };
         builder.Write(filter);
         return (builder._sql.ToString(), [.. builder._parameters]);
     }
 
+    private int _firstParameter;
+
+    /// <summary>A rough price of evaluating a condition per row: columns are cheap, the item's metadata
+    /// costs a JSON lookup, annotation conditions a scan of the task's annotations.</summary>
+    private static int Cost(FilterNode node) => node switch
+    {
+        FilterNode.And and => Cost(and.Left) + Cost(and.Right),
+        FilterNode.Or or => Cost(or.Left) + Cost(or.Right),
+        FilterNode.Not not => Cost(not.Operand),
+        FilterNode.Compare c => Cost(c.Field),
+        FilterNode.In i => Cost(i.Field) * Math.Min(i.Values.Count, 4),
+        FilterNode.Glob g => Cost(g.Field) + 1,
+        FilterNode.Exists e => Cost(e.Field),
+        _ => 1,
+    };
+
+    private static int Cost(FieldReference field) => field.Field switch
+    {
+        FilterField.Label or FilterField.Type or FilterField.Attribute => 20,
+        FilterField.Metadata => 4,
+        FilterField.Slice or FilterField.Dataset or FilterField.Project => 2,
+        _ => 1,
+    };
+
+    /// <summary>The operands of a chain of the same connective, e.g. a AND b AND (c AND d) gives a, b, c, d.</summary>
+    private static List<FilterNode> Chain(FilterNode node, bool and)
+    {
+        var operands = new List<FilterNode>();
+        var pending = new Stack<FilterNode>();
+        pending.Push(node);
+        while (pending.Count > 0)
+        {
+            switch (pending.Pop())
+            {
+                case FilterNode.And a when and:
+                    pending.Push(a.Right);
+                    pending.Push(a.Left);
+                    break;
+                case FilterNode.Or o when !and:
+                    pending.Push(o.Right);
+                    pending.Push(o.Left);
+                    break;
+                case var operand:
+                    operands.Add(operand);
+                    break;
+            }
+        }
+
+        return operands;
+    }
+
     private void Write(FilterNode node)
     {
-        // Iterative over long AND/OR chains, so a wide filter cannot exhaust the stack.
         switch (node)
         {
-            case FilterNode.And and:
-                Binary(and.Left, " AND ", and.Right);
-                break;
-            case FilterNode.Or or:
-                Binary(or.Left, " OR ", or.Right);
+            case FilterNode.And or FilterNode.Or:
+                // Cheapest first: SQLite stops at the first operand that decides, and with every atom
+                // 0 or 1 (never NULL) the order does not change the result.
+                var and = node is FilterNode.And;
+                var operands = Chain(node, and).OrderBy(Cost).ToList();
+                _sql.Append('(');
+                for (var k = 0; k < operands.Count; k++)
+                {
+                    if (k > 0)
+                    {
+                        _sql.Append(and ? " AND " : " OR ");
+                    }
+
+                    Write(operands[k]);
+                }
+
+                _sql.Append(')');
                 break;
             case FilterNode.Not not:
                 _sql.Append("(NOT ");
@@ -47,15 +111,6 @@ public sealed class FilterSql
                 _sql.Append("), 0)");
                 break;
         }
-    }
-
-    private void Binary(FilterNode left, string op, FilterNode right)
-    {
-        _sql.Append('(');
-        Write(left);
-        _sql.Append(op);
-        Write(right);
-        _sql.Append(')');
     }
 
     private void Atom(FilterNode node)
@@ -228,7 +283,7 @@ public sealed class FilterSql
     private string Parameter(object value)
     {
         _parameters.Add(value);
-        return "{" + (_parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+        return "{" + (_firstParameter + _parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
     }
 
     /// <summary>A JSON path with every key quoted; keys are letters, digits, '_' and '-' only.</summary>

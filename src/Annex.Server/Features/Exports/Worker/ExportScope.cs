@@ -46,6 +46,30 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
     private bool ItemsNamed => DatasetIds.Count > 0 || SliceIds.Count > 0;
 
+    /// <summary>A temporary table (on the export's own connection) holding the ids of the tasks the
+    /// filter kept, so the filter is evaluated once per export rather than once per query.</summary>
+    public string? KeptTasksTable { get; init; }
+
+    /// <summary>Fills <paramref name="table"/> with the ids of the tasks of the scope's projects that pass
+    /// the filter, in one pass over the results; returns the scope reading from it.</summary>
+    public async Task<ExportScope> MaterializeFilterAsync(AnnexDbContext db, string table, CancellationToken cancellationToken)
+    {
+        if (Filter is null)
+        {
+            return this;
+        }
+
+        // The table name is built by the caller from numbers only; user values stay parameters.
+        await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE IF EXISTS temp.\"", table, "\"; CREATE TEMP TABLE \"", table, "\" (\"Id\" INTEGER PRIMARY KEY)"), cancellationToken);
+        var (condition, parameters) = FilterSql.ForSqlite(Filter, firstParameter: 1);
+        var sql = string.Concat(
+            "INSERT INTO temp.\"", table, "\" (\"Id\") SELECT r.\"Id\" FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" ",
+            "WHERE r.\"ProjectId\" IN (SELECT value FROM json_each({0})) AND ",
+            condition);
+        await db.Database.ExecuteSqlRawAsync(sql, [System.Text.Json.JsonSerializer.Serialize(ProjectIds), .. parameters], cancellationToken);
+        return this with { KeptTasksTable = table };
+    }
+
     /// <summary>The items in scope: with a filter, only those of the tasks it kept.</summary>
     public IQueryable<DatasetItem> Items(AnnexDbContext db)
     {
@@ -95,7 +119,11 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     {
         var projectIds = ProjectIds;
         var results = db.Results.AsNoTracking();
-        if (Filter is not null)
+        if (KeptTasksTable is not null)
+        {
+            results = db.Results.FromSqlRaw(string.Concat("SELECT * FROM results WHERE \"Id\" IN (SELECT \"Id\" FROM temp.\"", KeptTasksTable, "\")")).AsNoTracking();
+        }
+        else if (Filter is not null)
         {
             var (condition, parameters) = FilterSql.ForSqlite(Filter);
             // Only fixed SQL fragments are concatenated here; every user value is one of the parameters.

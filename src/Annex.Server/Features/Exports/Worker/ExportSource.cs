@@ -24,12 +24,14 @@ public sealed class ExportSource : IAsyncDisposable
 {
     private readonly AnnexDbContext _db;
     private readonly IDbContextTransaction _snapshot;
+    private readonly DbTransaction _transaction;
     private readonly int _batchSize;
 
     private ExportSource(AnnexDbContext db, IDbContextTransaction snapshot, ExportScope scope, int batchSize)
     {
         _db = db;
         _snapshot = snapshot;
+        _transaction = snapshot.GetDbTransaction();
         Scope = scope;
         _batchSize = batchSize;
     }
@@ -43,6 +45,8 @@ public sealed class ExportSource : IAsyncDisposable
         {
             var snapshot = await BeginSnapshotAsync(db, cancellationToken);
             var scope = await ExportScope.ResolveAsync(db, export, cancellationToken);
+            // Created inside the snapshot transaction, the table goes away when it rolls back.
+            scope = await scope.MaterializeFilterAsync(db, $"kept_tasks_{export.Id}", cancellationToken);
             return new ExportSource(db, snapshot, scope, batchSize);
         }
         catch
@@ -124,7 +128,9 @@ public sealed class ExportSource : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Never committed: disposing rolls the snapshot back, which also drops the filter's temp table.
         await _snapshot.DisposeAsync();
+        await _transaction.DisposeAsync();
         await _db.DisposeAsync();
     }
 }
