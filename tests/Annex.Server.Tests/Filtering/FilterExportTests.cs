@@ -173,6 +173,21 @@ public sealed class FilterExportTests(FilterWorld world) : IClassFixture<FilterW
         Assert.Equal(1, export["total_task_count"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task The_longest_filters_the_parser_accepts_still_export()
+    {
+        // 1,000 IN values, and a chain of several hundred conditions: both deeper than SQLite's
+        // expression limit if they were sent to it as one flat chain.
+        var values = string.Join(",", Enumerable.Range(0, 999).Select(n => $"\"x{n}\"").Append("\"frame_004\""));
+        var (inList, _, _) = await ExportAsync($"ref_id IN ({values})");
+        Assert.Equal(["frame_004"], inList);
+
+        var chain = string.Join(" OR ", Enumerable.Range(0, 500).Select(n => n == 250 ? "ref_id = \"img_02\"" : $"ref_id = \"{n}\""));
+        Assert.True(chain.Length <= 10_000);
+        var (longChain, _, _) = await ExportAsync(chain);
+        Assert.Equal(["img_02"], longChain);
+    }
+
     [Theory]
     [InlineData("lable = \"car\"", "Unknown field \"lable\" at position 1; did you mean \"label\"?")]
     [InlineData("label =", "Expected a value after \"=\" at position 8, found end of input.")]

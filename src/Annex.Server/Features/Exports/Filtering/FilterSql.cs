@@ -87,18 +87,7 @@ public sealed class FilterSql
                 // 0 or 1 (never NULL) the order does not change the result.
                 var and = node is FilterNode.And;
                 var operands = Chain(node, and).OrderBy(Cost).ToList();
-                _sql.Append('(');
-                for (var k = 0; k < operands.Count; k++)
-                {
-                    if (k > 0)
-                    {
-                        _sql.Append(and ? " AND " : " OR ");
-                    }
-
-                    Write(operands[k]);
-                }
-
-                _sql.Append(')');
+                Connect(operands.Count, and ? " AND " : " OR ", k => Write(operands[k]));
                 break;
             case FilterNode.Not not:
                 _sql.Append("(NOT ");
@@ -112,6 +101,41 @@ public sealed class FilterSql
                 break;
         }
     }
+
+    /// <summary>Joins <paramref name="count"/> operands with one connective, in parenthesised groups of at
+    /// most <see cref="GroupSize"/>: SQLite parses a flat chain as a tree as deep as it is long and refuses
+    /// trees deeper than 1000, which a long IN list or filter would otherwise reach.</summary>
+    private void Connect(int count, string connective, Action<int> writeOperand, int first = 0)
+    {
+        _sql.Append('(');
+        var span = 1;
+        while (span * GroupSize < count - first)
+        {
+            span *= GroupSize;
+        }
+
+        for (var start = first; start < count; start += span)
+        {
+            if (start > first)
+            {
+                _sql.Append(connective);
+            }
+
+            if (span == 1)
+            {
+                writeOperand(start);
+            }
+            else
+            {
+                var end = Math.Min(count, start + span);
+                Connect(end, connective, writeOperand, start);
+            }
+        }
+
+        _sql.Append(')');
+    }
+
+    private const int GroupSize = 32;
 
     private void Atom(FilterNode node)
     {
@@ -129,15 +153,12 @@ public sealed class FilterSql
                 Order(compare.Field, compare.Operator, compare.Value);
                 break;
             case FilterNode.In @in:
-                _sql.Append('(');
-                for (var k = 0; k < @in.Values.Count; k++)
+                Connect(@in.Values.Count, " OR ", k =>
                 {
-                    _sql.Append(k == 0 ? "COALESCE((" : " OR COALESCE((");
+                    _sql.Append("COALESCE((");
                     Equal(@in.Field, @in.Values[k]);
                     _sql.Append("), 0)");
-                }
-
-                _sql.Append(')');
+                });
                 break;
             case FilterNode.Glob glob:
                 Glob(glob.Field, glob.Pattern);
