@@ -79,8 +79,10 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             return items;
         }
 
-        var results = Results(db);
-        return items.Where(i => results.Any(r => r.DatasetItemId == i.Id));
+        // An uncorrelated IN: the database builds the set of kept items once, rather than looking for a
+        // kept task item by item.
+        var keptItemIds = Results(db).Select(r => r.DatasetItemId);
+        return items.Where(i => keptItemIds.Contains(i.Id));
     }
 
     /// <summary>The items the export names through datasets and slices (or through projects when it names neither).</summary>
