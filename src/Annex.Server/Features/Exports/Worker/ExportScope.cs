@@ -60,10 +60,10 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         }
 
         // The table name is built by the caller from numbers only; user values stay parameters.
-        await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE IF EXISTS temp.\"", table, "\"; CREATE TEMP TABLE \"", table, "\" (\"Id\" INTEGER PRIMARY KEY)"), cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE IF EXISTS temp.\"", table, "\"; CREATE TEMP TABLE \"", table, "\" (\"Id\" INTEGER PRIMARY KEY, \"DatasetItemId\" INTEGER NOT NULL)"), cancellationToken);
         var (condition, parameters) = FilterSql.ForSqlite(Filter, firstParameter: 1);
         var sql = string.Concat(
-            "INSERT INTO temp.\"", table, "\" (\"Id\") SELECT r.\"Id\" FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" ",
+            "INSERT INTO temp.\"", table, "\" (\"Id\", \"DatasetItemId\") SELECT r.\"Id\", r.\"DatasetItemId\" FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" ",
             "WHERE r.\"ProjectId\" IN (SELECT value FROM json_each({0})) AND ",
             condition);
         await db.Database.ExecuteSqlRawAsync(sql, [System.Text.Json.JsonSerializer.Serialize(ProjectIds), .. parameters], cancellationToken);
@@ -73,6 +73,12 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     /// <summary>The items in scope: with a filter, only those of the tasks it kept.</summary>
     public IQueryable<DatasetItem> Items(AnnexDbContext db)
     {
+        if (KeptTasksTable is not null)
+        {
+            // Straight from the kept tasks' item ids: a small set, read once per query.
+            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM dataset_items WHERE \"Id\" IN (SELECT \"DatasetItemId\" FROM temp.\"", KeptTasksTable, "\")")));
+        }
+
         var items = NamedItems(db);
         if (Filter is null)
         {
@@ -86,12 +92,12 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     }
 
     /// <summary>The items the export names through datasets and slices (or through projects when it names neither).</summary>
-    private IQueryable<DatasetItem> NamedItems(AnnexDbContext db)
+    private IQueryable<DatasetItem> NamedItems(AnnexDbContext db, IQueryable<DatasetItem>? source = null)
     {
         var datasetIds = DatasetIds;
         var sliceIds = SliceIds;
         var projectIds = ProjectIds;
-        var items = db.DatasetItems.AsNoTracking();
+        var items = (source ?? db.DatasetItems).AsNoTracking();
         if (!ItemsNamed)
         {
             return items.Where(i => db.Results.Any(r => r.DatasetItemId == i.Id && projectIds.Contains(r.ProjectId)));
