@@ -64,6 +64,8 @@ public sealed class AnnexDbContext(DbContextOptions<AnnexDbContext> options) : D
             e.ToTable("dataset_items");
             e.HasIndex(x => x.Uid).IsUnique();
             e.HasIndex(x => new { x.DatasetId, x.RefId }).IsUnique();
+            // Exports and item lists page through one dataset's items in id order.
+            e.HasIndex(x => new { x.DatasetId, x.Id });
             e.Property(x => x.RefId).HasMaxLength(1024);
         });
         modelBuilder.Entity<Project>(e =>

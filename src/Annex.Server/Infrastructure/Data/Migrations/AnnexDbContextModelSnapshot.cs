@@ -132,6 +132,8 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.HasIndex("Uid")
                         .IsUnique();
 
+                    b.HasIndex("DatasetId", "Id");
+
                     b.HasIndex("DatasetId", "RefId")
                         .IsUnique();
 
