@@ -82,7 +82,39 @@ public static class Program
             return await RunChildAsync(childArgs, ct);
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run };
+        var exportCount = new Option<int>("--exports") { Description = "Exports to time (after one warm-up export that is not counted).", DefaultValueFactory = _ => 200 };
+        var latency = new Command("latency", "Queue latency of small exports created one at a time with an idle worker.") { requiredData, exportCount, set, json };
+        latency.SetAction(async (parse, ct) =>
+        {
+            var count = parse.GetValue(exportCount);
+            if (count < 1)
+            {
+                throw new BenchException("--exports must be at least 1.");
+            }
+
+            var stats = await LatencyBenchmark.RunAsync(parse.GetValue(requiredData)!, count, parse.GetValue(set) ?? [], Console.Error, ct);
+            Console.Out.Write(parse.GetValue(json) ? LatencyBenchmark.Json(stats) : LatencyBenchmark.Table(stats));
+            return 0;
+        });
+
+        var exportsInDb = new Option<int>("--exports-in-db") { Description = "Finished exports inserted into the database before the server starts (once per folder).", DefaultValueFactory = _ => 100_000 };
+        var seconds = new Option<int>("--seconds") { Description = "How long to drive the load.", DefaultValueFactory = _ => 20 };
+        var connections = new Option<int>("--connections") { Description = "Concurrent request loops, half listing exports, half fetching one.", DefaultValueFactory = _ => 16 };
+        var load = new Command("load", "Latency of the exports API under concurrent requests while an export runs.") { requiredData, exportsInDb, seconds, connections, set, json };
+        load.SetAction(async (parse, ct) =>
+        {
+            var settings = new LoadSettings(parse.GetValue(requiredData)!, parse.GetValue(exportsInDb), parse.GetValue(seconds), parse.GetValue(connections), parse.GetValue(set) ?? []);
+            if (settings.ExportsInDb < 1 || settings.Seconds < 1 || settings.Connections < 2)
+            {
+                throw new BenchException("--exports-in-db and --seconds must be at least 1, --connections at least 2.");
+            }
+
+            var rows = await LoadBenchmark.RunAsync(settings, Console.Error, ct);
+            Console.Out.Write(parse.GetValue(json) ? LoadBenchmark.Json(rows) : LoadBenchmark.Table(rows));
+            return 0;
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
