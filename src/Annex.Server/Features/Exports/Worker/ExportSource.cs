@@ -78,8 +78,16 @@ public sealed class ExportSource : IAsyncDisposable
     public async Task<List<SourceProject>> ProjectsAsync(CancellationToken cancellationToken) =>
         [.. (await Scope.ProjectsAsync(_db, cancellationToken)).Select(p => new SourceProject(p.Id, p.Uid, p.Name, p.Labels))];
 
-    /// <summary>The dataset's items in scope, in batches ordered by id.</summary>
-    public async IAsyncEnumerable<IReadOnlyList<SourceItem>> ItemBatchesAsync(long datasetId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The dataset's items in scope, in batches ordered by id; the next batch is read while the
+    /// caller works on the current one.</summary>
+    public IAsyncEnumerable<IReadOnlyList<SourceItem>> ItemBatchesAsync(long datasetId, CancellationToken cancellationToken) =>
+        Prefetch.AheadAsync(token => ReadItemBatchesAsync(datasetId, token), depth: 2, cancellationToken);
+
+    /// <summary>The results (tasks) in scope, in batches ordered by id; read ahead like the items.</summary>
+    public IAsyncEnumerable<IReadOnlyList<SourceResult>> ResultBatchesAsync(CancellationToken cancellationToken) =>
+        Prefetch.AheadAsync(ReadResultBatchesAsync, depth: 2, cancellationToken);
+
+    private async IAsyncEnumerable<IReadOnlyList<SourceItem>> ReadItemBatchesAsync(long datasetId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var items = Scope.Items(_db).Where(i => i.DatasetId == datasetId);
         var after = long.MinValue;
@@ -102,8 +110,7 @@ public sealed class ExportSource : IAsyncDisposable
         }
     }
 
-    /// <summary>The results (tasks) in scope, in batches ordered by id.</summary>
-    public async IAsyncEnumerable<IReadOnlyList<SourceResult>> ResultBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<IReadOnlyList<SourceResult>> ReadResultBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var results = Scope.Results(_db);
         var after = long.MinValue;
