@@ -1,11 +1,12 @@
 using System.IO.Compression;
 using System.Text.Json;
 using Annex.Formats;
+using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Features.Exports.Formats;
 
 /// <summary>avala-json-external: a zip holding one Avala Grouped JSON document, streamed batch by batch.</summary>
-public sealed class AvalaJsonExportFormat : IExportFormat
+public sealed class AvalaJsonExportFormat(IOptions<ExportsOptions> options) : IExportFormat
 {
     public const string FormatName = "avala-json-external";
     public const string EntryName = "export.json";
@@ -15,7 +16,7 @@ public sealed class AvalaJsonExportFormat : IExportFormat
     public async Task WriteAsync(ExportJob job, ExportSource source, Stream output, ExportProgress progress, CancellationToken cancellationToken)
     {
         using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
-        await using var entry = DeterministicZip.CreateEntryStream(zip, EntryName, job.CreatedAt, CompressionLevel.Fastest);
+        await using var entry = DeterministicZip.CreateEntryStream(zip, EntryName, job.CreatedAt, options.Value.CompressionLevel);
         await using var writer = new AvalaJsonWriter(entry, new ExportInfo(job.Name, job.CreatedAt, FormatName, job.FilterQueryString));
 
         writer.BeginDatasets();
