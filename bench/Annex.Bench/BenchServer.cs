@@ -33,6 +33,7 @@ public sealed class BenchServer : IAsyncDisposable
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
+            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             .. hostSettings.Select(s => $"--{s}"),
         ];
         var app = AnnexApp.Build(hostArgs);

@@ -25,12 +25,14 @@ public static class LatencyBenchmark
         log.WriteLine($"warm-up: {warmUp:F1} ms (not counted)");
 
         var latencies = new List<double>(exports);
+        var clock = Stopwatch.StartNew();
         for (var i = 1; i <= exports; i++)
         {
             latencies.Add(await TimeOneAsync(http, dataset, $"latency {i}", ct));
             if (i % 50 == 0 || i == exports)
             {
-                log.WriteLine($"{i}/{exports} exports");
+                var so = LatencyStats.From(latencies);
+                log.WriteLine($"{i}/{exports} exports ({clock.Elapsed.TotalSeconds:F0} s): p50 {so.P50:F1} ms, p90 {so.P90:F1} ms, p99 {so.P99:F1} ms, max {so.Max:F1} ms");
             }
         }
 
