@@ -83,11 +83,10 @@ public sealed class FilterSql
         switch (node)
         {
             case FilterNode.And or FilterNode.Or:
-                // Cheapest first: SQLite stops at the first operand that decides, and with every atom
-                // 0 or 1 (never NULL) the order does not change the result.
+                // Cheapest first; with every atom 0 or 1 (never NULL) the order does not change the result.
                 var and = node is FilterNode.And;
                 var operands = Chain(node, and).OrderBy(Cost).ToList();
-                Connect(operands.Count, and ? " AND " : " OR ", k => Write(operands[k]));
+                Connect(operands.Count, and, k => Write(operands[k]));
                 break;
             case FilterNode.Not not:
                 _sql.Append("(NOT ");
@@ -102,34 +101,49 @@ public sealed class FilterSql
         }
     }
 
-    /// <summary>Joins <paramref name="count"/> operands with one connective, in parenthesised groups of at
-    /// most <see cref="GroupSize"/>: SQLite parses a flat chain as a tree as deep as it is long and refuses
-    /// trees deeper than 1000, which a long IN list or filter would otherwise reach.</summary>
-    private void Connect(int count, string connective, Action<int> writeOperand, int first = 0)
+    /// <summary>Joins operands <paramref name="first"/> to <paramref name="count"/> - 1 with AND or OR as
+    /// nested CASE expressions, the only form in which SQLite promises to evaluate them in order and stop
+    /// early (so the cheap conditions put first really spare the expensive ones). Operands come in groups
+    /// of at most <see cref="GroupSize"/>, so nesting stays far below SQLite's expression depth limit of
+    /// 1000 even for a 1,000-value IN list.</summary>
+    private void Connect(int count, bool and, Action<int> writeOperand, int first = 0)
     {
-        _sql.Append('(');
         var span = 1;
         while (span * GroupSize < count - first)
         {
             span *= GroupSize;
         }
 
+        var starts = new List<int>();
         for (var start = first; start < count; start += span)
         {
-            if (start > first)
-            {
-                _sql.Append(connective);
-            }
+            starts.Add(start);
+        }
 
+        void WriteItem(int k)
+        {
             if (span == 1)
             {
-                writeOperand(start);
+                writeOperand(starts[k]);
             }
             else
             {
-                var end = Math.Min(count, start + span);
-                Connect(end, connective, writeOperand, start);
+                Connect(Math.Min(count, starts[k] + span), and, writeOperand, starts[k]);
             }
+        }
+
+        _sql.Append('(');
+        for (var k = 0; k < starts.Count - 1; k++)
+        {
+            _sql.Append("CASE WHEN ");
+            WriteItem(k);
+            _sql.Append(and ? " THEN " : " THEN 1 ELSE ");
+        }
+
+        WriteItem(starts.Count - 1);
+        for (var k = 0; k < starts.Count - 1; k++)
+        {
+            _sql.Append(and ? " ELSE 0 END" : " END");
         }
 
         _sql.Append(')');
@@ -153,7 +167,7 @@ public sealed class FilterSql
                 Order(compare.Field, compare.Operator, compare.Value);
                 break;
             case FilterNode.In @in:
-                Connect(@in.Values.Count, " OR ", k =>
+                Connect(@in.Values.Count, and: false, k =>
                 {
                     _sql.Append("COALESCE((");
                     Equal(@in.Field, @in.Values[k]);
