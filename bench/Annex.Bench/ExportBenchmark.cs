@@ -31,6 +31,8 @@ public static class ExportBenchmark
             "--Logging:LogLevel:Default=Warning",
             // The worker reports failures at Error; keep them visible, drop the per-export Information lines.
             "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
+            // appsettings.json names the host lifetime at Information; keep its start-up lines off stdout.
+            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             .. settings.HostSettings.Select(s => $"--{s}"),
         ];
         using var profile = settings.Profile ? new DatabaseProfile() : null;
