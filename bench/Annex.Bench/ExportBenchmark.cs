@@ -4,10 +4,6 @@ using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Annex.Server.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Annex.Bench;
 
@@ -21,49 +17,26 @@ public static class ExportBenchmark
 
     public static async Task<List<Measurement>> RunAsync(ExportSettings settings, TextWriter log, CancellationToken ct)
     {
-        var workload = Workload.TryRead(settings.Folder)
-            ?? throw new BenchException($"{settings.Folder} holds no complete workload; run `generate` first.");
-
-        string[] hostArgs =
-        [
-            $"--Storage:DataPath={settings.Folder}",
-            "--urls=http://127.0.0.1:0",
-            "--Logging:LogLevel:Default=Warning",
-            // The worker reports failures at Error; keep them visible, drop the per-export Information lines.
-            "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
-            // appsettings.json names the host lifetime at Information; keep its start-up lines off stdout.
-            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
-            .. settings.HostSettings.Select(s => $"--{s}"),
-        ];
         using var profile = settings.Profile ? new DatabaseProfile() : null;
-        await using var app = AnnexApp.Build(hostArgs);
-        await app.StartAsync(ct);
-        try
-        {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-                ?? throw new BenchException("The server reported no listening address.");
-            using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
-            http.DefaultRequestHeaders.Add("X-Avala-Api-Key", workload.ApiKey);
+        await using var server = await BenchServer.StartAsync(settings.Folder, settings.HostSettings, ct);
+        var workload = server.Workload;
+        using var http = server.CreateClient();
+        http.Timeout = TimeSpan.FromMinutes(5);
 
-            var measurements = new List<Measurement>();
-            for (var run = 1; run <= settings.Runs; run++)
+        var measurements = new List<Measurement>();
+        for (var run = 1; run <= settings.Runs; run++)
+        {
+            profile?.Reset();
+            var measurement = await RunOnceAsync(http, settings, workload, run, ct);
+            log.WriteLine($"run {run}: {measurement.Tasks} tasks in {measurement.WallSeconds:F2} s");
+            if (profile is not null)
             {
-                profile?.Reset();
-                var measurement = await RunOnceAsync(http, settings, workload, run, ct);
-                log.WriteLine($"run {run}: {measurement.Tasks} tasks in {measurement.WallSeconds:F2} s");
-                if (profile is not null)
-                {
-                    WriteProfile(log, profile, measurement);
-                }
-                measurements.Add(measurement);
+                WriteProfile(log, profile, measurement);
             }
+            measurements.Add(measurement);
+        }
 
-            return measurements;
-        }
-        finally
-        {
-            await app.StopAsync(CancellationToken.None);
-        }
+        return measurements;
     }
 
     private static async Task<Measurement> RunOnceAsync(HttpClient http, ExportSettings settings, Workload workload, int run, CancellationToken ct)

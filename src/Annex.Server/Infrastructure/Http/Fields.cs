@@ -167,7 +167,7 @@ public static class Fields
     /// <summary>Items of a bulk body: either <c>{"key": [...]}</c> or a bare array.</summary>
     public static List<JsonElement>? BulkList(JsonElement body, string name, ValidationErrors errors, int maxCount)
     {
-        var list = UuidLessList(body, name, errors);
+        var list = ListOrBareArray(body, name, errors);
         if (list is null)
         {
             return null;
@@ -188,7 +188,7 @@ public static class Fields
         return list;
     }
 
-    private static List<JsonElement>? UuidLessList(JsonElement body, string name, ValidationErrors errors)
+    private static List<JsonElement>? ListOrBareArray(JsonElement body, string name, ValidationErrors errors)
     {
         if (body.ValueKind == JsonValueKind.Array)
         {

@@ -87,38 +87,33 @@ public sealed class ExportSource : IAsyncDisposable
     public IAsyncEnumerable<IReadOnlyList<SourceResult>> ResultBatchesAsync(CancellationToken cancellationToken) =>
         Prefetch.AheadAsync(ReadResultBatchesAsync, depth: 2, cancellationToken);
 
-    private async IAsyncEnumerable<IReadOnlyList<SourceItem>> ReadItemBatchesAsync(long datasetId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private IAsyncEnumerable<IReadOnlyList<SourceItem>> ReadItemBatchesAsync(long datasetId, CancellationToken cancellationToken)
     {
         var items = Scope.Items(_db).Where(i => i.DatasetId == datasetId);
-        var after = long.MinValue;
-        while (true)
-        {
-            var batch = await items.Where(i => i.Id > after).OrderBy(i => i.Id).Take(_batchSize)
-                .Select(i => new SourceItem(i.Id, i.Uid, i.RefId, i.Metadata, i.Width, i.Height, i.MediaUrl))
-                .ToListAsync(cancellationToken);
-            if (batch.Count > 0)
-            {
-                yield return batch;
-            }
-
-            if (batch.Count < _batchSize)
-            {
-                yield break;
-            }
-
-            after = batch[^1].Id;
-        }
+        return KeysetBatchesAsync(
+            after => items.Where(i => i.Id > after).OrderBy(i => i.Id).Take(_batchSize)
+                .Select(i => new SourceItem(i.Id, i.Uid, i.RefId, i.Metadata, i.Width, i.Height, i.MediaUrl)),
+            item => item.Id,
+            cancellationToken);
     }
 
-    private async IAsyncEnumerable<IReadOnlyList<SourceResult>> ReadResultBatchesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private IAsyncEnumerable<IReadOnlyList<SourceResult>> ReadResultBatchesAsync(CancellationToken cancellationToken)
     {
         var results = Scope.Results(_db);
+        return KeysetBatchesAsync(
+            after => results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
+                .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations)),
+            result => result.Id,
+            cancellationToken);
+    }
+
+    /// <summary>Batches of rows ordered by id: each query starts after the last id of the one before.</summary>
+    private async IAsyncEnumerable<IReadOnlyList<T>> KeysetBatchesAsync<T>(Func<long, IQueryable<T>> batchAfter, Func<T, long> idOf, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var after = long.MinValue;
         while (true)
         {
-            var batch = await results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
-                .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations))
-                .ToListAsync(cancellationToken);
+            var batch = await batchAfter(after).ToListAsync(cancellationToken);
             if (batch.Count > 0)
             {
                 yield return batch;
@@ -129,7 +124,7 @@ public sealed class ExportSource : IAsyncDisposable
                 yield break;
             }
 
-            after = batch[^1].Id;
+            after = idOf(batch[^1]);
         }
     }
 
