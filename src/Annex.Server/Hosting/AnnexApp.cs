@@ -13,8 +13,6 @@ using Annex.Server.Infrastructure.Http;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Hosting;
 
@@ -48,9 +46,6 @@ public static class AnnexApp
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section))
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataPath), "Storage:DataPath must name a folder.");
-        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section))
-            .Validate(o => string.Equals(o.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase), "Database:Provider must be Sqlite (the only provider this build supports).")
-            .ValidateOnStart();
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.AddOptions<ExportsOptions>().Bind(configuration.GetSection(ExportsOptions.Section))
             .Validate(o => o.Workers >= 1, "Exports:Workers must be at least 1.")
@@ -60,9 +55,7 @@ public static class AnnexApp
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<SqlitePragmaInterceptor>();
-        services.AddDbContext<AnnexDbContext>(ConfigureDatabase, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
-        services.AddDbContextFactory<AnnexDbContext>(ConfigureDatabase);
+        services.AddAnnexDatabase(configuration);
         services.AddSingleton<IBlobStore, LocalBlobStore>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -85,16 +78,6 @@ public static class AnnexApp
         // Start-up tasks first: hosted services start in order, and the worker needs the schema.
         services.AddHostedService<StartupTasks>();
         services.AddHostedService<ExportWorker>();
-    }
-
-    private static void ConfigureDatabase(IServiceProvider services, DbContextOptionsBuilder options)
-    {
-        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-        var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
-        var connectionString = string.IsNullOrWhiteSpace(database.ConnectionString)
-            ? $"Data Source={Path.Combine(storage.DataPath, "annex.db")};Pooling=True"
-            : database.ConnectionString;
-        options.UseSqlite(connectionString).AddInterceptors(services.GetRequiredService<SqlitePragmaInterceptor>());
     }
 
     private static void MapPipeline(WebApplication app)
@@ -122,6 +105,7 @@ public static class AnnexApp
                 await response.WriteAsJsonAsync(new ErrorDetail(detail), ApiJson.Options);
             }
         });
+        app.UseNullCharacterGuard();
         app.UseOptionalTrailingSlash();
         app.UseRouting();
         app.UseAuthentication();

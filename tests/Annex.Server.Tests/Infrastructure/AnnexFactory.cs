@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Annex.Server.Features.Organizations;
 using Microsoft.AspNetCore.Hosting;
@@ -6,10 +7,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Annex.Server.Tests.Infrastructure;
 
-/// <summary>A real server (the whole HTTP pipeline, the export worker, SQLite and the local blob store)
-/// in the test process, on its own data folder.</summary>
+/// <summary>A real server (the whole HTTP pipeline, the export worker, the database and the local blob
+/// store) in the test process, on its own data folder, and on PostgreSQL its own database
+/// (see <see cref="TestDatabase"/>).</summary>
 public sealed class AnnexFactory : WebApplicationFactory<Program>
 {
+    // Factories that reopen a data folder (a restarted server) reopen its database too.
+    private static readonly ConcurrentDictionary<string, string> PostgresDatabases = new(StringComparer.Ordinal);
+
     private readonly bool _ownsDataPath;
     private readonly Dictionary<string, string?> _settings;
 
@@ -31,6 +36,12 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
         builder.UseSetting("Exports:PollInterval", "00:00:00.200");
         builder.UseSetting("Exports:HeartbeatInterval", "00:00:00.200");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        if (TestDatabase.IsPostgres && !_settings.ContainsKey("Database:Provider"))
+        {
+            builder.UseSetting("Database:Provider", "Postgres");
+            builder.UseSetting("Database:ConnectionString", PostgresDatabases.GetOrAdd(DataPath, _ => PostgresServer.CreateDatabase()));
+        }
+
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
@@ -64,6 +75,10 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
         if (disposing && _ownsDataPath)
         {
             TryDelete(DataPath);
+            if (PostgresDatabases.TryRemove(DataPath, out var connectionString))
+            {
+                PostgresServer.DropDatabase(connectionString);
+            }
         }
     }
 

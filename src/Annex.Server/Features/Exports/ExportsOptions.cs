@@ -27,6 +27,10 @@ public sealed class ExportsOptions
     /// <summary>Claims of one export before it is failed (each crash or lost lease is one).</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>At most this many exports of one organization run at once, across every worker; the rest
+    /// wait in <c>requested</c> while other organizations' exports go first.</summary>
+    public int MaxRunningPerOrganization { get; set; } = 5;
+
     public TimeSpan DownloadUrlLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Base64 HMAC key for download links; empty means a key generated in the data folder.

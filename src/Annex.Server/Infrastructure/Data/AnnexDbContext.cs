@@ -9,8 +9,21 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Annex.Server.Infrastructure.Data;
 
-public sealed class AnnexDbContext(DbContextOptions<AnnexDbContext> options) : DbContext(options)
+/// <summary>The schema, shared by every provider. SQLite uses this type (and the migrations in
+/// <c>Migrations/</c>); PostgreSQL uses <see cref="PostgresAnnexDbContext"/> so that its own migrations
+/// (in <c>Migrations/Postgres/</c>) are found for it alone.</summary>
+public class AnnexDbContext : DbContext
 {
+    public AnnexDbContext(DbContextOptions<AnnexDbContext> options)
+        : base(options)
+    {
+    }
+
+    protected AnnexDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<Organization> Organizations => Set<Organization>();
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();

@@ -28,10 +28,10 @@ public static class JsonBody
             return (null, ApiErrors.BadRequest($"JSON parse error - {ParseMessage(ex)}"));
         }
 
-        if (!HasValidText(document.RootElement))
+        if (FindInvalidText(document.RootElement) is { } problem)
         {
             document.Dispose();
-            return (null, ApiErrors.BadRequest("JSON parse error - a string holds an unpaired \\u surrogate escape, which is not valid text."));
+            return (null, ApiErrors.BadRequest($"JSON parse error - {problem}"));
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object && !(allowArray && document.RootElement.ValueKind == JsonValueKind.Array))
@@ -46,30 +46,45 @@ public static class JsonBody
         return (document, null);
     }
 
-    /// <summary>JSON allows escapes such as "\ud83d" alone, which no .NET string (or database) can hold;
-    /// finding them here turns what would fail deep inside a handler into a clear 400.</summary>
-    private static bool HasValidText(JsonElement value)
+    /// <summary>JSON allows escapes such as "\ud83d" alone, which no .NET string (or database) can hold,
+    /// and "\u0000", which PostgreSQL cannot store in text or jsonb; finding them here turns what would fail
+    /// deep inside a handler into a clear 400.</summary>
+    private static string? FindInvalidText(JsonElement value)
     {
         try
         {
             switch (value.ValueKind)
             {
                 case JsonValueKind.String:
-                    _ = value.GetString();
-                    return true;
+                    return value.GetString()!.Contains('\0', StringComparison.Ordinal) ? NullCharacter : null;
                 case JsonValueKind.Array:
-                    return value.EnumerateArray().All(HasValidText);
+                    return value.EnumerateArray().Select(FindInvalidText).FirstOrDefault(p => p is not null);
                 case JsonValueKind.Object:
-                    return value.EnumerateObject().All(p => p.Name.Length >= 0 && HasValidText(p.Value));
+                    foreach (var property in value.EnumerateObject())
+                    {
+                        if (property.Name.Contains('\0', StringComparison.Ordinal))
+                        {
+                            return NullCharacter;
+                        }
+
+                        if (FindInvalidText(property.Value) is { } problem)
+                        {
+                            return problem;
+                        }
+                    }
+
+                    return null;
                 default:
-                    return true;
+                    return null;
             }
         }
         catch (InvalidOperationException)
         {
-            return false;
+            return "a string holds an unpaired \\u surrogate escape, which is not valid text.";
         }
     }
+
+    private const string NullCharacter = "Null characters are not allowed (a string holds \\u0000).";
 
     /// <summary>The type name a Python client would see for a JSON value, as DRF messages use it.</summary>
     public static string PythonTypeName(JsonElement value) => JsonTypeNames.Python(value);

@@ -4,30 +4,40 @@ using System.Text;
 namespace Annex.Server.Features.Exports.Filtering;
 
 /// <summary>
-/// Translates a filter into a SQLite boolean expression over <c>r</c> (the results row) and <c>i</c>
-/// (its dataset item). User values only ever travel as parameters (<c>{0}</c>, <c>{1}</c>, ... in EF's
-/// FromSqlRaw style); the SQL text is built from fixed fragments alone. Every atom is wrapped so it is
-/// 0 or 1, never NULL, which makes <c>NOT</c> and <c>!=</c> mean exactly "not =" as the docs promise.
+/// Translates a filter into a boolean SQL expression (SQLite or PostgreSQL) over <c>r</c> (the results
+/// row) and <c>i</c> (its dataset item). User values only ever travel as parameters (<c>{0}</c>,
+/// <c>{1}</c>, ... in EF's FromSqlRaw style); the SQL text is built from fixed fragments alone. Every
+/// atom is wrapped so it is true or false, never NULL, which makes <c>NOT</c> and <c>!=</c> mean exactly
+/// "not =" as the docs promise.
 /// </summary>
+/// <para>JSON is stored as text on both databases (so exports pass it through byte for byte); SQLite reads
+/// it with <c>json_extract</c>/<c>json_type</c>, PostgreSQL casts it to <c>jsonb</c> and uses
+/// <c>#&gt;</c>/<c>#&gt;&gt;</c>/<c>jsonb_typeof</c>.</para>
 public sealed class FilterSql
 {
     private readonly StringBuilder _sql = new();
     private readonly List<object> _parameters = [];
 
-    private FilterSql()
+    private readonly bool _postgres;
+    private readonly int _firstParameter;
+
+    private FilterSql(bool postgres, int firstParameter)
     {
+        _postgres = postgres;
+        _firstParameter = firstParameter;
     }
 
     /// <param name="filter">The parsed filter.</param>
+    /// <param name="postgres">PostgreSQL's dialect rather than SQLite's.</param>
     /// <param name="firstParameter">Number of the first placeholder, for SQL that has parameters of its own before the filter's.</param>
-    public static (string Sql, object[] Parameters) ForSqlite(FilterNode filter, int firstParameter = 0)
+    public static (string Sql, object[] Parameters) For(FilterNode filter, bool postgres, int firstParameter = 0)
     {
-        var builder = new FilterSql { _firstParameter = firstParameter };
+        var builder = new FilterSql(postgres, firstParameter);
         builder.Write(filter);
         return (builder._sql.ToString(), [.. builder._parameters]);
     }
 
-    private int _firstParameter;
+    public static (string Sql, object[] Parameters) ForSqlite(FilterNode filter, int firstParameter = 0) => For(filter, postgres: false, firstParameter);
 
     /// <summary>A rough price of evaluating a condition per row: columns are cheap, the item's metadata
     /// costs a JSON lookup, annotation conditions a scan of the task's annotations.</summary>
@@ -96,14 +106,14 @@ public sealed class FilterSql
             default:
                 _sql.Append("COALESCE((");
                 Atom(node);
-                _sql.Append("), 0)");
+                _sql.Append("), FALSE)");
                 break;
         }
     }
 
     /// <summary>Joins operands <paramref name="first"/> to <paramref name="count"/> - 1 with AND or OR as
-    /// nested CASE expressions, the only form in which SQLite promises to evaluate them in order and stop
-    /// early (so the cheap conditions put first really spare the expensive ones). Operands come in groups
+    /// nested CASE expressions, the only form in which SQLite (and PostgreSQL) promise to evaluate them in
+    /// order and stop early (so the cheap conditions put first really spare the expensive ones). Operands come in groups
     /// of at most <see cref="GroupSize"/>, so nesting stays far below SQLite's expression depth limit of
     /// 1000 even for a 1,000-value IN list.</summary>
     private void Connect(int count, bool and, Action<int> writeOperand, int first = 0)
@@ -137,13 +147,13 @@ public sealed class FilterSql
         {
             _sql.Append("CASE WHEN ");
             WriteItem(k);
-            _sql.Append(and ? " THEN " : " THEN 1 ELSE ");
+            _sql.Append(and ? " THEN " : " THEN TRUE ELSE ");
         }
 
         WriteItem(starts.Count - 1);
         for (var k = 0; k < starts.Count - 1; k++)
         {
-            _sql.Append(and ? " ELSE 0 END" : " END");
+            _sql.Append(and ? " ELSE FALSE END" : " END");
         }
 
         _sql.Append(')');
@@ -158,7 +168,7 @@ public sealed class FilterSql
             case FilterNode.Compare compare when compare.Operator == ComparisonOperator.NotEqual:
                 _sql.Append("NOT COALESCE((");
                 Equal(compare.Field, compare.Value);
-                _sql.Append("), 0)");
+                _sql.Append("), FALSE)");
                 break;
             case FilterNode.Compare { Operator: ComparisonOperator.Equal } compare:
                 Equal(compare.Field, compare.Value);
@@ -171,14 +181,14 @@ public sealed class FilterSql
                 {
                     _sql.Append("COALESCE((");
                     Equal(@in.Field, @in.Values[k]);
-                    _sql.Append("), 0)");
+                    _sql.Append("), FALSE)");
                 });
                 break;
             case FilterNode.Glob glob:
                 Glob(glob.Field, glob.Pattern);
                 break;
             case FilterNode.Exists exists:
-                OnJson(exists.Field, path => _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") IS NOT NULL"));
+                OnJson(exists.Field, path => TypeOf(path).Append(" IS NOT NULL"));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, "Not an atom.");
@@ -192,10 +202,10 @@ public sealed class FilterSql
         switch (field.Field)
         {
             case FilterField.Label:
-                Annotations(() => _sql.Append("json_extract(a.value, '$.label') = ").Append(Parameter(Text(value))));
+                Annotations(() => AnnotationKey("label").Append(" = ").Append(Parameter(Text(value))));
                 break;
             case FilterField.Type:
-                Annotations(() => _sql.Append("json_extract(a.value, '$.type') = ").Append(Parameter(Text(value))));
+                Annotations(() => AnnotationKey("type").Append(" = ").Append(Parameter(Text(value))));
                 break;
             case FilterField.RefId:
                 _sql.Append("i.\"RefId\" = ").Append(Parameter(Text(value)));
@@ -226,17 +236,23 @@ public sealed class FilterSql
         switch (value)
         {
             case FilterValue.Text text:
-                _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") = 'text' AND json_extract(").Append(Document).Append(", ").Append(path).Append(") = ").Append(Parameter(text.Value));
+                IsText(path).Append(" AND ");
+                TextAt(path).Append(" = ").Append(Parameter(text.Value));
                 break;
             case FilterValue.Number number:
-                _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") IN ('integer', 'real') AND json_extract(").Append(Document).Append(", ").Append(path).Append(") = ").Append(Parameter(number.Value));
+                NumberAt(path, " = ", Parameter(number.Value));
+                break;
+            case FilterValue.Boolean boolean when _postgres:
+                TypeOf(path).Append(" = 'boolean' AND ");
+                TextAt(path).Append(boolean.Value ? " = 'true'" : " = 'false'");
                 break;
             case FilterValue.Boolean boolean:
-                _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") = ").Append(boolean.Value ? "'true'" : "'false'");
+                TypeOf(path).Append(" = ").Append(boolean.Value ? "'true'" : "'false'");
                 break;
             case FilterValue.Null:
                 // Absent and null both count as null.
-                _sql.Append("COALESCE(json_type(").Append(Document).Append(", ").Append(path).Append("), 'null') = 'null'");
+                _sql.Append("COALESCE(");
+                TypeOf(path).Append(", 'null') = 'null'");
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(value), value.GetType().Name, "Not a JSON literal.");
@@ -266,7 +282,7 @@ public sealed class FilterSql
                 _sql.Append("r.\"AnnotationCount\"").Append(symbol).Append(Parameter(Number(value)));
                 break;
             case FilterField.Metadata or FilterField.Attribute:
-                OnJson(field, path => _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") IN ('integer', 'real') AND json_extract(").Append(Document).Append(", ").Append(path).Append(')').Append(symbol).Append(Parameter(Number(value))));
+                OnJson(field, path => NumberAt(path, symbol, Parameter(Number(value))));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(field), field.Field, "Not an ordered field.");
@@ -275,17 +291,21 @@ public sealed class FilterSql
 
     private void Glob(FieldReference field, string pattern)
     {
-        var glob = Parameter(SqliteGlob(pattern));
+        var matches = (_postgres ? " LIKE " : " GLOB ") + Parameter(_postgres ? PostgresLike(pattern) : SqliteGlob(pattern));
         switch (field.Field)
         {
             case FilterField.Label:
-                Annotations(() => _sql.Append("json_extract(a.value, '$.label') GLOB ").Append(glob));
+                Annotations(() => AnnotationKey("label").Append(matches));
                 break;
             case FilterField.RefId:
-                _sql.Append("i.\"RefId\" GLOB ").Append(glob);
+                _sql.Append("i.\"RefId\"").Append(matches);
                 break;
             case FilterField.Metadata or FilterField.Attribute:
-                OnJson(field, path => _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(") = 'text' AND json_extract(").Append(Document).Append(", ").Append(path).Append(") GLOB ").Append(glob));
+                OnJson(field, path =>
+                {
+                    IsText(path).Append(" AND ");
+                    TextAt(path).Append(matches);
+                });
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(field), field.Field, "Not a text field.");
@@ -296,23 +316,59 @@ public sealed class FilterSql
     /// in: the item's metadata, or each annotation (inside an EXISTS over the task's annotations).</summary>
     private void OnJson(FieldReference field, Action<string> write)
     {
-        var path = Parameter(JsonPath(field.Field == FilterField.Attribute ? ["attributes", .. field.Path] : field.Path));
+        string[] keys = field.Field == FilterField.Attribute ? ["attributes", .. field.Path] : [.. field.Path];
+        var path = _postgres ? Parameter(keys) : Parameter(JsonPath(keys));
         if (field.Field == FilterField.Attribute)
         {
             Annotations(() => write(path));
             return;
         }
 
-        Document = "i.\"Metadata\"";
+        Document = _postgres ? "i.\"Metadata\"::jsonb" : "i.\"Metadata\"";
         write(path);
     }
 
     private void Annotations(Action predicate)
     {
-        _sql.Append("EXISTS (SELECT 1 FROM json_each(r.\"Annotations\") AS a WHERE ");
+        _sql.Append(_postgres
+            ? "EXISTS (SELECT 1 FROM jsonb_array_elements(r.\"Annotations\"::jsonb) AS a(value) WHERE "
+            : "EXISTS (SELECT 1 FROM json_each(r.\"Annotations\") AS a WHERE ");
         Document = "a.value";
         predicate();
         _sql.Append(')');
+    }
+
+    /// <summary>A top-level string member of the current annotation.</summary>
+    private StringBuilder AnnotationKey(string key) => _postgres
+        ? _sql.Append("(a.value ->> '").Append(key).Append("')")
+        : _sql.Append("json_extract(a.value, '$.").Append(key).Append("')");
+
+    /// <summary>The JSON type at <paramref name="path"/> in <see cref="Document"/>, NULL when absent.</summary>
+    private StringBuilder TypeOf(string path) => _postgres
+        ? _sql.Append("jsonb_typeof(").Append(Document).Append(" #> ").Append(path).Append(')')
+        : _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(')');
+
+    /// <summary>The value at <paramref name="path"/> as SQL text (strings unquoted).</summary>
+    private StringBuilder TextAt(string path) => _postgres
+        ? _sql.Append('(').Append(Document).Append(" #>> ").Append(path).Append(')')
+        : _sql.Append("json_extract(").Append(Document).Append(", ").Append(path).Append(')');
+
+    private StringBuilder IsText(string path) => TypeOf(path).Append(_postgres ? " = 'string'" : " = 'text'");
+
+    /// <summary>Compares the number at <paramref name="path"/>; false when the value there is not a number.</summary>
+    private void NumberAt(string path, string symbol, string parameter)
+    {
+        if (_postgres)
+        {
+            // CASE, not AND: PostgreSQL may evaluate AND's operands in any order, and the cast fails on text.
+            _sql.Append("CASE WHEN ");
+            TypeOf(path).Append(" = 'number' THEN (");
+            TextAt(path).Append(")::double precision").Append(symbol).Append(parameter).Append(" ELSE FALSE END");
+            return;
+        }
+
+        TypeOf(path).Append(" IN ('integer', 'real') AND ");
+        TextAt(path).Append(symbol).Append(parameter);
     }
 
     private string Parameter(object value)
@@ -327,15 +383,36 @@ public sealed class FilterSql
     /// <summary>The filter's glob (<c>*</c>, <c>?</c>) as a SQLite GLOB pattern, where '[' is special too.</summary>
     public static string SqliteGlob(string pattern) => pattern.Replace("[", "[[]", StringComparison.Ordinal);
 
+    /// <summary>The filter's glob as a PostgreSQL LIKE pattern (backslash escapes LIKE's own wildcards).</summary>
+    public static string PostgresLike(string pattern)
+    {
+        var like = new StringBuilder(pattern.Length + 8);
+        foreach (var c in pattern)
+        {
+            _ = c switch
+            {
+                '*' => like.Append('%'),
+                '?' => like.Append('_'),
+                '%' or '_' or '\\' => like.Append('\\').Append(c),
+                _ => like.Append(c),
+            };
+        }
+
+        return like.ToString();
+    }
+
     private static string Text(FilterValue value) => value is FilterValue.Text text ? text.Value : throw Mismatch(value);
 
     private static double Number(FilterValue value) => value is FilterValue.Number number ? number.Value : throw Mismatch(value);
 
-    // Stored the way EF Core's SQLite provider stores them: uppercase text for uids, and sortable text for times.
-    private static string Uid(FilterValue value) => value is FilterValue.Uid uid ? uid.Value.ToString("D").ToUpperInvariant() : throw Mismatch(value);
+    // On SQLite, stored the way EF Core's provider stores them: uppercase text for uids, and sortable text
+    // for times. PostgreSQL has uuid and timestamptz columns and takes the values as they are.
+    private object Uid(FilterValue value) => value is FilterValue.Uid uid
+        ? _postgres ? uid.Value : uid.Value.ToString("D").ToUpperInvariant()
+        : throw Mismatch(value);
 
-    private static string StoredTimestamp(FilterValue value) => value is FilterValue.Timestamp timestamp
-        ? timestamp.Value.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)
+    private object StoredTimestamp(FilterValue value) => value is FilterValue.Timestamp timestamp
+        ? _postgres ? DateTime.SpecifyKind(timestamp.Value, DateTimeKind.Utc) : timestamp.Value.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)
         : throw Mismatch(value);
 
     private static ArgumentException Mismatch(FilterValue value) => new($"A {value.GetType().Name} value does not fit this field; the parser should have refused it.");

@@ -8,12 +8,23 @@ namespace Annex.Server.Features.Exports.Worker;
 /// <summary>An export this worker holds the lease on.</summary>
 public sealed record ClaimedExport(long Id, Guid Uid, string Format, int Attempt);
 
-/// <summary>The export queue, kept in the exports table itself. A worker claims a <c>requested</c> export
-/// (or one whose lease ran out) with a conditional update, so exactly one worker wins; every later write
-/// by that worker is conditional on still holding the lease, so a worker that lost it changes nothing.</summary>
+/// <summary>
+/// The export queue, kept in the exports table itself. A worker claims the next <c>requested</c> export
+/// (or one whose lease ran out) inside a short transaction: on PostgreSQL the candidate row is locked
+/// with <c>FOR UPDATE SKIP LOCKED</c>, so concurrent workers on any number of replicas each take a
+/// different export without waiting for each other; on SQLite the transaction takes the database's
+/// single write lock. Every later write by that worker is conditional on still holding the lease, so a
+/// worker that lost it changes nothing.
+/// </summary>
+/// <para>Fair scheduling: an organization runs at most <see cref="ExportsOptions.MaxRunningPerOrganization"/>
+/// exports at once, and among waiting exports those of organizations with the fewest running go first,
+/// oldest first within that, so one organization's 200 exports do not hold back another's single one.</para>
 public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOptions<ExportsOptions> options, TimeProvider time, ILogger<ExportQueue> logger)
 {
     private readonly ExportsOptions _options = options.Value;
+
+    // pg_advisory_xact_lock(key1, key2) namespace for "claiming for organization key2".
+    private const int OrganizationClaimLock = 0x414E5851;
 
     /// <summary>Unique per process, readable in the database when an operator looks for who holds a lease.</summary>
     public string WorkerId { get; } = $"{Guid.NewGuid():N}@{Environment.MachineName}:{Environment.ProcessId}" is var id && id.Length > 128 ? id[..128] : id;
@@ -21,14 +32,12 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
     public async Task<ClaimedExport?> TryClaimAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var postgres = db.Database.IsNpgsql();
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var now = Clock.UtcNow(time);
-            var candidate = await db.Exports.AsNoTracking()
-                .Where(e => e.Status == ExportStatus.Requested || (e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now))
-                .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
-                .Select(e => new { e.Id, e.Uid, e.Format, e.Attempts, e.Status })
-                .FirstOrDefaultAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var candidate = await NextCandidateAsync(db, postgres, now, cancellationToken);
             if (candidate is null)
             {
                 return null;
@@ -37,6 +46,14 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
             if (candidate.Attempts >= _options.MaxAttempts)
             {
                 await GiveUpAsync(db, candidate.Id, candidate.Attempts, now, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                continue;
+            }
+
+            if (candidate.Status == ExportStatus.Requested && !await UnderOrganizationCapAsync(db, postgres, candidate, now, cancellationToken))
+            {
+                // Another worker filled the organization's last slot since the candidate was chosen.
+                await transaction.RollbackAsync(cancellationToken);
                 continue;
             }
 
@@ -52,6 +69,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                         .SetProperty(e => e.ExportedTaskCount, (long?)null)
                         .SetProperty(e => e.UpdatedAt, now),
                     cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             if (claimed == 1)
             {
                 if (candidate.Status == ExportStatus.Exporting)
@@ -64,6 +82,57 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
         }
 
         return null;
+    }
+
+    /// <summary>The export to run next: an expired lease to take over, or a waiting export of an
+    /// organization below its cap, fewest running first. On PostgreSQL the row comes back locked, and rows
+    /// other workers are claiming right now are skipped rather than waited for.</summary>
+    private async Task<Export?> NextCandidateAsync(AnnexDbContext db, bool postgres, DateTime now, CancellationToken cancellationToken)
+    {
+        var cap = _options.MaxRunningPerOrganization;
+        if (postgres)
+        {
+            return await db.Exports.FromSqlRaw(
+                """
+                SELECT e.* FROM exports AS e
+                WHERE (e."Status" = 'requested' AND (
+                        SELECT COUNT(*) FROM exports AS x
+                        WHERE x."OrganizationId" = e."OrganizationId" AND x."Status" = 'exporting' AND x."LeaseExpiresAt" >= {0}) < {1})
+                   OR (e."Status" = 'exporting' AND e."LeaseExpiresAt" < {0})
+                ORDER BY (
+                        SELECT COUNT(*) FROM exports AS x
+                        WHERE x."OrganizationId" = e."OrganizationId" AND x."Status" = 'exporting' AND x."LeaseExpiresAt" >= {0}),
+                    e."CreatedAt", e."Id"
+                LIMIT 1
+                FOR UPDATE OF e SKIP LOCKED
+                """,
+                now,
+                cap).AsNoTracking().ToAsyncEnumerable().FirstOrDefaultAsync(cancellationToken);
+        }
+
+        var running = db.Exports.Where(x => x.Status == ExportStatus.Exporting && x.LeaseExpiresAt >= now);
+        return await db.Exports.AsNoTracking()
+            .Where(e => (e.Status == ExportStatus.Requested && running.Count(x => x.OrganizationId == e.OrganizationId) < cap)
+                || (e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now))
+            .OrderBy(e => running.Count(x => x.OrganizationId == e.OrganizationId))
+            .ThenBy(e => e.CreatedAt).ThenBy(e => e.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Counts the organization's running exports again, serialized with other claims for the same
+    /// organization (an advisory lock on PostgreSQL; SQLite's write lock already serializes), so concurrent
+    /// workers cannot together push it past its cap.</summary>
+    private async Task<bool> UnderOrganizationCapAsync(AnnexDbContext db, bool postgres, Export candidate, DateTime now, CancellationToken cancellationToken)
+    {
+        if (postgres)
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0}, {1})", [OrganizationClaimLock, (int)(candidate.OrganizationId % int.MaxValue)], cancellationToken);
+        }
+
+        var running = await db.Exports.CountAsync(
+            e => e.OrganizationId == candidate.OrganizationId && e.Id != candidate.Id && e.Status == ExportStatus.Exporting && e.LeaseExpiresAt >= now,
+            cancellationToken);
+        return running < _options.MaxRunningPerOrganization;
     }
 
     /// <summary>Sets the task total when writing starts; false when the lease is gone.</summary>

@@ -60,15 +60,29 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         }
 
         // The table name is built by the caller from numbers only; user values stay parameters.
-        await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE IF EXISTS temp.\"", table, "\"; CREATE TEMP TABLE \"", table, "\" (\"Id\" INTEGER PRIMARY KEY, \"DatasetItemId\" INTEGER NOT NULL)"), cancellationToken);
-        var (condition, parameters) = FilterSql.ForSqlite(Filter, firstParameter: 1);
+        var postgres = db.Database.IsNpgsql();
+        var qualified = TempTable(db, table);
+        await db.Database.ExecuteSqlRawAsync(
+            string.Concat("DROP TABLE IF EXISTS ", qualified, "; CREATE TEMP TABLE \"", table, "\" (\"Id\" BIGINT PRIMARY KEY, \"DatasetItemId\" BIGINT NOT NULL)"),
+            cancellationToken);
+        var (condition, parameters) = FilterSql.For(Filter, postgres, firstParameter: 1);
         var sql = string.Concat(
-            "INSERT INTO temp.\"", table, "\" (\"Id\", \"DatasetItemId\") SELECT r.\"Id\", r.\"DatasetItemId\" FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" ",
-            "WHERE r.\"ProjectId\" IN (SELECT value FROM json_each({0})) AND ",
+            "INSERT INTO ", qualified, " (\"Id\", \"DatasetItemId\") SELECT r.\"Id\", r.\"DatasetItemId\" FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" ",
+            postgres ? "WHERE r.\"ProjectId\" = ANY({0}) AND " : "WHERE r.\"ProjectId\" IN (SELECT value FROM json_each({0})) AND ",
             condition);
-        await db.Database.ExecuteSqlRawAsync(sql, [System.Text.Json.JsonSerializer.Serialize(ProjectIds), .. parameters], cancellationToken);
+        object projectIds = postgres ? ProjectIds.ToArray() : System.Text.Json.JsonSerializer.Serialize(ProjectIds);
+        await db.Database.ExecuteSqlRawAsync(sql, [projectIds, .. parameters], cancellationToken);
+        if (postgres)
+        {
+            // PostgreSQL never analyzes temporary tables by itself; without statistics it guesses their size.
+            await db.Database.ExecuteSqlRawAsync(string.Concat("ANALYZE ", qualified), cancellationToken);
+        }
+
         return this with { KeptTasksTable = table };
     }
+
+    /// <summary>The connection's temporary schema is <c>temp</c> on SQLite and <c>pg_temp</c> on PostgreSQL.</summary>
+    private static string TempTable(AnnexDbContext db, string table) => string.Concat(db.Database.IsNpgsql() ? "pg_temp.\"" : "temp.\"", table, "\"");
 
     /// <summary>The items in scope: with a filter, only those of the tasks it kept.</summary>
     public IQueryable<DatasetItem> Items(AnnexDbContext db)
@@ -76,7 +90,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         if (KeptTasksTable is not null)
         {
             // Straight from the kept tasks' item ids: a small set, read once per query.
-            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM dataset_items WHERE \"Id\" IN (SELECT \"DatasetItemId\" FROM temp.\"", KeptTasksTable, "\")")));
+            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM dataset_items WHERE \"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")")));
         }
 
         var items = NamedItems(db);
@@ -129,11 +143,11 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var results = db.Results.AsNoTracking();
         if (KeptTasksTable is not null)
         {
-            results = db.Results.FromSqlRaw(string.Concat("SELECT * FROM results WHERE \"Id\" IN (SELECT \"Id\" FROM temp.\"", KeptTasksTable, "\")")).AsNoTracking();
+            results = db.Results.FromSqlRaw(string.Concat("SELECT * FROM results WHERE \"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")")).AsNoTracking();
         }
         else if (Filter is not null)
         {
-            var (condition, parameters) = FilterSql.ForSqlite(Filter);
+            var (condition, parameters) = FilterSql.For(Filter, db.Database.IsNpgsql());
             // Only fixed SQL fragments are concatenated here; every user value is one of the parameters.
             results = db.Results.FromSqlRaw(string.Concat(FilteredResultsSql, condition), parameters).AsNoTracking();
         }
