@@ -57,7 +57,8 @@ public sealed class RunningExportTests(SlowExportData data)
 {
     private static async Task<JsonNode> WaitForProgressAsync(HttpClient client, string uid)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Generous: with 5-row batches the items alone take a while on a busy machine before tasks count.
+        var deadline = DateTime.UtcNow.AddMinutes(3);
         while (DateTime.UtcNow < deadline)
         {
             var (_, export) = await client.GetJsonAsync($"/api/v1/exports/{uid}/");
@@ -70,7 +71,7 @@ public sealed class RunningExportTests(SlowExportData data)
             await Task.Delay(20);
         }
 
-        throw new TimeoutException("the export never showed progress");
+        throw new TimeoutException($"the export never showed progress: {(await client.GetJsonAsync($"/api/v1/exports/{uid}/")).Body?.ToJsonString()}");
     }
 
     private static string[] ArchiveFiles(string dataPath) =>

@@ -35,7 +35,7 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
         builder.UseSetting("Storage:DataPath", DataPath);
         builder.UseSetting("Exports:PollInterval", "00:00:00.200");
         builder.UseSetting("Exports:HeartbeatInterval", "00:00:00.200");
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Default", Environment.GetEnvironmentVariable("ANNEX_TEST_LOG") ?? "Warning");
         if (TestDatabase.IsPostgres && !_settings.ContainsKey("Database:Provider"))
         {
             builder.UseSetting("Database:Provider", "Postgres");

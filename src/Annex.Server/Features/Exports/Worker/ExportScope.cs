@@ -63,7 +63,8 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var postgres = db.Database.IsNpgsql();
         var qualified = TempTable(db, table);
         await db.Database.ExecuteSqlRawAsync(
-            string.Concat("DROP TABLE IF EXISTS ", qualified, "; CREATE TEMP TABLE \"", table, "\" (\"Id\" BIGINT PRIMARY KEY, \"DatasetItemId\" BIGINT NOT NULL)"),
+            // On SQLite, INTEGER PRIMARY KEY makes the id the row's own key (no separate index to fill).
+            string.Concat("DROP TABLE IF EXISTS ", qualified, "; CREATE TEMP TABLE \"", table, "\" (\"Id\" ", postgres ? "BIGINT" : "INTEGER", " PRIMARY KEY, \"DatasetItemId\" BIGINT NOT NULL)"),
             cancellationToken);
         var (condition, parameters) = FilterSql.For(Filter, postgres, firstParameter: 1);
         var sql = string.Concat(
