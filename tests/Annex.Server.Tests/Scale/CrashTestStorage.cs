@@ -15,10 +15,10 @@ public sealed class CrashTestStorage : IAsyncDisposable
 
     public static Task<CrashTestStorage> CreateAsync() => Task.FromResult(new CrashTestStorage(new Dictionary<string, string?>()));
 
-    public Task<byte[]> DownloadAsync(AnnexFactory api, string downloadUrl) => Archives.DownloadAsync(api, downloadUrl);
+    public static Task<byte[]> DownloadAsync(AnnexFactory api, string downloadUrl) => Archives.DownloadAsync(api, downloadUrl);
 
     /// <summary>The keys a reader can open: published blobs only, never pending ones.</summary>
-    public Task<List<string>> VisibleKeysAsync(AnnexFactory api)
+    public static Task<List<string>> VisibleKeysAsync(AnnexFactory api)
     {
         var root = Path.Combine(api.DataPath, "blobs");
         return Task.FromResult(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
