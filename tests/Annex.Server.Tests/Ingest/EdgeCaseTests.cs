@@ -94,4 +94,20 @@ public sealed class EdgeCaseTests(AnnexFactoryFixture fixture) : IClassFixture<A
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.StartsWith("JSON parse error - ", json!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_null_character_in_a_body_or_a_url_is_a_400_that_says_so()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var (status, body) = await tenant.Http.PostJsonAsync("/api/v1/datasets/", """{"name": "a\u0000b"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Api.AssertJson("""{"detail": "JSON parse error - Null characters are not allowed (a string holds \\u0000)."}""", body);
+
+        (status, body) = await tenant.Http.GetJsonAsync("/api/v1/exports/?cursor=a%00b");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Api.AssertJson("""{"detail": "Null characters are not allowed in the URL."}""", body);
+
+        var datasets = await tenant.Http.GetOkAsync("/api/v1/datasets/");
+        Assert.Empty(datasets["results"]!.AsArray());
+    }
 }

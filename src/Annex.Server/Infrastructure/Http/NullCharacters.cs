@@ -9,9 +9,9 @@ public static class NullCharacters
         app.Use(async (context, next) =>
         {
             var request = context.Request;
+            // The raw query string is enough: a decoded key or value holds NUL only where it said %00.
             if (request.Path.Value?.Contains('\0', StringComparison.Ordinal) == true
-                || request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
-                || request.Query.Any(q => q.Key.Contains('\0', StringComparison.Ordinal) || q.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)))
+                || request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
             {
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
                 await context.Response.WriteAsJsonAsync(new ErrorDetail("Null characters are not allowed in the URL."), ApiJson.Options, context.RequestAborted);

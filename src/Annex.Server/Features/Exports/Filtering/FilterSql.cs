@@ -37,8 +37,6 @@ public sealed class FilterSql
         return (builder._sql.ToString(), [.. builder._parameters]);
     }
 
-    public static (string Sql, object[] Parameters) ForSqlite(FilterNode filter, int firstParameter = 0) => For(filter, postgres: false, firstParameter);
-
     /// <summary>A rough price of evaluating a condition per row: columns are cheap, the item's metadata
     /// costs a JSON lookup, annotation conditions a scan of the task's annotations.</summary>
     private static int Cost(FilterNode node) => node switch
