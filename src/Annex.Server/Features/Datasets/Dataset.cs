@@ -29,6 +29,15 @@ public sealed class DatasetItem : IHasId
     public int? Width { get; set; }
     public int? Height { get; set; }
     public string? MediaUrl { get; set; }
+
+    /// <summary>Blob key of the image uploaded to this server, when there is one; archives copy its bytes.</summary>
+    public string? MediaKey { get; set; }
+
+    /// <summary>The uploaded image's type (e.g. <c>image/jpeg</c>), read from its header.</summary>
+    public string? MediaContentType { get; set; }
+
+    /// <summary>The uploaded image's size in bytes.</summary>
+    public long? MediaLength { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }

@@ -80,6 +80,8 @@ public class AnnexDbContext : DbContext
             // Exports and item lists page through one dataset's items in id order.
             e.HasIndex(x => new { x.DatasetId, x.Id });
             e.Property(x => x.RefId).HasMaxLength(1024);
+            e.Property(x => x.MediaKey).HasMaxLength(512);
+            e.Property(x => x.MediaContentType).HasMaxLength(100);
         });
         modelBuilder.Entity<Project>(e =>
         {

@@ -106,6 +106,17 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.Property<int?>("Height")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("MediaContentType")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MediaKey")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MediaLength")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("MediaUrl")
                         .HasColumnType("TEXT");
 

@@ -117,6 +117,17 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.Property<int?>("Height")
                         .HasColumnType("integer");
 
+                    b.Property<string>("MediaContentType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("MediaKey")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<long?>("MediaLength")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("MediaUrl")
                         .HasColumnType("text");
 
