@@ -9,7 +9,9 @@ namespace Annex.Server.Features.Exports;
 
 public sealed record SourceDataset(long Id, Guid Uid, string Name);
 
-public sealed record SourceItem(long Id, Guid Uid, string RefId, string Metadata, int? Width, int? Height, string? MediaUrl);
+/// <summary>An item as exports read it. <see cref="MediaKey"/> names the image uploaded to this server (a blob
+/// key, with its <see cref="MediaContentType"/>); <see cref="MediaUrl"/> an image that lives elsewhere.</summary>
+public sealed record SourceItem(long Id, Guid Uid, string RefId, string Metadata, int? Width, int? Height, string? MediaUrl, string? MediaKey = null, string? MediaContentType = null);
 
 public sealed record SourceProject(long Id, Guid Uid, string Name, string Labels);
 
@@ -92,7 +94,7 @@ public sealed class ExportSource : IAsyncDisposable
         var items = Scope.Items(_db).Where(i => i.DatasetId == datasetId);
         return KeysetBatchesAsync(
             after => items.Where(i => i.Id > after).OrderBy(i => i.Id).Take(_batchSize)
-                .Select(i => new SourceItem(i.Id, i.Uid, i.RefId, i.Metadata, i.Width, i.Height, i.MediaUrl)),
+                .Select(i => new SourceItem(i.Id, i.Uid, i.RefId, i.Metadata, i.Width, i.Height, i.MediaUrl, i.MediaKey, i.MediaContentType)),
             item => item.Id,
             cancellationToken);
     }
