@@ -47,6 +47,9 @@ public static class AnnexApp
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section))
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataPath), "Storage:DataPath must name a folder.");
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
+        services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
+            .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
+            .ValidateOnStart();
         services.AddOptions<ExportsOptions>().Bind(configuration.GetSection(ExportsOptions.Section))
             .Validate(o => o.Workers >= 1, "Exports:Workers must be at least 1.")
             .Validate(o => o.BatchSize >= 1, "Exports:BatchSize must be at least 1.")
@@ -117,6 +120,7 @@ public static class AnnexApp
         var api = app.MapGroup("/api/v1").RequireAuthorization();
         api.MapExportsApi();
         api.MapDatasetsApi();
+        api.MapItemMediaApi();
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();
