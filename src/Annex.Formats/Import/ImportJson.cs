@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Annex.Formats.Import;
+
+/// <summary>Writes annotation coordinates in Annex's schema (see <see cref="AnnotationValidator"/>).</summary>
+internal static class ImportJson
+{
+    public static string Box(double x, double y, double width, double height, double? rotation = null) => Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteNumber("x", x);
+        json.WriteNumber("y", y);
+        json.WriteNumber("width", width);
+        json.WriteNumber("height", height);
+        if (rotation is { } value)
+        {
+            json.WriteNumber("rotation", value);
+        }
+
+        json.WriteEndObject();
+    });
+
+    public static string Vertices(IEnumerable<(double X, double Y)> vertices) => Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("vertices");
+        foreach (var (x, y) in vertices)
+        {
+            json.WriteStartArray();
+            json.WriteNumberValue(x);
+            json.WriteNumberValue(y);
+            json.WriteEndArray();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    });
+
+    public static string Keypoints(IEnumerable<(double X, double Y, string? Label, bool? Visible)> points) => Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("points");
+        foreach (var (x, y, label, visible) in points)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("x", x);
+            json.WriteNumber("y", y);
+            if (label is not null)
+            {
+                json.WriteString("label", label);
+            }
+
+            if (visible is { } value)
+            {
+                json.WriteBoolean("visible", value);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    });
+
+    public static string Object(IEnumerable<KeyValuePair<string, string>> properties) => Write(json =>
+    {
+        json.WriteStartObject();
+        foreach (var (name, value) in properties)
+        {
+            json.WriteString(name, value);
+        }
+
+        json.WriteEndObject();
+    });
+
+    public static string Split(string? split) =>
+        split is null ? "{}" : Object([new KeyValuePair<string, string>("split", split)]);
+
+    private static string Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            write(json);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
