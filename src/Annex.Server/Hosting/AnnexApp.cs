@@ -44,8 +44,8 @@ public static class AnnexApp
 
     private static void AddServices(IServiceCollection services, ConfigurationManager configuration)
     {
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section))
-            .Validate(o => !string.IsNullOrWhiteSpace(o.DataPath), "Storage:DataPath must name a folder.");
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
@@ -59,7 +59,18 @@ public static class AnnexApp
 
         services.AddSingleton(TimeProvider.System);
         services.AddAnnexDatabase(configuration);
-        services.AddSingleton<IBlobStore, LocalBlobStore>();
+        var s3 = StorageProviders.S3.Equals(configuration[$"{StorageOptions.Section}:Provider"], StringComparison.OrdinalIgnoreCase);
+        if (s3)
+        {
+            services.AddSingleton<S3BlobStore>();
+            services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<S3BlobStore>());
+            services.AddSingleton<IPendingWriteStore>(sp => sp.GetRequiredService<S3BlobStore>());
+            services.AddSingleton<AbandonedUploadSweeper>();
+        }
+        else
+        {
+            services.AddSingleton<IBlobStore, LocalBlobStore>();
+        }
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -81,6 +92,10 @@ public static class AnnexApp
         // Start-up tasks first: hosted services start in order, and the worker needs the schema.
         services.AddHostedService<StartupTasks>();
         services.AddHostedService<ExportWorker>();
+        if (s3)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<AbandonedUploadSweeper>());
+        }
     }
 
     private static void MapPipeline(WebApplication app)

@@ -14,26 +14,37 @@ public enum DownloadLinkCheck
 }
 
 /// <summary>Signed, expiring download URLs: they work without the API key, so they can be handed to
-/// curl or a training job, and stop working after <see cref="ExportsOptions.DownloadUrlLifetime"/>.</summary>
+/// curl or a training job, and stop working after <see cref="ExportsOptions.DownloadUrlLifetime"/>.
+/// Where the blob store can sign its own URLs (S3), the link goes straight to the store; otherwise it
+/// points at this server's download endpoint.</summary>
 public sealed class DownloadLinks
 {
     private const string KeyFileName = "download-signing-key";
     private readonly byte[] _key;
     private readonly ExportsOptions _options;
     private readonly TimeProvider _time;
+    private readonly IBlobStore _blobs;
 
-    public DownloadLinks(IOptions<ExportsOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
+    public DownloadLinks(IOptions<ExportsOptions> options, IOptions<StorageOptions> storage, TimeProvider time, IBlobStore blobs)
     {
         _options = options.Value;
         _time = time;
+        _blobs = blobs;
         _key = string.IsNullOrWhiteSpace(_options.DownloadSigningKey)
             ? LoadOrCreateKey(Path.Combine(storage.Value.DataPath, KeyFileName))
             : Convert.FromBase64String(_options.DownloadSigningKey);
     }
 
-    public string Create(HttpRequest request, Guid exportUid)
+    public string Create(HttpRequest request, Export export)
     {
-        var expires = _time.GetUtcNow().Add(_options.DownloadUrlLifetime).ToUnixTimeSeconds();
+        var expiresAt = _time.GetUtcNow().Add(_options.DownloadUrlLifetime);
+        if (export.ArchiveKey is { } key && _blobs.CreateReadUrl(key, ExportArchive.DownloadName(export), expiresAt) is { } direct)
+        {
+            return direct;
+        }
+
+        var exportUid = export.Uid;
+        var expires = expiresAt.ToUnixTimeSeconds();
         var baseUrl = string.IsNullOrWhiteSpace(_options.PublicBaseUrl)
             ? $"{request.Scheme}://{request.Host.Value}{request.PathBase.Value}"
             : _options.PublicBaseUrl.TrimEnd('/');

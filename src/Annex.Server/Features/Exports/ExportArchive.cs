@@ -5,6 +5,14 @@ public static class ExportArchive
     /// <summary>Blob key of an export's archive.</summary>
     public static string Key(Guid exportUid) => $"exports/{exportUid:D}.zip";
 
+    /// <summary>The export an archive key belongs to.</summary>
+    public static bool TryParseKey(string key, out Guid exportUid)
+    {
+        exportUid = Guid.Empty;
+        return key.StartsWith("exports/", StringComparison.Ordinal) && key.EndsWith(".zip", StringComparison.Ordinal)
+            && Guid.TryParseExact(key["exports/".Length..^".zip".Length], "D", out exportUid);
+    }
+
     /// <summary>File name offered to browsers: the export name made safe, and the uid to keep it unique.</summary>
     public static string DownloadName(Export export)
     {

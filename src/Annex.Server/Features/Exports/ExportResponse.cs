@@ -22,14 +22,14 @@ public sealed record ExportResponse(
     string? FilterQueryString,
     string? Error)
 {
-    public static ExportResponse From(Export export, OrganizationRef organization, Func<Guid, string> downloadUrl) => new(
+    public static ExportResponse From(Export export, OrganizationRef organization, Func<Export, string> downloadUrl) => new(
         export.Uid,
         export.Name,
         export.Format,
         export.Status,
         export.TotalTaskCount,
         export.ExportedTaskCount,
-        export.Status == ExportStatus.Exported ? downloadUrl(export.Uid) : null,
+        export.Status == ExportStatus.Exported ? downloadUrl(export) : null,
         UidList.Parse(export.Datasets),
         UidList.Parse(export.Slices),
         UidList.Parse(export.Projects),

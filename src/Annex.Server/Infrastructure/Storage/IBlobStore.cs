@@ -10,6 +10,10 @@ public interface IBlobStore
     Task<BlobReadHandle?> OpenReadAsync(string key, CancellationToken cancellationToken);
 
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>A URL that downloads a published blob straight from the store, without the server, until
+    /// <paramref name="expires"/>; null when the store has no such URLs and the server serves the bytes.</summary>
+    string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires);
 }
 
 public interface IPendingBlob : IAsyncDisposable
@@ -22,3 +26,17 @@ public interface IPendingBlob : IAsyncDisposable
 }
 
 public sealed record BlobReadHandle(Stream Content, long Length, DateTime LastModifiedUtc);
+
+/// <summary>A store whose unpublished writes outlive a crashed writer (S3 multipart uploads) and must
+/// be aborted by someone else.</summary>
+public interface IPendingWriteStore
+{
+    /// <summary>Writes begun and neither published nor aborted, by any process.</summary>
+    IAsyncEnumerable<PendingWrite> ListPendingWritesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Throws its parts away; a write that was published or aborted meanwhile is left as it is.</summary>
+    Task AbortPendingWriteAsync(PendingWrite write, CancellationToken cancellationToken);
+}
+
+/// <summary>An unpublished write: its blob key, the store's id for it, and when the store says it began.</summary>
+public sealed record PendingWrite(string Key, string Id, DateTime StartedUtc);

@@ -46,9 +46,19 @@ public sealed class LocalBlobStore : IBlobStore
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(key));
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Nothing was ever published under that folder: already deleted.
+        }
+
         return Task.CompletedTask;
     }
+
+    public string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires) => null;
 
     private string PathOf(string key)
     {
