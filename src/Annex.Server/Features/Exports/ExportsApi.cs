@@ -9,6 +9,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Exports;
 
+public sealed record ExportFormatResponse(string Name, string Description, IReadOnlyList<string> AnnotationTypes);
+
 public static class ExportsApi
 {
     public static RouteGroupBuilder MapExportsApi(this RouteGroupBuilder api)
@@ -16,6 +18,7 @@ public static class ExportsApi
         var group = api.MapGroup("/exports").WithTags("Exports");
         group.MapGet("", ListExports);
         group.MapPost("", CreateExport);
+        group.MapGet("/formats", ListFormats);
         group.MapGet("/{uid}", GetExport);
         group.MapPost("/{uid}/abort", AbortExport);
         return api;
@@ -27,6 +30,9 @@ public static class ExportsApi
         app.MapGet("/api/v1/exports/{uid}/download", DownloadExport).WithTags("Exports").AllowAnonymous();
         return app;
     }
+
+    private static IResult ListFormats(ExportFormatRegistry formats) =>
+        Results.Json(formats.All.Select(f => new ExportFormatResponse(f.Name, f.Description, f.AnnotationTypes)), ApiJson.Options);
 
     private static async Task<IResult> ListExports(HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
     {

@@ -13,6 +13,10 @@ public sealed class AvalaJsonExportFormat(IOptions<ExportsOptions> options) : IE
 
     public string Name => FormatName;
 
+    public string Description => "Avala's native JSON format with full metadata and annotation details";
+
+    public IReadOnlyList<string> AnnotationTypes => Annex.Formats.AnnotationTypes.All;
+
     public async Task WriteAsync(ExportJob job, ExportSource source, Stream output, ExportProgress progress, CancellationToken cancellationToken)
     {
         using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);

@@ -17,6 +17,15 @@ public sealed record SourceProject(long Id, Guid Uid, string Name, string Labels
 
 public sealed record SourceResult(long Id, Guid Uid, Guid ItemUid, long ProjectId, string Annotations);
 
+/// <summary>An item with every result (task) in scope on it, ordered by result id.</summary>
+public sealed record SourceItemWithResults(SourceItem Item, IReadOnlyList<SourceResult> Results);
+
+/// <summary>Consecutive items of one dataset with their results; <see cref="TaskCount"/> is what progress counts.</summary>
+public sealed record SourceItemBatch(SourceDataset Dataset, IReadOnlyList<SourceItemWithResults> Items)
+{
+    public int TaskCount => Items.Sum(i => i.Results.Count);
+}
+
 /// <summary>
 /// The rows of one export, read from a single database snapshot so that the document is consistent
 /// even while clients keep writing (a result never refers to an item the archive does not list).
@@ -88,6 +97,29 @@ public sealed class ExportSource : IAsyncDisposable
     /// <summary>The results (tasks) in scope, in batches ordered by id; read ahead like the items.</summary>
     public IAsyncEnumerable<IReadOnlyList<SourceResult>> ResultBatchesAsync(CancellationToken cancellationToken) =>
         Prefetch.AheadAsync(ReadResultBatchesAsync, depth: 2, cancellationToken);
+
+    /// <summary>Every item in scope, dataset by dataset, in batches ordered by id, each item with its results in
+    /// scope: one query for a batch's items, one for their results. Every task in scope is on exactly one item,
+    /// so the batches' <see cref="SourceItemBatch.TaskCount"/> add up to <see cref="CountTasksAsync"/>.</summary>
+    public IAsyncEnumerable<SourceItemBatch> ItemsWithResultsAsync(CancellationToken cancellationToken) =>
+        Prefetch.AheadAsync(ReadItemsWithResultsAsync, depth: 2, cancellationToken);
+
+    private async IAsyncEnumerable<SourceItemBatch> ReadItemsWithResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var dataset in await DatasetsAsync(cancellationToken))
+        {
+            await foreach (var items in ReadItemBatchesAsync(dataset.Id, cancellationToken))
+            {
+                var ids = items.Select(i => i.Id).ToList();
+                var results = await Scope.Results(_db).Where(r => ids.Contains(r.DatasetItemId)).OrderBy(r => r.Id)
+                    .Select(r => new { r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations })
+                    .ToListAsync(cancellationToken);
+                var byItem = results.ToLookup(r => r.DatasetItemId);
+                yield return new SourceItemBatch(dataset, [.. items.Select(i => new SourceItemWithResults(
+                    i, [.. byItem[i.Id].Select(r => new SourceResult(r.Id, r.Uid, i.Uid, r.ProjectId, r.Annotations))]))]);
+            }
+        }
+    }
 
     private IAsyncEnumerable<IReadOnlyList<SourceItem>> ReadItemBatchesAsync(long datasetId, CancellationToken cancellationToken)
     {
