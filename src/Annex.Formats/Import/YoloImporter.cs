@@ -5,18 +5,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace Annex.Formats.Import;
 
-/// <summary>Which kind of Ultralytics label rows a YOLO folder holds.</summary>
-public enum YoloTask
-{
-    /// <summary>From <c>task</c> or <c>kpt_shape</c> in <c>data.yaml</c>, else per row: 5 values are a box, an odd
-    /// number of at least 7 a polygon (so 9 values are a 4-point polygon; say <see cref="Obb"/> for rotated boxes).</summary>
-    Auto,
-    Detect,
-    Segment,
-    Obb,
-    Pose,
-}
-
 /// <summary>
 /// Reads an Ultralytics YOLO dataset folder: <c>data.yaml</c> (<c>names</c> as a list or an index mapping,
 /// <c>kpt_shape</c>, <c>kpt_names</c>), <c>images/&lt;split&gt;/</c> and <c>labels/&lt;split&gt;/*.txt</c>.
@@ -313,10 +301,10 @@ public static class YoloImporter
                 rows++;
                 var values = Parse(fields, labelFile, lineNumber);
                 var label = Label(values[0], labelFile, lineNumber);
-                var annotation = Row(values, label, labelFile, lineNumber, image);
-                if (annotation is not null && image is not null)
+                var read = Row(values, label, labelFile, lineNumber, image);
+                if (image is not null)
                 {
-                    annotations.Add(annotation);
+                    annotations.AddRange(read);
                 }
             }
 
@@ -329,7 +317,7 @@ public static class YoloImporter
             return annotations;
         }
 
-        private ImportedAnnotation? Row(double[] values, string label, string file, int line, ImageInfo? image)
+        private List<ImportedAnnotation> Row(double[] values, string label, string file, int line, ImageInfo? image)
         {
             double width = image?.Width ?? 1, height = image?.Height ?? 1;
             var count = values.Length;
@@ -355,14 +343,16 @@ public static class YoloImporter
 
             if (count == 5)
             {
-                return Box(values, label, file, line, width, height);
+                return One(Box(values, label, file, line, width, height));
             }
 
             var points = Enumerable.Range(0, (count - 1) / 2).Select(i => (X: Pixel(values[1 + 2 * i], width), Y: Pixel(values[2 + 2 * i], height))).ToList();
-            return task == YoloTask.Obb
+            return One(task == YoloTask.Obb
                 ? RotatedBox(points, label, file, line)
-                : new ImportedAnnotation(label, AnnotationTypes.Polygon, ImportJson.Vertices(points));
+                : new ImportedAnnotation(label, AnnotationTypes.Polygon, ImportJson.Vertices(points)));
         }
+
+        private static List<ImportedAnnotation> One(ImportedAnnotation? annotation) => annotation is null ? [] : [annotation];
 
         private ImportedAnnotation? Box(double[] values, string label, string file, int line, double width, double height)
         {
@@ -398,9 +388,11 @@ public static class YoloImporter
                 angle == 0 ? null : Math.Round(angle, 9)));
         }
 
-        private ImportedAnnotation? Pose(
+        /// <summary>A pose row is an object's box and its keypoints: both are kept, so the box survives a round trip.</summary>
+        private List<ImportedAnnotation> Pose(
             double[] values, string label, KeypointShape shape, IReadOnlyList<string>? names, string file, int line, double width, double height)
         {
+            var read = One(Box(values, label, file, line, width, height));
             var points = new List<(double, double, string?, bool?)>();
             for (var i = 0; i < shape.Count; i++)
             {
@@ -426,13 +418,12 @@ public static class YoloImporter
                 points.Add((Pixel(values[at], width), Pixel(values[at + 1], height), names?[i], visible));
             }
 
-            if (points.Count == 0)
+            if (points.Count > 0)
             {
-                Skipped.Add(new ImportSkip(file, line, "no keypoint of the row is labelled; skipped"));
-                return null;
+                read.Add(new ImportedAnnotation(label, AnnotationTypes.Keypoints, ImportJson.Keypoints(points)));
             }
 
-            return new ImportedAnnotation(label, AnnotationTypes.Keypoints, ImportJson.Keypoints(points));
+            return read;
         }
 
         private string Label(double value, string file, int line)

@@ -39,7 +39,11 @@ public sealed record ClassificationShape : AnnotationShape
 
 /// <summary>One annotation as stored: its label name, type (see <see cref="AnnotationTypes"/>), shape and the
 /// attributes object's JSON text.</summary>
-public sealed record StoredAnnotation(string Label, string Type, AnnotationShape Shape, string AttributesJson);
+public sealed record StoredAnnotation(string Label, string Type, AnnotationShape Shape, string AttributesJson)
+{
+    /// <summary>The coordinates object's JSON text as stored; null for a classification.</summary>
+    public string? CoordinatesJson { get; init; }
+}
 
 /// <summary>Reads a result's stored annotations (the canonical JSON array <see cref="AnnotationValidator"/> writes).</summary>
 public static class StoredAnnotations
@@ -86,7 +90,10 @@ public static class StoredAnnotations
             AnnotationTypes.Classification => ClassificationShape.Instance,
             _ => throw new InvalidDataException($"Unknown annotation type \"{type}\"."),
         };
-        return new StoredAnnotation(label, type, shape, attributes);
+        return new StoredAnnotation(label, type, shape, attributes)
+        {
+            CoordinatesJson = c.ValueKind == JsonValueKind.Object ? c.GetRawText() : null,
+        };
     }
 
     private static PixelPoint[] ReadVertices(JsonElement coordinates) =>

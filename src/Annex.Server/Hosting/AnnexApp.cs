@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Annex.Formats;
 using Annex.Server.Features.Datasets;
 using Annex.Server.Features.Demo;
 using Annex.Server.Features.Exports;
@@ -87,6 +89,7 @@ public static class AnnexApp
         services.AddSingleton<ExportQueue>();
         services.AddSingleton<ExportRunner>();
         services.AddSingleton<IExportFormat, AvalaJsonExportFormat>();
+        AddTrainingFormats(services);
         services.AddSingleton<ExportFormatRegistry>();
 
         // Start-up tasks first: hosted services start in order, and the worker needs the schema.
@@ -96,6 +99,22 @@ public static class AnnexApp
         {
             services.AddHostedService(sp => sp.GetRequiredService<AbandonedUploadSweeper>());
         }
+    }
+
+    private static void AddTrainingFormats(IServiceCollection services)
+    {
+        void Add(string name, string description, IReadOnlyList<string> types, Func<TrainingArchiveSettings, ITrainingArchiveWriter> create) =>
+            services.AddSingleton<IExportFormat>(sp => new TrainingExportFormat(
+                name, description, types, create, sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IOptions<ExportsOptions>>()));
+
+        Add("YOLO", "Ultralytics YOLO detection: data.yaml, images/ and labels/ with normalized class cx cy w h boxes",
+            YoloLabeler.TypesOf(YoloTask.Detect), s => new YoloArchiveWriter(s, YoloTask.Detect));
+        Add("YOLO-SEG", "Ultralytics YOLO segmentation: polygons as normalized point lists",
+            YoloLabeler.TypesOf(YoloTask.Segment), s => new YoloArchiveWriter(s, YoloTask.Segment));
+        Add("YOLO-OBB", "Ultralytics YOLO oriented boxes: rotated boxes as their four normalized corners",
+            YoloLabeler.TypesOf(YoloTask.Obb), s => new YoloArchiveWriter(s, YoloTask.Obb));
+        Add("YOLO-POSE", "Ultralytics YOLO pose: a box and the keypoints per object, with kpt_shape in data.yaml",
+            YoloLabeler.TypesOf(YoloTask.Pose), s => new YoloArchiveWriter(s, YoloTask.Pose));
     }
 
     private static void MapPipeline(WebApplication app)

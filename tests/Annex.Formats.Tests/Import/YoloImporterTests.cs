@@ -91,8 +91,10 @@ public sealed class YoloImporterTests : IDisposable
         var dataset = YoloImporter.Read(_root.FullName);
 
         Assert.Equal(["head", "neck", "hip"], dataset.Labels[0].Keypoints!);
-        var annotation = Assert.Single(dataset.Items[0].Annotations);
-        Assert.Equal("keypoints", annotation.Type);
+        // A pose row is the object's box and its keypoints.
+        Assert.Equal(["bounding_box", "keypoints"], dataset.Items[0].Annotations.Select(a => a.Type));
+        Assert.Equal("""{"x":40,"y":80,"width":20,"height":40}""", dataset.Items[0].Annotations[0].CoordinatesJson);
+        var annotation = dataset.Items[0].Annotations[1];
         Assert.Equal(
             """{"points":[{"x":50,"y":50,"label":"head","visible":true},{"x":50,"y":150,"label":"hip","visible":false}]}""",
             annotation.CoordinatesJson);

@@ -1,0 +1,100 @@
+using System.IO.Compression;
+using System.Text;
+
+namespace Annex.Formats;
+
+/// <summary>
+/// One item of a training export: its annotations from every result in scope, in result order. The stem names
+/// its files inside the archive; the split comes from its metadata.
+/// </summary>
+public sealed record TrainingItem(
+    Guid Uid, string RefId, string MetadataJson, int? Width, int? Height, string? MediaUrl, IReadOnlyList<StoredAnnotation> Annotations)
+{
+    public string Split { get; } = Splits.Of(MetadataJson);
+
+    public string Stem { get; } = FileStems.For(RefId, Uid);
+
+    public ReportItem ReportItem => new(Uid, RefId);
+
+    public bool HasImageSize => Width > 0 && Height > 0;
+}
+
+/// <summary>The item's image as stored: its bytes (read once, copied as they are) and its file extension with the dot.</summary>
+public sealed record TrainingImage(Stream Content, string Extension);
+
+/// <summary>What every training archive writer is given: where the zip goes and what it reports into.</summary>
+public sealed record TrainingArchiveSettings(
+    Stream Output, ClassList Classes, ExportReport Report, DateTime TimestampUtc, CompressionLevel CompressionLevel);
+
+/// <summary>Writes one training format's archive item by item, then its index files and the report.</summary>
+public interface ITrainingArchiveWriter : IAsyncDisposable
+{
+    /// <summary>Whether <see cref="WriteItemAsync"/> wants the item's image bytes.</summary>
+    bool IncludesImages { get; }
+
+    Task WriteItemAsync(TrainingItem item, TrainingImage? image, CancellationToken cancellationToken);
+
+    /// <summary>Writes what can only be written once every item is known (class lists, indexes, the report).</summary>
+    Task CompleteAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The zip every training format writes into: fixed timestamps, images stored uncompressed (they are
+/// compressed already), text compressed.</summary>
+public sealed class TrainingArchive : IDisposable
+{
+    private readonly ZipArchive _zip;
+    private readonly DateTime _timestampUtc;
+    private readonly CompressionLevel _level;
+
+    public TrainingArchive(TrainingArchiveSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _zip = new ZipArchive(settings.Output, ZipArchiveMode.Create, leaveOpen: true);
+        _timestampUtc = settings.TimestampUtc;
+        _level = settings.CompressionLevel;
+    }
+
+    public Stream CreateText(string entryName) => DeterministicZip.CreateEntryStream(_zip, entryName, _timestampUtc, _level);
+
+    public async Task WriteTextAsync(string entryName, string text, CancellationToken cancellationToken)
+    {
+        await using var entry = CreateText(entryName);
+        await entry.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+    }
+
+    public async Task WriteImageAsync(string entryName, Stream content, CancellationToken cancellationToken)
+    {
+        await using var entry = DeterministicZip.CreateEntryStream(_zip, entryName, _timestampUtc, CompressionLevel.NoCompression);
+        await content.CopyToAsync(entry, cancellationToken);
+    }
+
+    /// <summary>Writes <see cref="ExportReport.EntryName"/>.</summary>
+    public async Task WriteReportAsync(ExportReport report, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        await using var entry = CreateText(ExportReport.EntryName);
+        await report.WriteAsync(entry, cancellationToken);
+    }
+
+    /// <summary>Counts the item's media in the report and writes its image at <paramref name="entryName"/> when there is one.</summary>
+    public async Task WriteMediaAsync(TrainingItem item, TrainingImage? image, ExportReport report, string entryName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(report);
+        if (image is not null)
+        {
+            await WriteImageAsync(entryName, image.Content, cancellationToken);
+            report.CountImageIncluded();
+        }
+        else if (!string.IsNullOrEmpty(item.MediaUrl))
+        {
+            report.ExternalMedia(item.ReportItem, item.MediaUrl);
+        }
+        else
+        {
+            report.CountItemWithoutMedia();
+        }
+    }
+
+    public void Dispose() => _zip.Dispose();
+}

@@ -1,0 +1,378 @@
+using System.Globalization;
+using System.Text;
+
+namespace Annex.Formats;
+
+/// <summary>
+/// Turns one item's annotations into the rows of its YOLO label file, normalized to [0, 1] with 6 decimals.
+/// Whatever cannot be written as it is gets changed (clipped to the image, polygon to box, ...) or left out,
+/// and every such case is counted in the <see cref="ExportReport"/>.
+/// </summary>
+public sealed class YoloLabeler
+{
+    private readonly YoloTask _task;
+    private readonly ClassList _classes;
+    private readonly ExportReport _report;
+
+    public YoloLabeler(YoloTask task, ClassList classes, ExportReport report)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        ArgumentNullException.ThrowIfNull(report);
+        if (task == YoloTask.Auto)
+        {
+            throw new ArgumentOutOfRangeException(nameof(task), task, "A YOLO export writes one task.");
+        }
+
+        _task = task;
+        _classes = classes;
+        _report = report;
+        if (task == YoloTask.Pose)
+        {
+            // One kpt_shape serves every class: the longest keypoint list; shorter ones are padded as not labeled.
+            KeypointCount = Math.Max(1, classes.Labels.Select(l => l.Keypoints?.Count ?? 0).DefaultIfEmpty(0).Max());
+        }
+    }
+
+    /// <summary>K of <c>kpt_shape: [K, 3]</c>; 0 for tasks without keypoints.</summary>
+    public int KeypointCount { get; }
+
+    /// <summary>The annotation types the task writes (possibly converted); others are reported as unsupported.</summary>
+    public static IReadOnlyList<string> TypesOf(YoloTask task) => task switch
+    {
+        YoloTask.Pose => [AnnotationTypes.Keypoints, AnnotationTypes.BoundingBox, AnnotationTypes.Polygon],
+        _ => [AnnotationTypes.BoundingBox, AnnotationTypes.Polygon],
+    };
+
+    /// <summary>
+    /// The rows of the item's label file, without duplicates. Null when the item has annotations but no
+    /// width/height: they cannot be normalized, and an empty label file would wrongly mark the image as background.
+    /// </summary>
+    public List<string>? Rows(ReportItem item, int? width, int? height, IReadOnlyList<StoredAnnotation> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(annotations);
+        _report.CountAnnotationRead(annotations.Count);
+        if (width is not > 0 || height is not > 0)
+        {
+            _report.ItemWithoutImageSize(item, annotations.Count);
+            return annotations.Count == 0 ? [] : null;
+        }
+
+        var image = new ImageSize(width.Value, height.Value);
+        var rows = new List<string>(annotations.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pairedBoxes = _task == YoloTask.Pose ? PairBoxesWithKeypoints(annotations) : null;
+        for (var i = 0; i < annotations.Count; i++)
+        {
+            var annotation = annotations[i];
+            if (pairedBoxes is not null && pairedBoxes.BoxOfKeypoints.ContainsValue(i))
+            {
+                // Written on the row of the keypoints it frames.
+                _report.CountAnnotationWritten();
+                continue;
+            }
+
+            if (!_classes.TryGetIndex(annotation.Label, out var classIndex))
+            {
+                _report.Change(ReportChanges.UnknownLabel, item, annotation.Label, "The label is in none of the exported projects.");
+                continue;
+            }
+
+            var row = Row(item, image, classIndex, annotation, pairedBoxes?.Box(annotations, i));
+            if (row is null)
+            {
+                continue;
+            }
+
+            if (!seen.Add(row))
+            {
+                _report.Change(ReportChanges.DuplicateRemoved, item, annotation.Label, "The same row is already in this item's labels.");
+                continue;
+            }
+
+            rows.Add(row);
+            _report.CountAnnotationWritten();
+        }
+
+        return rows;
+    }
+
+    private readonly record struct ImageSize(double Width, double Height);
+
+    private string? Row(ReportItem item, ImageSize image, int classIndex, StoredAnnotation annotation, BoxShape? pairedBox)
+    {
+        switch (_task, annotation.Shape)
+        {
+            case (YoloTask.Detect, BoxShape box):
+                return BoxRow(item, image, classIndex, annotation.Label, BoxBounds(item, annotation.Label, box), keypoints: null);
+            case (YoloTask.Detect or YoloTask.Pose, PolygonShape polygon):
+                _report.Change(ReportChanges.PolygonToBox, item, annotation.Label);
+                return PolygonBoundsRow(item, image, classIndex, annotation.Label, polygon.Vertices);
+            case (YoloTask.Segment, BoxShape box):
+                _report.Change(ReportChanges.BoxToPolygon, item, annotation.Label);
+                return SegmentRow(item, image, classIndex, annotation.Label, Geometry.Corners(box));
+            case (YoloTask.Segment, PolygonShape polygon):
+                return SegmentRow(item, image, classIndex, annotation.Label, polygon.Vertices);
+            case (YoloTask.Obb, BoxShape box):
+                return ObbRow(item, image, classIndex, annotation.Label, Geometry.Corners(box));
+            case (YoloTask.Obb, PolygonShape polygon):
+                _report.Change(ReportChanges.PolygonToBox, item, annotation.Label);
+                return ObbRow(item, image, classIndex, annotation.Label, Geometry.BoundingBox(polygon.Vertices).Corners());
+            case (YoloTask.Pose, BoxShape box):
+                return BoxRow(item, image, classIndex, annotation.Label, BoxBounds(item, annotation.Label, box), NoKeypoints());
+            case (YoloTask.Pose, KeypointsShape keypoints):
+                return PoseRow(item, image, classIndex, annotation.Label, keypoints, pairedBox);
+            default:
+                _report.Unsupported(annotation.Type, item, annotation.Label);
+                return null;
+        }
+    }
+
+    private PixelRect BoxBounds(ReportItem item, string label, BoxShape box)
+    {
+        if (box.IsRotated)
+        {
+            _report.Change(ReportChanges.RotatedBoxToBox, item, label);
+        }
+
+        return Geometry.Bounds(box);
+    }
+
+    private string? PolygonBoundsRow(ReportItem item, ImageSize image, int classIndex, string label, IReadOnlyList<PixelPoint> vertices)
+    {
+        if (!Geometry.IsInside(vertices, image.Width, image.Height))
+        {
+            _report.Change(ReportChanges.ClippedToImage, item, label);
+            vertices = Geometry.ClipToImage(vertices, image.Width, image.Height);
+            if (vertices.Count < 3)
+            {
+                _report.Change(ReportChanges.DroppedZeroArea, item, label, "Nothing of the polygon is inside the image.");
+                return null;
+            }
+        }
+
+        var bounds = Geometry.BoundingBox(vertices);
+        return BoxRow(item, image, classIndex, label, bounds, _task == YoloTask.Pose ? NoKeypoints() : null, alreadyClipped: true);
+    }
+
+    /// <summary><c>class cx cy w h</c>, then the keypoint triples for pose.</summary>
+    private string? BoxRow(ReportItem item, ImageSize image, int classIndex, string label, PixelRect bounds, string? keypoints, bool alreadyClipped = false)
+    {
+        if (!alreadyClipped && !Geometry.IsInside(bounds, image.Width, image.Height))
+        {
+            _report.Change(ReportChanges.ClippedToImage, item, label);
+            bounds = Geometry.ClipToImage(bounds, image.Width, image.Height);
+        }
+
+        var width = Round(Geometry.Normalize(bounds.Width, image.Width));
+        var height = Round(Geometry.Normalize(bounds.Height, image.Height));
+        if (bounds.IsEmpty || width == 0 || height == 0)
+        {
+            _report.Change(ReportChanges.DroppedZeroArea, item, label, $"{Number(bounds.Width)} x {Number(bounds.Height)} pixels inside the image.");
+            return null;
+        }
+
+        var row = new StringBuilder(64);
+        row.Append(classIndex.ToString(CultureInfo.InvariantCulture));
+        Append(row, Geometry.Normalize(bounds.CenterX, image.Width));
+        Append(row, Geometry.Normalize(bounds.CenterY, image.Height));
+        Append(row, width);
+        Append(row, height);
+        if (keypoints is not null)
+        {
+            row.Append(keypoints);
+        }
+
+        return row.ToString();
+    }
+
+    /// <summary><c>class x1 y1 x2 y2 ...</c>: the polygon cut to the image.</summary>
+    private string? SegmentRow(ReportItem item, ImageSize image, int classIndex, string label, IReadOnlyList<PixelPoint> vertices)
+    {
+        if (!Geometry.IsInside(vertices, image.Width, image.Height))
+        {
+            _report.Change(ReportChanges.ClippedToImage, item, label);
+            vertices = Geometry.ClipToImage(vertices, image.Width, image.Height);
+        }
+
+        if (vertices.Count < 3 || Geometry.Area(vertices) <= 0)
+        {
+            _report.Change(ReportChanges.DroppedZeroArea, item, label, "No area is left inside the image.");
+            return null;
+        }
+
+        return PointsRow(classIndex, image, vertices);
+    }
+
+    /// <summary><c>class x1 y1 ... x4 y4</c>: the four corners, pulled inside the image where they stick out.</summary>
+    private string? ObbRow(ReportItem item, ImageSize image, int classIndex, string label, PixelPoint[] corners)
+    {
+        if (!Geometry.IsInside(corners, image.Width, image.Height))
+        {
+            _report.Change(ReportChanges.ClippedToImage, item, label);
+            corners = [.. corners.Select(c => new PixelPoint(Math.Clamp(c.X, 0, image.Width), Math.Clamp(c.Y, 0, image.Height)))];
+        }
+
+        if (Geometry.Area(corners) <= 0)
+        {
+            _report.Change(ReportChanges.DroppedZeroArea, item, label, "No area is left inside the image.");
+            return null;
+        }
+
+        return PointsRow(classIndex, image, corners);
+    }
+
+    private static string PointsRow(int classIndex, ImageSize image, IReadOnlyList<PixelPoint> points)
+    {
+        var row = new StringBuilder(16 + points.Count * 18);
+        row.Append(classIndex.ToString(CultureInfo.InvariantCulture));
+        foreach (var point in points)
+        {
+            Append(row, Geometry.Normalize(point.X, image.Width));
+            Append(row, Geometry.Normalize(point.Y, image.Height));
+        }
+
+        return row.ToString();
+    }
+
+    /// <summary><c>class cx cy w h</c> then K <c>x y v</c> triples (v: 2 visible, 1 labeled but hidden, 0 not labeled).</summary>
+    private string? PoseRow(ReportItem item, ImageSize image, int classIndex, string label, KeypointsShape keypoints, BoxShape? pairedBox)
+    {
+        var placed = PlaceKeypoints(item, label, image, keypoints);
+        PixelRect bounds;
+        if (pairedBox is not null)
+        {
+            bounds = BoxBounds(item, label, pairedBox);
+        }
+        else
+        {
+            var inImage = placed.Where(p => p is not null).Select(p => new PixelPoint(p!.X, p.Y)).ToList();
+            if (inImage.Count == 0)
+            {
+                _report.Change(ReportChanges.DroppedZeroArea, item, label, "No keypoint is inside the image.");
+                return null;
+            }
+
+            bounds = Geometry.BoundingBox(inImage);
+        }
+
+        var triples = new StringBuilder(KeypointCount * 20);
+        foreach (var point in placed)
+        {
+            if (point is null)
+            {
+                triples.Append(" 0.000000 0.000000 0");
+                continue;
+            }
+
+            Append(triples, Geometry.Normalize(point.X, image.Width));
+            Append(triples, Geometry.Normalize(point.Y, image.Height));
+            triples.Append(point.Visible == false ? " 1" : " 2");
+        }
+
+        return BoxRow(item, image, classIndex, label, bounds, triples.ToString());
+    }
+
+    /// <summary>The annotation's keypoints in the slots of the label's keypoint names (by name, else by position).</summary>
+    private KeypointValue?[] PlaceKeypoints(ReportItem item, string label, ImageSize image, KeypointsShape keypoints)
+    {
+        var slots = new KeypointValue?[KeypointCount];
+        _classes.TryGetIndex(label, out var classIndex);
+        var names = _classes.Labels[classIndex].Keypoints;
+        var slotCount = names?.Count ?? KeypointCount;
+        for (var position = 0; position < keypoints.Points.Count; position++)
+        {
+            var point = keypoints.Points[position];
+            var slot = point.Name is not null && names is not null ? IndexOf(names, point.Name) : position;
+            if (slot < 0 || slot >= slotCount || slots[slot] is not null)
+            {
+                _report.Change(ReportChanges.KeypointNotInTaxonomy, item, label, point.Name is null ? $"keypoint {position + 1} of {slotCount}" : $"keypoint \"{point.Name}\"");
+                continue;
+            }
+
+            if (point.X < 0 || point.Y < 0 || point.X > image.Width || point.Y > image.Height)
+            {
+                _report.Change(ReportChanges.KeypointOutsideImage, item, label, point.Name is null ? null : $"keypoint \"{point.Name}\"");
+                continue;
+            }
+
+            slots[slot] = point;
+        }
+
+        return slots;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private string NoKeypoints()
+    {
+        var triples = new StringBuilder(KeypointCount * 20);
+        for (var i = 0; i < KeypointCount; i++)
+        {
+            triples.Append(" 0.000000 0.000000 0");
+        }
+
+        return triples.ToString();
+    }
+
+    /// <summary>For pose: each keypoints annotation takes the first box of its label that holds all its points
+    /// and no other keypoints annotation took before it.</summary>
+    private static BoxPairing PairBoxesWithKeypoints(IReadOnlyList<StoredAnnotation> annotations)
+    {
+        var pairing = new BoxPairing();
+        for (var k = 0; k < annotations.Count; k++)
+        {
+            if (annotations[k].Shape is not KeypointsShape keypoints)
+            {
+                continue;
+            }
+
+            for (var b = 0; b < annotations.Count; b++)
+            {
+                if (annotations[b].Shape is BoxShape box && annotations[b].Label == annotations[k].Label
+                    && !pairing.BoxOfKeypoints.ContainsValue(b) && Holds(Geometry.Bounds(box), keypoints))
+                {
+                    pairing.BoxOfKeypoints[k] = b;
+                    break;
+                }
+            }
+        }
+
+        return pairing;
+    }
+
+    /// <summary>Points on the border count as inside, with a little slack for coordinates rounded on import.</summary>
+    private static bool Holds(PixelRect bounds, KeypointsShape keypoints)
+    {
+        const double Slack = 1e-3;
+        return keypoints.Points.All(p => p.X >= bounds.Left - Slack && p.X <= bounds.Right + Slack && p.Y >= bounds.Top - Slack && p.Y <= bounds.Bottom + Slack);
+    }
+
+    private sealed class BoxPairing
+    {
+        public Dictionary<int, int> BoxOfKeypoints { get; } = [];
+
+        public BoxShape? Box(IReadOnlyList<StoredAnnotation> annotations, int keypointsIndex) =>
+            BoxOfKeypoints.TryGetValue(keypointsIndex, out var box) ? (BoxShape)annotations[box].Shape : null;
+    }
+
+    private static double Round(double value) => Math.Round(value, 6, MidpointRounding.AwayFromZero);
+
+    private static void Append(StringBuilder row, double value)
+    {
+        row.Append(' ');
+        row.Append(value.ToString("F6", CultureInfo.InvariantCulture));
+    }
+
+    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}
