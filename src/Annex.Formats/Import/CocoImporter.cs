@@ -6,7 +6,8 @@ namespace Annex.Formats.Import;
 
 /// <summary>
 /// Reads COCO instances files. Per COCO annotation: polygon <c>segmentation</c> rings become polygons, labelled
-/// <c>keypoints</c> become one keypoints annotation, and only when neither is there the <c>bbox</c> becomes a
+/// <c>keypoints</c> become one keypoints annotation (with the <c>bbox</c> as a box beside it when there is no polygon),
+/// and only when neither is there the <c>bbox</c> becomes a
 /// bounding box (COCO derives the box from the other two). RLE masks and crowd regions have no Annex equivalent
 /// and are listed in <see cref="ImportedDataset.Skipped"/>.
 /// </summary>
@@ -365,6 +366,14 @@ public static partial class CocoImporter
 
                 if (points.Count > 0)
                 {
+                    // An object's box and keypoints are one COCO annotation; in Annex they are a box and the keypoints
+                    // inside it, so the box survives a round trip (a polygon, when there is one, already frames it).
+                    if (!found && Optional(annotation, "bbox") is { } keypointBox
+                        && Numbers(keypointBox, path + ".bbox") is [var x, var y, var w, var h] && w > 0 && h > 0)
+                    {
+                        image.Annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.BoundingBox, ImportJson.Box(x, y, w, h), attributes));
+                    }
+
                     image.Annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.Keypoints, ImportJson.Keypoints(points), attributes));
                     found = true;
                 }

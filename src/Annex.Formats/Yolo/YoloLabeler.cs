@@ -60,11 +60,11 @@ public sealed class YoloLabeler
         var image = new ImageSize(width.Value, height.Value);
         var rows = new List<string>(annotations.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var pairedBoxes = _task == YoloTask.Pose ? PairBoxesWithKeypoints(annotations) : null;
+        var pairedBoxes = _task == YoloTask.Pose ? KeypointBoxes.Pair(annotations) : null;
         for (var i = 0; i < annotations.Count; i++)
         {
             var annotation = annotations[i];
-            if (pairedBoxes is not null && pairedBoxes.BoxOfKeypoints.ContainsValue(i))
+            if (pairedBoxes is not null && pairedBoxes.IsPairedBox(i))
             {
                 // Written on the row of the keypoints it frames.
                 _report.CountAnnotationWritten();
@@ -77,7 +77,7 @@ public sealed class YoloLabeler
                 continue;
             }
 
-            var row = Row(item, image, classIndex, annotation, pairedBoxes?.Box(annotations, i));
+            var row = Row(item, image, classIndex, annotation, pairedBoxes?.Box(i));
             if (row is null)
             {
                 continue;
@@ -323,47 +323,6 @@ public sealed class YoloLabeler
         }
 
         return triples.ToString();
-    }
-
-    /// <summary>For pose: each keypoints annotation takes the first box of its label that holds all its points
-    /// and no other keypoints annotation took before it.</summary>
-    private static BoxPairing PairBoxesWithKeypoints(IReadOnlyList<StoredAnnotation> annotations)
-    {
-        var pairing = new BoxPairing();
-        for (var k = 0; k < annotations.Count; k++)
-        {
-            if (annotations[k].Shape is not KeypointsShape keypoints)
-            {
-                continue;
-            }
-
-            for (var b = 0; b < annotations.Count; b++)
-            {
-                if (annotations[b].Shape is BoxShape box && annotations[b].Label == annotations[k].Label
-                    && !pairing.BoxOfKeypoints.ContainsValue(b) && Holds(Geometry.Bounds(box), keypoints))
-                {
-                    pairing.BoxOfKeypoints[k] = b;
-                    break;
-                }
-            }
-        }
-
-        return pairing;
-    }
-
-    /// <summary>Points on the border count as inside, with a little slack for coordinates rounded on import.</summary>
-    private static bool Holds(PixelRect bounds, KeypointsShape keypoints)
-    {
-        const double Slack = 1e-3;
-        return keypoints.Points.All(p => p.X >= bounds.Left - Slack && p.X <= bounds.Right + Slack && p.Y >= bounds.Top - Slack && p.Y <= bounds.Bottom + Slack);
-    }
-
-    private sealed class BoxPairing
-    {
-        public Dictionary<int, int> BoxOfKeypoints { get; } = [];
-
-        public BoxShape? Box(IReadOnlyList<StoredAnnotation> annotations, int keypointsIndex) =>
-            BoxOfKeypoints.TryGetValue(keypointsIndex, out var box) ? (BoxShape)annotations[box].Shape : null;
     }
 
     private static double Round(double value) => Math.Round(value, 6, MidpointRounding.AwayFromZero);

@@ -115,6 +115,8 @@ public static class AnnexApp
             YoloLabeler.TypesOf(YoloTask.Obb), s => new YoloArchiveWriter(s, YoloTask.Obb));
         Add("YOLO-POSE", "Ultralytics YOLO pose: a box and the keypoints per object, with kpt_shape in data.yaml",
             YoloLabeler.TypesOf(YoloTask.Pose), s => new YoloArchiveWriter(s, YoloTask.Pose));
+        Add("COCO", "COCO instances JSON per split: boxes in pixels, polygons as segmentation, keypoints, categories from 1",
+            CocoArchiveWriter.Types, s => new CocoArchiveWriter(s));
     }
 
     private static void MapPipeline(WebApplication app)

@@ -50,8 +50,10 @@ public class CocoImporterTests
             new ImportedAnnotation("road", "polygon", """{"vertices":[[0,0],[10,0],[10,10]]}""", """{"occluded": true}"""),
             first.Annotations[1]);
 
-        var second = Assert.Single(dataset.Items[1].Annotations);
-        Assert.Equal("keypoints", second.Type);
+        // A keypoint annotation's bbox comes along as a box, so the object keeps its frame.
+        Assert.Equal(["bounding_box", "keypoints"], dataset.Items[1].Annotations.Select(a => a.Type));
+        Assert.Equal("""{"x":5,"y":5,"width":10,"height":10}""", dataset.Items[1].Annotations[0].CoordinatesJson);
+        var second = dataset.Items[1].Annotations[1];
         Assert.Equal(
             """{"points":[{"x":5,"y":5,"label":"head","visible":true},{"x":15,"y":15,"label":"hip","visible":false}]}""",
             second.CoordinatesJson);

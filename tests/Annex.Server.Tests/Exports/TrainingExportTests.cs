@@ -112,11 +112,38 @@ public sealed class TrainingExportTests(AnnexFactoryFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Coco_export_passes_the_COCO_checks_with_the_stored_image_beside_it()
+    {
+        var seeded = await SeedAsync("Coco");
+        using var zip = await ExportAsync(seeded, "COCO");
+
+        var files = zip.Entries.Select(e => e.FullName).ToList();
+        Assert.Contains("annotations/instances_train.json", files);
+        Assert.Contains("annotations/instances_val.json", files);
+        Assert.Contains($"images/train/a_{Guid.Parse(seeded.Items[0]):N}.png", files);
+        var annotations = 0;
+        foreach (var name in files.Where(f => f.StartsWith("annotations/", StringComparison.Ordinal)))
+        {
+            using var document = JsonDocument.Parse(zip.GetEntry(name)!.Open());
+            Assert.Empty(CocoChecks.Check(document.RootElement));
+            annotations += document.RootElement.GetProperty("annotations").GetArrayLength();
+            Assert.Equal(["car", "person", "sign"], document.RootElement.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        }
+
+        // Of 9 annotations the box outside the image and the single keypoint without a box span no area, and the
+        // cuboid cannot be written.
+        Assert.Equal(6, annotations);
+        using var report = JsonDocument.Parse(zip.GetEntry("export_report.json")!.Open());
+        Assert.Equal(1, report.RootElement.GetProperty("unsupported").GetProperty("cuboid").GetInt32());
+        Assert.Equal(2, report.RootElement.GetProperty("changes").GetProperty("dropped_zero_area").GetInt32());
+    }
+
+    [Fact]
     public async Task Every_training_format_is_listed()
     {
         var tenant = await fixture.Factory.CreateTenantAsync("TrainingFormats");
         var (_, body) = await tenant.Http.GetJsonAsync("/api/v1/exports/formats/");
         var names = body!.AsArray().Select(f => f!["name"]!.GetValue<string>()).ToList();
-        Assert.Subset(names.ToHashSet(), new HashSet<string> { "avala-json-external", "YOLO", "YOLO-SEG", "YOLO-OBB", "YOLO-POSE" });
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "avala-json-external", "YOLO", "YOLO-SEG", "YOLO-OBB", "YOLO-POSE", "COCO" });
     }
 }
