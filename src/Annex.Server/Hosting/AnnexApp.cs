@@ -117,6 +117,10 @@ public static class AnnexApp
             YoloLabeler.TypesOf(YoloTask.Pose), s => new YoloArchiveWriter(s, YoloTask.Pose));
         Add("COCO", "COCO instances JSON per split: boxes in pixels, polygons as segmentation, keypoints, categories from 1",
             CocoArchiveWriter.Types, s => new CocoArchiveWriter(s));
+        Add("VOC", "Pascal VOC XML per image with size and object/bndbox, JPEGImages/ and ImageSets/Main/ split lists",
+            VocArchiveWriter.Types, s => new VocArchiveWriter(s));
+        Add("CSV", "One row per annotation for spreadsheets and pandas: item, label, type, bounds and coordinates as JSON",
+            CsvArchiveWriter.Types, s => new CsvArchiveWriter(s));
     }
 
     private static void MapPipeline(WebApplication app)

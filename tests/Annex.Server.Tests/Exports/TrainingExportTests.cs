@@ -138,12 +138,25 @@ public sealed class TrainingExportTests(AnnexFactoryFixture fixture) : IClassFix
         Assert.Equal(2, report.RootElement.GetProperty("changes").GetProperty("dropped_zero_area").GetInt32());
     }
 
+    [Theory]
+    [InlineData("VOC", "Annotations/a_")]
+    [InlineData("CSV", "annotations.csv")]
+    public async Task Voc_and_csv_export_through_the_pipeline(string format, string expectedEntry)
+    {
+        var seeded = await SeedAsync(format);
+        using var zip = await ExportAsync(seeded, format);
+        Assert.Contains(zip.Entries, e => e.FullName.StartsWith(expectedEntry, StringComparison.Ordinal));
+        using var report = JsonDocument.Parse(zip.GetEntry("export_report.json")!.Open());
+        Assert.Equal(3, report.RootElement.GetProperty("items").GetInt32());
+        Assert.Equal(9, report.RootElement.GetProperty("annotations").GetProperty("read").GetInt32());
+    }
+
     [Fact]
     public async Task Every_training_format_is_listed()
     {
         var tenant = await fixture.Factory.CreateTenantAsync("TrainingFormats");
         var (_, body) = await tenant.Http.GetJsonAsync("/api/v1/exports/formats/");
         var names = body!.AsArray().Select(f => f!["name"]!.GetValue<string>()).ToList();
-        Assert.Subset(names.ToHashSet(), new HashSet<string> { "avala-json-external", "YOLO", "YOLO-SEG", "YOLO-OBB", "YOLO-POSE", "COCO" });
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "avala-json-external", "YOLO", "YOLO-SEG", "YOLO-OBB", "YOLO-POSE", "COCO", "VOC", "CSV" });
     }
 }
