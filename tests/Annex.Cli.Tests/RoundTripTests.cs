@@ -1,0 +1,133 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Annex.Client;
+using Annex.Tests;
+using Xunit;
+
+namespace Annex.Cli.Tests;
+
+/// <summary>Datasets go in and come out again through the <c>annex</c> commands alone.</summary>
+public sealed class RoundTripTests(CliFixture fixture) : IClassFixture<CliFixture>
+{
+    private const string Coco = """
+        {
+          "images": [
+            {"id": 1, "file_name": "frame_001.jpg", "width": 640, "height": 480},
+            {"id": 2, "file_name": "frame_002.jpg", "width": 640, "height": 480},
+            {"id": 3, "file_name": "frame_003.jpg", "width": 640, "height": 480}
+          ],
+          "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 20, 30, 40], "area": 1200, "iscrowd": 0},
+            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [100, 100, 50, 80], "area": 4000, "iscrowd": 0},
+            {"id": 3, "image_id": 2, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": [[0, 0, 10, 0, 10, 10]], "area": 50, "iscrowd": 0},
+            {"id": 4, "image_id": 2, "category_id": 1, "bbox": [1, 1, 5, 5], "segmentation": {"counts": [1, 2], "size": [480, 640]}, "iscrowd": 1}
+          ],
+          "categories": [
+            {"id": 1, "name": "car"},
+            {"id": 2, "name": "pedestrian"}
+          ]
+        }
+        """;
+
+    [Fact]
+    public async Task A_COCO_file_is_imported_exported_waited_for_and_downloaded()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "instances_val.json"), Coco);
+
+        var imported = await cli.RunAsync("datasets", "import", "instances_val.json", "--name", "Val", "--batch-size", "2", "--json");
+        Assert.True(imported.ExitCode == ExitCodes.Done, imported.ToString());
+        var summary = imported.Json();
+        Assert.Equal((3, 3, 3), (summary.GetProperty("items").GetInt32(), summary.GetProperty("results").GetInt32(), summary.GetProperty("annotations").GetInt32()));
+        Assert.Contains("RLE", Assert.Single(summary.GetProperty("skipped").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        var dataset = summary.GetProperty("dataset_uid").GetString()!;
+
+        var exported = await cli.RunAsync("export", "--dataset", dataset, "--format", "avala-json-external", "--out", "val.zip", "--interval", "0.05", "--json");
+        Assert.True(exported.ExitCode == ExitCodes.Done, exported.ToString());
+        var run = exported.Json();
+        Assert.Equal(ExportStatus.Exported, run.GetProperty("export").GetProperty("status").GetString());
+        Assert.Equal(3, run.GetProperty("export").GetProperty("total_task_count").GetInt64());
+        var archive = Path.Combine(folder, "val.zip");
+        Assert.Equal(archive, run.GetProperty("download").GetProperty("path").GetString());
+        Assert.Equal(new FileInfo(archive).Length, run.GetProperty("download").GetProperty("bytes").GetInt64());
+
+        using (var zip = ZipFile.OpenRead(archive))
+        {
+            using var document = await JsonDocument.ParseAsync(zip.Entries.Single(e => e.Name.EndsWith(".json", StringComparison.Ordinal)).Open());
+            var root = document.RootElement;
+            var items = root.GetProperty("datasets").EnumerateArray().SelectMany(d => d.GetProperty("items").EnumerateArray()).ToList();
+            Assert.Equal(["frame_001", "frame_002", "frame_003"], items.Select(i => i.GetProperty("ref_id").GetString()).Order(StringComparer.Ordinal));
+            Assert.Equal(["car", "pedestrian"], root.GetProperty("projects").EnumerateArray().Single().GetProperty("labels").EnumerateArray().Select(l => l.GetProperty("name").GetString()));
+            var annotations = root.GetProperty("results").EnumerateArray().SelectMany(r => r.GetProperty("annotations").EnumerateArray()).ToList();
+            Assert.Equal(["bounding_box", "bounding_box", "polygon"], annotations.Select(a => a.GetProperty("type").GetString()).Order(StringComparer.Ordinal));
+        }
+
+        // The archive is itself an import source: the same items and annotations come back in.
+        var again = await cli.RunAsync("datasets", "import", "val.zip", "--name", "Val again", "--json");
+        Assert.True(again.ExitCode == ExitCodes.Done, again.ToString());
+        Assert.Equal((3, 3), (again.Json().GetProperty("items").GetInt32(), again.Json().GetProperty("annotations").GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_YOLO_folder_is_imported_with_its_images()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        var yolo = Path.Combine(folder, "traffic");
+        Write(yolo, "data.yaml", "names: [car, 'traffic light']\n");
+        WriteImage(yolo, "images/train/a.png", 200, 100);
+        WriteImage(yolo, "images/train/b.png", 50, 40);
+        Write(yolo, "labels/train/a.txt", "0 0.5 0.5 0.25 0.5\n1 0.1 0.1 0.2 0.2\n");
+        Write(yolo, "labels/train/b.txt", string.Empty);
+
+        var imported = await cli.RunAsync("datasets", "import", "traffic", "--project-name", "Traffic detection");
+
+        Assert.True(imported.ExitCode == ExitCodes.Done, imported.ToString());
+        Assert.True(imported.Out.Contains("Imported 2 items with 2 annotations (2 results, 2 images)", StringComparison.Ordinal), imported.ToString());
+        using var client = new AnnexClient(cli.Server.Address, cli.Key);
+        var dataset = Assert.Single(await client.ListDatasetsAsync().ToListAsync());
+        Assert.Equal("traffic", dataset.Name);
+        var project = Assert.Single(await client.ListProjectsAsync().ToListAsync());
+        Assert.Equal("Traffic detection", project.Name);
+        Assert.Equal(["car", "traffic light"], project.Labels.Select(l => l.Name));
+        var items = await client.ListItemsAsync(dataset.Uid).ToListAsync();
+        Assert.Equal([(200, 100), (50, 40)], items.Select(i => (i.Width ?? 0, i.Height ?? 0)));
+
+        // Importing the same folder into the same dataset again is refused by the server (ref_ids exist): exit 2.
+        var duplicate = await cli.RunAsync("datasets", "import", "traffic", "--dataset", dataset.Uid.ToString(), "--project", project.Uid.ToString());
+        Assert.Equal(ExitCodes.Usage, duplicate.ExitCode);
+        Assert.Contains("already exists", duplicate.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreadable_import_sources_are_reported_with_where_and_why()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "broken.json"), """{"images": [{"id": 1}], "annotations": [], "categories": []}""");
+
+        var broken = await cli.RunAsync("datasets", "import", "broken.json");
+        var missing = await cli.RunAsync("datasets", "import", "nowhere.json");
+
+        Assert.Equal(ExitCodes.Failed, broken.ExitCode);
+        Assert.Contains("broken.json", broken.Error, StringComparison.Ordinal);
+        Assert.Contains("file_name", broken.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, missing.ExitCode);
+        Assert.Contains("no such file", missing.Error, StringComparison.Ordinal);
+    }
+
+    private static void Write(string root, string relative, string text)
+    {
+        var path = Path.Combine(root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+
+    private static void WriteImage(string root, string relative, int width, int height)
+    {
+        var path = Path.Combine(root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, TestImages.Png(width, height));
+    }
+}
