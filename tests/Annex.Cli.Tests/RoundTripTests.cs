@@ -70,6 +70,42 @@ public sealed class RoundTripTests(CliFixture fixture) : IClassFixture<CliFixtur
     }
 
     [Fact]
+    public async Task A_COCO_file_comes_out_as_a_YOLO_archive_through_create_wait_and_download()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "instances_val.json"), Coco);
+        var imported = await cli.RunAsync("datasets", "import", "instances_val.json", "--json");
+        Assert.True(imported.ExitCode == ExitCodes.Done, imported.ToString());
+        var dataset = imported.Json().GetProperty("dataset_uid").GetString()!;
+
+        var created = await cli.RunAsync("exports", "create", "--dataset", dataset, "--format", "YOLO", "--json");
+        Assert.True(created.ExitCode == ExitCodes.Done, created.ToString());
+        var uid = created.Json().GetProperty("uid").GetString()!;
+        var waited = await cli.RunAsync("exports", "wait", uid, "--interval", "0.05", "--timeout", "120");
+        Assert.True(waited.ExitCode == ExitCodes.Done, waited.ToString());
+        Assert.Contains("exported", waited.Out, StringComparison.Ordinal);
+        Assert.Contains("3/3", waited.Out, StringComparison.Ordinal);
+        var downloaded = await cli.RunAsync("exports", "download", uid, "-o", "train.zip");
+        Assert.True(downloaded.ExitCode == ExitCodes.Done, downloaded.ToString());
+        Assert.Contains("train.zip", downloaded.Out, StringComparison.Ordinal);
+
+        using var zip = ZipFile.OpenRead(Path.Combine(folder, "train.zip"));
+        var yaml = await new StreamReader(zip.GetEntry("data.yaml")!.Open()).ReadToEndAsync();
+        Assert.Contains("car", yaml, StringComparison.Ordinal);
+        Assert.True(yaml.IndexOf("car", StringComparison.Ordinal) < yaml.IndexOf("pedestrian", StringComparison.Ordinal), yaml);
+        var labelFiles = zip.Entries.Where(e => e.FullName.StartsWith("labels/val/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["frame_001", "frame_002", "frame_003"], labelFiles.Select(e => e.Name[..9]).Order(StringComparer.Ordinal));
+        var labels = (await new StreamReader(labelFiles.Single(e => e.Name.StartsWith("frame_001", StringComparison.Ordinal)).Open()).ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, labels.Length);
+
+        // COCO's [x, y, w, h] pixel box becomes YOLO's normalized class cx cy w h.
+        var car = labels.Single(l => l.StartsWith("0 ", StringComparison.Ordinal)).Split(' ').Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal([25 / 640.0, 40 / 480.0, 30 / 640.0, 40 / 480.0], car, (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Contains(labels, l => l.StartsWith("1 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_YOLO_folder_is_imported_with_its_images()
     {
         var folder = fixture.NewFolder();
