@@ -281,7 +281,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         foreach (var name in Splits.All.Where(_splits.ContainsKey))
         {
             var split = _splits[name];
-            await using var entry = _archive.CreateText(EntryName(name));
+            await using var entry = await _archive.OpenTextAsync(EntryName(name), cancellationToken);
             await using (var head = new Utf8JsonWriter(entry))
             {
                 head.WriteStartObject();
@@ -305,7 +305,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         }
 
         await _archive.WriteReportAsync(_report, cancellationToken);
-        _archive.Dispose();
+        await _archive.CompleteAsync(cancellationToken);
     }
 
     private void WriteCategories(Utf8JsonWriter json)
@@ -385,7 +385,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
             await split.DisposeAsync();
         }
 
-        _archive.Dispose();
+        await _archive.DisposeAsync();
     }
 
     /// <summary>One split's images and annotations arrays, each spooled to a temporary file.</summary>

@@ -22,8 +22,7 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
     private readonly TrainingArchive _archive;
     private readonly ClassList _classes;
     private readonly ExportReport _report;
-    private readonly Stream _csv;
-    private readonly StreamWriter _writer;
+    private StreamWriter? _writer;
 
     public CsvArchiveWriter(TrainingArchiveSettings settings)
     {
@@ -31,9 +30,19 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
         _classes = settings.Classes;
         _report = settings.Report;
         _archive = new TrainingArchive(settings);
-        _csv = _archive.CreateText(EntryName);
-        _writer = new StreamWriter(_csv, new UTF8Encoding(false), 64 * 1024) { NewLine = "\r\n" };
-        _writer.WriteLine(string.Join(',', Header));
+    }
+
+    /// <summary>The CSV entry, opened with its header row on first use.</summary>
+    private async Task<StreamWriter> WriterAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is null)
+        {
+            var entry = await _archive.OpenTextAsync(EntryName, cancellationToken);
+            _writer = new StreamWriter(entry, new UTF8Encoding(false), 64 * 1024) { NewLine = "\r\n" };
+            await _writer.WriteLineAsync(string.Join(',', Header).AsMemory(), cancellationToken);
+        }
+
+        return _writer;
     }
 
     public static IReadOnlyList<string> Types => AnnotationTypes.All;
@@ -45,6 +54,7 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
         ArgumentNullException.ThrowIfNull(item);
         _report.CountItem();
         _report.CountAnnotationRead(item.Annotations.Count);
+        var writer = await WriterAsync(cancellationToken);
         foreach (var annotation in item.Annotations)
         {
             var bounds = Bounds(annotation.Shape);
@@ -66,7 +76,7 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
                 annotation.CoordinatesJson,
                 annotation.AttributesJson,
             ];
-            await _writer.WriteLineAsync(string.Join(',', cells.Select(Escape)).AsMemory(), cancellationToken);
+            await writer.WriteLineAsync(string.Join(',', cells.Select(Escape)).AsMemory(), cancellationToken);
             _report.CountAnnotationWritten();
         }
     }
@@ -98,15 +108,20 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
 
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
-        await _writer.FlushAsync(cancellationToken);
-        await _writer.DisposeAsync();
+        var writer = await WriterAsync(cancellationToken);
+        await writer.FlushAsync(cancellationToken);
+        await writer.DisposeAsync();
         await _archive.WriteReportAsync(_report, cancellationToken);
-        _archive.Dispose();
+        await _archive.CompleteAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _writer.DisposeAsync();
-        _archive.Dispose();
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+
+        await _archive.DisposeAsync();
     }
 }

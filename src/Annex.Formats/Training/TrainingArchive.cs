@@ -39,32 +39,31 @@ public interface ITrainingArchiveWriter : IAsyncDisposable
 }
 
 /// <summary>The zip every training format writes into: fixed timestamps, images stored uncompressed (they are
-/// compressed already), text compressed.</summary>
-public sealed class TrainingArchive : IDisposable
+/// compressed already), text compressed, written front to back with nothing kept in memory per entry.</summary>
+public sealed class TrainingArchive : IAsyncDisposable
 {
-    private readonly ZipArchive _zip;
-    private readonly DateTime _timestampUtc;
+    private readonly StreamingZipWriter _zip;
     private readonly CompressionLevel _level;
 
     public TrainingArchive(TrainingArchiveSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        _zip = new ZipArchive(settings.Output, ZipArchiveMode.Create, leaveOpen: true);
-        _timestampUtc = settings.TimestampUtc;
+        _zip = new StreamingZipWriter(settings.Output, settings.TimestampUtc);
         _level = settings.CompressionLevel;
     }
 
-    public Stream CreateText(string entryName) => DeterministicZip.CreateEntryStream(_zip, entryName, _timestampUtc, _level);
+    public Task<Stream> OpenTextAsync(string entryName, CancellationToken cancellationToken) =>
+        _zip.OpenEntryAsync(entryName, _level, cancellationToken);
 
     public async Task WriteTextAsync(string entryName, string text, CancellationToken cancellationToken)
     {
-        await using var entry = CreateText(entryName);
+        await using var entry = await OpenTextAsync(entryName, cancellationToken);
         await entry.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
     }
 
     public async Task WriteImageAsync(string entryName, Stream content, CancellationToken cancellationToken)
     {
-        await using var entry = DeterministicZip.CreateEntryStream(_zip, entryName, _timestampUtc, CompressionLevel.NoCompression);
+        await using var entry = await _zip.OpenEntryAsync(entryName, CompressionLevel.NoCompression, cancellationToken);
         await content.CopyToAsync(entry, cancellationToken);
     }
 
@@ -72,7 +71,7 @@ public sealed class TrainingArchive : IDisposable
     public async Task WriteReportAsync(ExportReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        await using var entry = CreateText(ExportReport.EntryName);
+        await using var entry = await OpenTextAsync(ExportReport.EntryName, cancellationToken);
         await report.WriteAsync(entry, cancellationToken);
     }
 
@@ -96,5 +95,8 @@ public sealed class TrainingArchive : IDisposable
         }
     }
 
-    public void Dispose() => _zip.Dispose();
+    /// <summary>Ends the archive (its central directory); the output stays open.</summary>
+    public Task CompleteAsync(CancellationToken cancellationToken) => _zip.CompleteAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => _zip.DisposeAsync();
 }

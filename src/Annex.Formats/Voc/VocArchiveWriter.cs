@@ -44,7 +44,7 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
         }
 
         await AddToImageSetAsync(item.Split, item.Stem, cancellationToken);
-        await using var entry = _archive.CreateText($"Annotations/{item.Stem}.xml");
+        await using var entry = await _archive.OpenTextAsync($"Annotations/{item.Stem}.xml", cancellationToken);
         await using var xml = XmlWriter.Create(entry, new XmlWriterSettings { Async = true, Indent = true, Encoding = new UTF8Encoding(false), OmitXmlDeclaration = true });
         await xml.WriteStartElementAsync(null, "annotation", null);
         await xml.WriteElementStringAsync(null, "folder", null, "JPEGImages");
@@ -161,7 +161,7 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
         {
             var file = _imageSets[split];
             file.Position = 0;
-            await using var entry = _archive.CreateText($"ImageSets/Main/{split}.txt");
+            await using var entry = await _archive.OpenTextAsync($"ImageSets/Main/{split}.txt", cancellationToken);
             await file.CopyToAsync(entry, cancellationToken);
         }
 
@@ -173,7 +173,7 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
 
         await _archive.WriteTextAsync("labels.txt", labels.ToString(), cancellationToken);
         await _archive.WriteReportAsync(_report, cancellationToken);
-        _archive.Dispose();
+        await _archive.CompleteAsync(cancellationToken);
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -185,6 +185,6 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
             await file.DisposeAsync();
         }
 
-        _archive.Dispose();
+        await _archive.DisposeAsync();
     }
 }

@@ -65,7 +65,7 @@ public sealed class YoloArchiveWriter : ITrainingArchiveWriter
     {
         await _archive.WriteTextAsync(DataYaml, DataYamlText(), cancellationToken);
         await _archive.WriteReportAsync(_report, cancellationToken);
-        _archive.Dispose();
+        await _archive.CompleteAsync(cancellationToken);
     }
 
     /// <summary>The dataset file Ultralytics loads: split folders, <c>names</c> by class index, and for pose
@@ -193,9 +193,5 @@ public sealed class YoloArchiveWriter : ITrainingArchiveWriter
         _ => throw new ArgumentOutOfRangeException(nameof(task), task, "A YOLO export writes one task."),
     };
 
-    public ValueTask DisposeAsync()
-    {
-        _archive.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _archive.DisposeAsync();
 }
