@@ -70,8 +70,13 @@ public static class MotoServer
         }
 
         var port = PostgresServer.FreePort();
-        var start = new ProcessStartInfo(program, ["-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)])
+        // moto runs under a small shell watchdog that holds our end of a pipe on its stdin: when this test
+        // process ends in any way (even killed, when no exit handler runs), the pipe closes, `read` returns
+        // and the watchdog stops moto, so no server outlives the test run.
+        const string Watchdog = "\"$@\" </dev/null & child=$!; read -r _; kill $child 2>/dev/null; wait $child";
+        var start = new ProcessStartInfo("/bin/sh", ["-c", Watchdog, "sh", program, "-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)])
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -86,9 +91,13 @@ public static class MotoServer
         {
             try
             {
-                process.Kill(entireProcessTree: true);
+                process.StandardInput.Close();
+                if (!process.WaitForExit(TimeSpan.FromSeconds(5)))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
             }
-            catch (InvalidOperationException)
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
             {
             }
         };
