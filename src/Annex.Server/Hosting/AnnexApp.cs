@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Annex.Formats;
+using Annex.Server.Features.Keys;
 using Annex.Server.Features.Datasets;
 using Annex.Server.Features.Demo;
 using Annex.Server.Features.Exports;
@@ -12,6 +13,7 @@ using Annex.Server.Features.Slices;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Annex.Server.Infrastructure.RateLimiting;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
@@ -77,6 +79,7 @@ public static class AnnexApp
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
+        services.AddApiKeyRateLimiting(configuration);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddHealthChecks();
@@ -152,18 +155,20 @@ public static class AnnexApp
         app.UseOptionalTrailingSlash();
         app.UseRouting();
         app.UseAuthentication();
+        app.UseApiKeyRateLimiting();
         app.UseAuthorization();
 
         app.MapOpenApi();
         app.MapHealthChecks("/healthz");
         app.MapExportDownload();
-        var api = app.MapGroup("/api/v1").RequireAuthorization();
+        var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes();
         api.MapExportsApi();
         api.MapDatasetsApi();
         api.MapItemMediaApi();
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();
+        api.MapApiKeysApi();
         api.MapGet("/formats", (ExportFormatRegistry formats) => Results.Json(formats.Names.Order(StringComparer.Ordinal).Select(n => new { name = n }), ApiJson.Options)).WithTags("Exports");
     }
 }

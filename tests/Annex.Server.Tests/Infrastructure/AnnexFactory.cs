@@ -35,6 +35,9 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
         builder.UseSetting("Storage:DataPath", DataPath);
         builder.UseSetting("Exports:PollInterval", "00:00:00.200");
         builder.UseSetting("Exports:HeartbeatInterval", "00:00:00.200");
+        // Suites send many requests per second with one key; the rate limit tests lower these again.
+        builder.UseSetting("RateLimiting:PermitLimit", "1000000");
+        builder.UseSetting("RateLimiting:BurstLimit", "1000000");
         builder.UseSetting("Logging:LogLevel:Default", Environment.GetEnvironmentVariable("ANNEX_TEST_LOG") ?? "Warning");
         if (TestDatabase.IsPostgres && !_settings.ContainsKey("Database:Provider"))
         {

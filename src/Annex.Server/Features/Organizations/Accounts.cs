@@ -34,8 +34,13 @@ public sealed class Accounts(AnnexDbContext db, TimeProvider time)
         return user;
     }
 
-    public async Task<IssuedApiKey> CreateApiKeyAsync(Guid userUid, string name, CancellationToken cancellationToken)
+    public async Task<IssuedApiKey> CreateApiKeyAsync(Guid userUid, string name, CancellationToken cancellationToken, IReadOnlyCollection<string>? scopes = null, DateTime? expiresAt = null)
     {
+        if (scopes?.FirstOrDefault(s => !ApiScopes.All.Contains(s)) is { } unknown)
+        {
+            throw new AccountException($"Unknown scope \"{unknown}\"; known scopes: {string.Join(", ", ApiScopes.All)}.");
+        }
+
         var user = await db.Users.Include(u => u.Organization).SingleOrDefaultAsync(u => u.Uid == userUid, cancellationToken)
             ?? throw new AccountException($"No user with uid {userUid}.");
         var secret = ApiKeys.Generate();
@@ -46,7 +51,9 @@ public sealed class Accounts(AnnexDbContext db, TimeProvider time)
             Name = name,
             Prefix = ApiKeys.DisplayPrefix(secret),
             Hash = ApiKeys.Hash(secret),
+            Scopes = ApiScopes.Format(scopes ?? []),
             CreatedAt = Clock.UtcNow(time),
+            ExpiresAt = expiresAt,
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);

@@ -19,7 +19,7 @@ public sealed class User
     public DateTime CreatedAt { get; set; }
 }
 
-public sealed class ApiKey
+public sealed class ApiKey : Annex.Server.Infrastructure.Data.IHasId
 {
     public long Id { get; set; }
     public Guid Uid { get; set; }
@@ -33,6 +33,13 @@ public sealed class ApiKey
     /// <summary>SHA-256 of the whole key, hex; the key itself is never stored.</summary>
     public required string Hash { get; set; }
 
+    /// <summary>Space-separated scopes (see <c>ApiScopes</c>); empty means full organization access.</summary>
+    public string Scopes { get; set; } = string.Empty;
+
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>After this instant the key is refused; null keys do not expire.</summary>
+    public DateTime? ExpiresAt { get; set; }
+
     public DateTime? RevokedAt { get; set; }
 }

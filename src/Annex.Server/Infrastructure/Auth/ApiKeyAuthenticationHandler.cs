@@ -8,12 +8,13 @@ using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Infrastructure.Auth;
 
-/// <summary>Authenticates <c>X-Avala-Api-Key</c>: the key's hash must match a key that is not revoked.</summary>
+/// <summary>Authenticates <c>X-Avala-Api-Key</c>: the key's hash must match a key that is neither revoked nor expired.</summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AnnexDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    AnnexDbContext db,
+    TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -24,18 +25,20 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        // Looking up by hash means the comparison never touches the secret itself.
+        // Looking up by hash means the database never sees the secret; the fixed-time comparison below
+        // keeps the final check from leaking how much of a hash matched.
         var hash = ApiKeys.Hash(values[0]!.Trim());
         var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Hash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Uid, UserUid = k.User.Uid, k.User.OrganizationId, OrganizationUid = k.User.Organization.Uid, OrganizationName = k.User.Organization.Name })
+            .Where(k => k.Hash == hash)
+            .Select(k => new { k.Uid, k.Hash, k.Scopes, k.ExpiresAt, k.RevokedAt, UserUid = k.User.Uid, k.User.OrganizationId, OrganizationUid = k.User.Organization.Uid, OrganizationName = k.User.Organization.Name })
             .FirstOrDefaultAsync(Context.RequestAborted);
-        if (key is null)
+        var now = time.GetUtcNow().UtcDateTime;
+        if (key is null || !ApiKeys.HashesEqual(key.Hash, hash) || key.RevokedAt is not null || key.ExpiresAt <= now)
         {
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
-        var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid);
+        var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid, ApiScopes.Parse(key.Scopes));
         Context.Features.Set(caller);
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, key.UserUid.ToString()), new Claim("api_key", key.Uid.ToString())],
@@ -56,8 +59,8 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 }
 
-/// <summary>Who is calling: the organization every query is scoped to.</summary>
-public sealed record Caller(long OrganizationId, Guid OrganizationUid, string OrganizationName, Guid UserUid, Guid ApiKeyUid);
+/// <summary>Who is calling: the organization every query is scoped to, and the key's scopes (empty: full access).</summary>
+public sealed record Caller(long OrganizationId, Guid OrganizationUid, string OrganizationName, Guid UserUid, Guid ApiKeyUid, IReadOnlySet<string> Scopes);
 
 public static class CallerExtensions
 {

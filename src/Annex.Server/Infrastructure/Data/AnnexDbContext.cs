@@ -63,6 +63,7 @@ public class AnnexDbContext : DbContext
             e.HasIndex(x => x.Uid).IsUnique();
             e.HasIndex(x => x.Hash).IsUnique();
             e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Scopes).HasMaxLength(1000).HasDefaultValue(string.Empty);
         });
         modelBuilder.Entity<Dataset>(e =>
         {

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Annex.Server.Tests.Infrastructure;
+using Xunit;
+
+namespace Annex.Server.Tests.Ingest;
+
+public sealed class RateLimitTests
+{
+    private static AnnexFactory Factory(int limit, int burst, string window = "01:00:00", string burstWindow = "01:00:00") => new(settings: new Dictionary<string, string?>
+    {
+        ["RateLimiting:PermitLimit"] = limit.ToString(CultureInfo.InvariantCulture),
+        ["RateLimiting:BurstLimit"] = burst.ToString(CultureInfo.InvariantCulture),
+        ["RateLimiting:Window"] = window,
+        ["RateLimiting:BurstWindow"] = burstWindow,
+    });
+
+    [Fact]
+    public async Task Every_response_carries_the_limit_headers_and_the_request_after_the_limit_is_429()
+    {
+        using var factory = Factory(limit: 3, burst: 100);
+        var tenant = await factory.CreateTenantAsync();
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await tenant.Http.GetAsync("/api/v1/exports/");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("3", Header(ok, "X-RateLimit-Limit"));
+            Assert.Equal((2 - i).ToString(CultureInfo.InvariantCulture), Header(ok, "X-RateLimit-Remaining"));
+            var reset = long.Parse(Header(ok, "X-RateLimit-Reset"), CultureInfo.InvariantCulture);
+            Assert.InRange(reset, before + 3500, before + 3700);
+        }
+
+        using var throttled = await tenant.Http.GetAsync("/api/v1/exports/");
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.Equal("0", Header(throttled, "X-RateLimit-Remaining"));
+        var retryAfter = int.Parse(Header(throttled, "Retry-After"), CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 3500, 3600);
+        var body = JsonNode.Parse(await throttled.Content.ReadAsStringAsync());
+        Api.AssertJson($$"""{"detail": "Request was throttled. Expected available in {{retryAfter}} seconds."}""", body);
+    }
+
+    [Fact]
+    public async Task The_burst_limit_throttles_before_the_window_limit()
+    {
+        using var factory = Factory(limit: 100, burst: 2);
+        var tenant = await factory.CreateTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.GetJsonAsync("/api/v1/datasets/")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.GetJsonAsync("/api/v1/datasets/")).Status);
+        using var throttled = await tenant.Http.GetAsync("/api/v1/datasets/");
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.Equal("98", Header(throttled, "X-RateLimit-Remaining"));
+    }
+
+    [Fact]
+    public async Task Each_key_has_its_own_allowance()
+    {
+        using var factory = Factory(limit: 1, burst: 100);
+        var first = await factory.CreateTenantAsync("First");
+        var second = await factory.CreateTenantAsync("Second");
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetJsonAsync("/api/v1/exports/")).Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await first.Http.GetJsonAsync("/api/v1/exports/")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await second.Http.GetJsonAsync("/api/v1/exports/")).Status);
+    }
+
+    [Fact]
+    public async Task A_window_that_ran_out_gives_a_new_allowance()
+    {
+        // A short window: the assertion is only that the second request after it ended succeeds.
+        using var factory = Factory(limit: 1, burst: 100, window: "00:00:00.300");
+        var tenant = await factory.CreateTenantAsync();
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.GetJsonAsync("/api/v1/exports/")).Status);
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Http.GetJsonAsync("/api/v1/exports/")).Status);
+    }
+
+    private static string Header(HttpResponseMessage response, string name) =>
+        Assert.Single(response.Headers.GetValues(name));
+}
