@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Annex.Server.Features.Organizations;
 using Annex.Server.Hosting;
+using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -104,10 +105,18 @@ public partial class Program
 
         var user = new Option<Guid>("--user") { Description = "User uid.", Required = true };
         var keyName = new Option<string>("--name") { Description = "A name to recognise the key by.", DefaultValueFactory = _ => "cli" };
-        var createKey = new Command("create-key", "Create an API key for a user and print it (shown once).") { user, keyName };
+        var scopes = new Option<string[]>("--scope")
+        {
+            Description = $"Limit the key to a scope (repeatable; none: full organization access). Scopes: {string.Join(", ", ApiScopes.All)}.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var expiresInDays = new Option<int?>("--expires-in-days") { Description = "Refuse the key after this many days." };
+        var createKey = new Command("create-key", "Create an API key for a user and print it (shown once).") { user, keyName, scopes, expiresInDays };
         createKey.SetAction((parse, ct) => WithAccounts(parse, data, async accounts =>
         {
-            var issued = await accounts.CreateApiKeyAsync(parse.GetValue(user), parse.GetValue(keyName)!, ct);
+            var days = parse.GetValue(expiresInDays);
+            var expiresAt = days is { } d ? DateTime.UtcNow.AddDays(d) : (DateTime?)null;
+            var issued = await accounts.CreateApiKeyAsync(parse.GetValue(user), parse.GetValue(keyName)!, ct, parse.GetValue(scopes) ?? [], expiresAt);
             Console.WriteLine($"api key {issued.Key}   (uid {issued.Uid}; shown once)");
         }, ct));
 

@@ -29,7 +29,8 @@ public sealed class ApiKeyScopeTests(AnnexFactoryFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Api.AssertJson("""{"detail": "This API key does not have the \"exports.create\" scope."}""", body);
 
-        var export = await admin.Http.PostOkAsync("/api/v1/exports/", new { name = "x", format = "avala-json-external", datasets = Array.Empty<string>(), projects = Array.Empty<string>(), slices = Array.Empty<string>() });
+        var dataset = await Seed.DatasetAsync(admin.Http);
+        var export = await admin.Http.PostOkAsync("/api/v1/exports/", new { name = "x", format = "avala-json-external", datasets = new[] { dataset }, projects = Array.Empty<string>(), slices = Array.Empty<string>() });
         var (abortStatus, _) = await scoped.PostJsonAsync($"/api/v1/exports/{export["uid"]}/abort/", null);
         Assert.Equal(HttpStatusCode.Forbidden, abortStatus);
 
@@ -43,8 +44,9 @@ public sealed class ApiKeyScopeTests(AnnexFactoryFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_key_with_exports_create_can_create_an_export()
     {
-        var (_, scoped, _) = await ScopedKeyAsync(new { name = "creator", scopes = new[] { "exports.create" } });
-        await scoped.PostOkAsync("/api/v1/exports/", new { name = "x", format = "avala-json-external", datasets = Array.Empty<string>(), projects = Array.Empty<string>(), slices = Array.Empty<string>() });
+        var (admin, scoped, _) = await ScopedKeyAsync(new { name = "creator", scopes = new[] { "exports.create" } });
+        var dataset = await Seed.DatasetAsync(admin.Http);
+        await scoped.PostOkAsync("/api/v1/exports/", new { name = "x", format = "avala-json-external", datasets = new[] { dataset }, projects = Array.Empty<string>(), slices = Array.Empty<string>() });
         Assert.Equal(HttpStatusCode.Forbidden, (await scoped.GetJsonAsync("/api/v1/exports/")).Status);
     }
 

@@ -41,6 +41,11 @@ public sealed class Accounts(AnnexDbContext db, TimeProvider time)
             throw new AccountException($"Unknown scope \"{unknown}\"; known scopes: {string.Join(", ", ApiScopes.All)}.");
         }
 
+        if (expiresAt <= Clock.UtcNow(time))
+        {
+            throw new AccountException("The expiry must be in the future.");
+        }
+
         var user = await db.Users.Include(u => u.Organization).SingleOrDefaultAsync(u => u.Uid == userUid, cancellationToken)
             ?? throw new AccountException($"No user with uid {userUid}.");
         var secret = ApiKeys.Generate();
