@@ -13,6 +13,7 @@ using Annex.Server.Features.Slices;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Annex.Server.Infrastructure.Idempotency;
 using Annex.Server.Infrastructure.RateLimiting;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -80,6 +81,7 @@ public static class AnnexApp
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddApiKeyRateLimiting(configuration);
+        services.AddIdempotencyKeys(configuration);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddHealthChecks();
@@ -157,6 +159,7 @@ public static class AnnexApp
         app.UseAuthentication();
         app.UseApiKeyRateLimiting();
         app.UseAuthorization();
+        app.UseIdempotencyKeys();
 
         app.MapOpenApi();
         app.MapHealthChecks("/healthz");

@@ -4,6 +4,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Infrastructure.Idempotency;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -34,6 +35,7 @@ public class AnnexDbContext : DbContext
     public DbSet<Slice> Slices => Set<Slice>();
     public DbSet<SliceItem> SliceItems => Set<SliceItem>();
     public DbSet<Export> Exports => Set<Export>();
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -44,6 +46,16 @@ public class AnnexDbContext : DbContext
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<IdempotentRequest>(e =>
+        {
+            e.ToTable("idempotent_requests");
+            e.HasIndex(x => new { x.OrganizationId, x.Key }).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
+            e.Property(x => x.Key).HasMaxLength(IdempotencyKeys.MaxKeyLength);
+            e.Property(x => x.Fingerprint).HasMaxLength(64);
+            e.Property(x => x.ContentType).HasMaxLength(255);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        });
         modelBuilder.Entity<Organization>(e =>
         {
             e.ToTable("organizations");

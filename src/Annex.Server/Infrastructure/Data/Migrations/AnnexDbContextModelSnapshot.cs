@@ -434,6 +434,51 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.ToTable("slice_items", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Infrastructure.Idempotency.IdempotentRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("ResponseBody")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("OrganizationId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("idempotent_requests", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.AnnotationResults.Result", b =>
                 {
                     b.HasOne("Annex.Server.Features.Datasets.DatasetItem", "DatasetItem")
@@ -533,6 +578,15 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.HasOne("Annex.Server.Features.Slices.Slice", null)
                         .WithMany()
                         .HasForeignKey("SliceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Infrastructure.Idempotency.IdempotentRequest", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -457,6 +457,53 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("slice_items", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Infrastructure.Idempotency.IdempotentRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("ResponseBody")
+                        .HasColumnType("bytea");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("OrganizationId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("idempotent_requests", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.AnnotationResults.Result", b =>
                 {
                     b.HasOne("Annex.Server.Features.Datasets.DatasetItem", "DatasetItem")
@@ -556,6 +603,15 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.HasOne("Annex.Server.Features.Slices.Slice", null)
                         .WithMany()
                         .HasForeignKey("SliceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Infrastructure.Idempotency.IdempotentRequest", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
