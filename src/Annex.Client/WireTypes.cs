@@ -49,6 +49,7 @@ public static class ExportStatus
 /// <param name="UpdatedAt">Last change (UTC); absent on servers that do not report it.</param>
 /// <param name="FilterQueryString">The filter the export was created with, if any.</param>
 /// <param name="Error">Why a failed export failed.</param>
+/// <param name="ExpiresAt">When an exported archive stops being downloadable (Annex servers only).</param>
 public sealed record Export(
     Guid Uid,
     string Name,
@@ -64,7 +65,8 @@ public sealed record Export(
     DateTime CreatedAt,
     DateTime? UpdatedAt = null,
     string? FilterQueryString = null,
-    string? Error = null);
+    string? Error = null,
+    DateTime? ExpiresAt = null);
 
 /// <summary>The body of <c>POST /api/v1/exports/</c>. At least one dataset, project or slice must be named.</summary>
 public sealed record CreateExportRequest(

@@ -60,6 +60,8 @@ public static class AnnexApp
             .Validate(o => o.BatchSize >= 1, "Exports:BatchSize must be at least 1.")
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.HeartbeatInterval < o.LeaseDuration, "Exports:HeartbeatInterval must be positive and shorter than Exports:LeaseDuration.")
             .Validate(o => o.MaxAttempts >= 1, "Exports:MaxAttempts must be at least 1.")
+            .Validate(o => o.ArchiveRetention > TimeSpan.Zero, "Exports:ArchiveRetention must be positive.")
+            .Validate(o => o.RetentionSweepInterval > TimeSpan.Zero && o.OrphanedTempFileAge > TimeSpan.Zero, "Exports:RetentionSweepInterval and Exports:OrphanedTempFileAge must be positive.")
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -74,7 +76,8 @@ public static class AnnexApp
         }
         else
         {
-            services.AddSingleton<IBlobStore, LocalBlobStore>();
+            services.AddSingleton<LocalBlobStore>();
+            services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
         }
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -100,6 +103,8 @@ public static class AnnexApp
         // Start-up tasks first: hosted services start in order, and the worker needs the schema.
         services.AddHostedService<StartupTasks>();
         services.AddHostedService<ExportWorker>();
+        services.AddSingleton<ExpiredArchiveSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExpiredArchiveSweeper>());
         if (s3)
         {
             services.AddHostedService(sp => sp.GetRequiredService<AbandonedUploadSweeper>());

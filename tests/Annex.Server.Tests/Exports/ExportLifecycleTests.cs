@@ -45,7 +45,7 @@ public sealed class ExportLifecycleTests(DemoServerFixture fixture) : IClassFixt
     private static readonly string[] SeedFields =
     [
         "uid", "name", "format", "status", "total_task_count", "exported_task_count", "download_url",
-        "datasets", "slices", "projects", "organization", "created_at", "updated_at", "filter_query_string", "error",
+        "datasets", "slices", "projects", "organization", "created_at", "updated_at", "filter_query_string", "error", "expires_at",
     ];
 
     private HttpClient AdminClient()

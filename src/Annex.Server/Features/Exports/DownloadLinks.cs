@@ -37,8 +37,17 @@ public sealed class DownloadLinks
 
     public string Create(HttpRequest request, Export export)
     {
-        var expiresAt = _time.GetUtcNow().Add(_options.DownloadUrlLifetime);
-        if (export.ArchiveKey is { } key && _blobs.CreateReadUrl(key, ExportArchive.DownloadName(export), expiresAt) is { } direct)
+        var now = _time.GetUtcNow();
+        var expiresAt = now.Add(_options.DownloadUrlLifetime);
+        // A link never outlives the archive. Once the archive expired, the link points at this server,
+        // which answers 410 and says why, where the store would only answer "not found".
+        var archiveExpired = export.ExpiresAt is { } archiveExpiresAt && archiveExpiresAt <= now.UtcDateTime;
+        if (export.ExpiresAt is { } until && until < expiresAt.UtcDateTime && !archiveExpired)
+        {
+            expiresAt = new DateTimeOffset(until, TimeSpan.Zero);
+        }
+
+        if (!archiveExpired && export.ArchiveKey is { } key && _blobs.CreateReadUrl(key, ExportArchive.DownloadName(export), expiresAt) is { } direct)
         {
             return direct;
         }

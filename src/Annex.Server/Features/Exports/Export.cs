@@ -33,6 +33,9 @@ public sealed class Export
     public string? ArchiveKey { get; set; }
     public long? ArchiveSize { get; set; }
 
+    /// <summary>When the archive stops being downloadable and is deleted (set when it is published).</summary>
+    public DateTime? ExpiresAt { get; set; }
+
     public string? LeaseOwner { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
     public int Attempts { get; set; }

@@ -20,7 +20,8 @@ public sealed record ExportResponse(
     DateTime CreatedAt,
     DateTime UpdatedAt,
     string? FilterQueryString,
-    string? Error)
+    string? Error,
+    DateTime? ExpiresAt)
 {
     public static ExportResponse From(Export export, OrganizationRef organization, Func<Export, string> downloadUrl) => new(
         export.Uid,
@@ -37,7 +38,8 @@ public sealed record ExportResponse(
         export.CreatedAt,
         export.UpdatedAt,
         export.FilterQueryString,
-        export.Error);
+        export.Error,
+        export.ExpiresAt);
 }
 
 /// <summary>Uid lists as stored on an export row.</summary>

@@ -175,7 +175,7 @@ public static class ExportsApi
         return Results.Json(Respond(current, http, links), ApiJson.Options);
     }
 
-    private static async Task<IResult> DownloadExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, IBlobStore blobs, CancellationToken ct)
+    private static async Task<IResult> DownloadExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, IBlobStore blobs, TimeProvider time, CancellationToken ct)
     {
         if (!Guid.TryParse(uid, out var exportUid))
         {
@@ -191,6 +191,13 @@ public static class ExportsApi
         }
 
         var export = await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Uid == exportUid, ct);
+        if (export is { Status: ExportStatus.Exported, ExpiresAt: { } expiresAt } && (expiresAt <= Clock.UtcNow(time) || export.ArchiveKey is null))
+        {
+            return ApiErrors.Detail(
+                StatusCodes.Status410Gone,
+                $"This export's archive expired at {expiresAt:yyyy-MM-ddTHH:mm:ssZ} and was deleted; create a new export to download the data again.");
+        }
+
         if (export is not { Status: ExportStatus.Exported, ArchiveKey: not null })
         {
             return ApiErrors.NotFound();

@@ -31,6 +31,17 @@ public sealed class ExportsOptions
     /// wait in <c>requested</c> while other organizations' exports go first.</summary>
     public int MaxRunningPerOrganization { get; set; } = 5;
 
+    /// <summary>How long an archive can be downloaded after it was written; then it is deleted and a
+    /// download answers 410.</summary>
+    public TimeSpan ArchiveRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often expired archives and orphaned temporary files are deleted.</summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A temporary archive file on local disk not written to for this long belongs to a
+    /// process that died while writing it (a live writer keeps touching it).</summary>
+    public TimeSpan OrphanedTempFileAge { get; set; } = TimeSpan.FromHours(1);
+
     public TimeSpan DownloadUrlLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Base64 HMAC key for download links; empty means a key generated in the data folder.

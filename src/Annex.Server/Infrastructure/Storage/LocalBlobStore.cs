@@ -60,6 +60,32 @@ public sealed class LocalBlobStore : IBlobStore
 
     public string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires) => null;
 
+    /// <summary>Deletes temporary archive files not written to since <paramref name="olderThanUtc"/>: those
+    /// of processes that died while writing. Returns how many it deleted.</summary>
+    public int DeleteStalePendingFiles(DateTime olderThanUtc)
+    {
+        var deleted = 0;
+        foreach (var file in new DirectoryInfo(_temp).EnumerateFiles("*.partial"))
+        {
+            if (file.LastWriteTimeUtc >= olderThanUtc)
+            {
+                continue;
+            }
+
+            try
+            {
+                file.Delete();
+                deleted++;
+            }
+            catch (IOException)
+            {
+                // Taken or removed by someone else meanwhile; the next sweep looks again.
+            }
+        }
+
+        return deleted;
+    }
+
     private string PathOf(string key)
     {
         // Keys are built by the server, but refuse anything that could leave the blob folder.

@@ -146,17 +146,21 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
         return UpdateHeldAsync(job, s => s.SetProperty(e => e.LeaseExpiresAt, expires).SetProperty(e => e.ExportedTaskCount, exported), cancellationToken);
     }
 
-    public Task<bool> CompleteAsync(ClaimedExport job, string archiveKey, long archiveSize, long exported, CancellationToken cancellationToken) =>
-        UpdateHeldAsync(
+    public Task<bool> CompleteAsync(ClaimedExport job, string archiveKey, long archiveSize, long exported, CancellationToken cancellationToken)
+    {
+        var expiresAt = Clock.UtcNow(time) + _options.ArchiveRetention;
+        return UpdateHeldAsync(
             job,
             s => s.SetProperty(e => e.Status, ExportStatus.Exported)
                 .SetProperty(e => e.ArchiveKey, archiveKey)
+                .SetProperty(e => e.ExpiresAt, expiresAt)
                 .SetProperty(e => e.ArchiveSize, archiveSize)
                 .SetProperty(e => e.ExportedTaskCount, exported)
                 .SetProperty(e => e.TotalTaskCount, exported)
                 .SetProperty(e => e.LeaseOwner, (string?)null)
                 .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
             cancellationToken);
+    }
 
     public Task<bool> FailAsync(ClaimedExport job, string error, CancellationToken cancellationToken) =>
         UpdateHeldAsync(

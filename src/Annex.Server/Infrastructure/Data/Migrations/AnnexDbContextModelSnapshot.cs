@@ -176,6 +176,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ExportedTaskCount")
                         .HasColumnType("INTEGER");
 

@@ -189,6 +189,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long?>("ExportedTaskCount")
                         .HasColumnType("bigint");
 

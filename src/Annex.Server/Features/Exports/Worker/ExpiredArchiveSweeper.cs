@@ -1,0 +1,100 @@
+using Annex.Server.Hosting;
+using Annex.Server.Infrastructure;
+using Annex.Server.Infrastructure.Data;
+using Annex.Server.Infrastructure.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Annex.Server.Features.Exports.Worker;
+
+/// <summary>
+/// Every <see cref="ExportsOptions.RetentionSweepInterval"/>, deletes the archives whose retention ran
+/// out (the export stays, with its <c>expires_at</c>, and a download answers 410) and, on local disk,
+/// temporary archive files that a crashed process left behind. Runs where the export worker runs; any
+/// number of replicas may sweep at once, deleting twice is harmless.
+/// </summary>
+public sealed class ExpiredArchiveSweeper(
+    IDbContextFactory<AnnexDbContext> contexts,
+    IBlobStore blobs,
+    IServiceProvider services,
+    IOptions<ExportsOptions> options,
+    IOptions<ServerOptions> server,
+    TimeProvider time,
+    ILogger<ExpiredArchiveSweeper> logger) : BackgroundService
+{
+    private readonly ExportsOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!server.Value.RunsWorker)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.RetentionSweepInterval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await SweepAsync(stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(ex, "Deleting expired archives failed; trying again in {Interval}", _options.RetentionSweepInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One sweep; returns how many archives it deleted.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = Clock.UtcNow(time);
+        var deleted = 0;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        while (true)
+        {
+            var expired = await db.Exports.AsNoTracking()
+                .Where(e => e.ArchiveKey != null && e.ExpiresAt <= now)
+                .OrderBy(e => e.Id)
+                .Select(e => new { e.Id, e.ArchiveKey })
+                .Take(100)
+                .ToListAsync(cancellationToken);
+            if (expired.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var export in expired)
+            {
+                // The blob goes first: a crash in between leaves a row that the next sweep deletes again.
+                await blobs.DeleteAsync(export.ArchiveKey!, cancellationToken);
+                await db.Exports.Where(e => e.Id == export.Id && e.ArchiveKey == export.ArchiveKey)
+                    .ExecuteUpdateAsync(s => s.SetProperty(e => e.ArchiveKey, (string?)null), cancellationToken);
+                deleted++;
+            }
+        }
+
+        if (deleted > 0)
+        {
+            logger.LogInformation("Deleted {Count} expired export archives", deleted);
+        }
+
+        if (services.GetService<LocalBlobStore>() is { } local)
+        {
+            var orphans = local.DeleteStalePendingFiles(now - _options.OrphanedTempFileAge);
+            if (orphans > 0)
+            {
+                logger.LogInformation("Deleted {Count} temporary archive files left by stopped writers", orphans);
+            }
+        }
+
+        return deleted;
+    }
+}
