@@ -14,6 +14,7 @@ using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
 using Annex.Server.Infrastructure.Idempotency;
+using Annex.Server.Infrastructure.Operations;
 using Annex.Server.Infrastructure.RateLimiting;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -87,7 +88,7 @@ public static class AnnexApp
         services.AddIdempotencyKeys(configuration);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
-        services.AddHealthChecks();
+        services.AddAnnexHealthChecks();
 
         services.AddScoped<Accounts>();
         services.AddScoped<FirstStart>();
@@ -135,6 +136,7 @@ public static class AnnexApp
 
     private static void MapPipeline(WebApplication app)
     {
+        app.UseRequestIdsAndSecurityHeaders();
         app.UseExceptionHandler(error => error.Run(async context =>
         {
             var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -167,7 +169,8 @@ public static class AnnexApp
         app.UseIdempotencyKeys();
 
         app.MapOpenApi();
-        app.MapHealthChecks("/healthz");
+        app.MapAnnexHealthChecks();
+        app.MapApiReference();
         app.MapExportDownload();
         var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes();
         api.MapExportsApi();

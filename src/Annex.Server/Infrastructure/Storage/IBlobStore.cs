@@ -14,6 +14,9 @@ public interface IBlobStore
     /// <summary>A URL that downloads a published blob straight from the store, without the server, until
     /// <paramref name="expires"/>; null when the store has no such URLs and the server serves the bytes.</summary>
     string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires);
+
+    /// <summary>Throws when the store cannot be reached or written to (for the readiness check).</summary>
+    Task CheckAsync(CancellationToken cancellationToken);
 }
 
 public interface IPendingBlob : IAsyncDisposable

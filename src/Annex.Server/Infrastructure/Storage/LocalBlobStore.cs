@@ -60,6 +60,18 @@ public sealed class LocalBlobStore : IBlobStore
 
     public string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires) => null;
 
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        // A full or read-only disk shows up here, not only at the next export.
+        var probe = Path.Combine(_temp, $"{Guid.NewGuid():N}.probe");
+        await File.WriteAllBytesAsync(probe, [1], cancellationToken);
+        File.Delete(probe);
+        if (!Directory.Exists(_root))
+        {
+            throw new DirectoryNotFoundException("The blob folder is missing.");
+        }
+    }
+
     /// <summary>Deletes temporary archive files not written to since <paramref name="olderThanUtc"/>: those
     /// of processes that died while writing. Returns how many it deleted.</summary>
     public int DeleteStalePendingFiles(DateTime olderThanUtc)

@@ -83,6 +83,9 @@ public sealed class S3BlobStore : IBlobStore, IPendingWriteStore, IDisposable
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         await _client.DeleteObjectAsync(Bucket, ObjectKey(key), cancellationToken);
 
+    public Task CheckAsync(CancellationToken cancellationToken) =>
+        _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = Prefix, MaxKeys = 1 }, cancellationToken);
+
     public string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires)
     {
         var request = new GetPreSignedUrlRequest
