@@ -10,6 +10,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
@@ -104,6 +105,12 @@ public static class AnnexApp
         // Start-up tasks first: hosted services start in order, and the worker needs the schema.
         services.AddHostedService<StartupTasks>();
         services.AddHostedService<ExportWorker>();
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))
+            .Validate(o => o.MaxAttempts >= 1, "Webhooks:MaxAttempts must be at least 1.")
+            .Validate(o => o.RetryBaseDelay > TimeSpan.Zero && o.RequestTimeout > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero, "Webhooks:RetryBaseDelay, Webhooks:RequestTimeout and Webhooks:PollInterval must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<WebhookDeliverer>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliverer>());
         services.AddSingleton<ExpiredArchiveSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredArchiveSweeper>());
         if (s3)
@@ -179,6 +186,7 @@ public static class AnnexApp
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();
+        api.MapWebhooksApi();
         api.MapApiKeysApi();
         api.MapGet("/formats", (ExportFormatRegistry formats) => Results.Json(formats.Names.Order(StringComparer.Ordinal).Select(n => new { name = n }), ApiJson.Options)).WithTags("Exports");
     }

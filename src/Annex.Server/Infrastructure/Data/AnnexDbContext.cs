@@ -4,6 +4,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Idempotency;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -35,6 +36,8 @@ public class AnnexDbContext : DbContext
     public DbSet<Slice> Slices => Set<Slice>();
     public DbSet<SliceItem> SliceItems => Set<SliceItem>();
     public DbSet<Export> Exports => Set<Export>();
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -55,6 +58,27 @@ public class AnnexDbContext : DbContext
             e.Property(x => x.Fingerprint).HasMaxLength(64);
             e.Property(x => x.ContentType).HasMaxLength(255);
             e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<Webhook>(e =>
+        {
+            e.ToTable("webhooks");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => x.OrganizationId);
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.Events).HasMaxLength(255);
+            e.Property(x => x.Secret).HasMaxLength(255);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => new { x.Status, x.NextAttemptAt });
+            e.HasIndex(x => x.WebhookId);
+            e.Property(x => x.Event).HasMaxLength(64);
+            e.Property(x => x.Status).HasMaxLength(16);
+            e.Property(x => x.LastError).HasMaxLength(500);
+            e.HasOne(x => x.Webhook).WithMany().HasForeignKey(x => x.WebhookId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<Organization>(e =>
         {

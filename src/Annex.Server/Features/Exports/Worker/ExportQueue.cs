@@ -1,3 +1,4 @@
+using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
@@ -159,7 +160,8 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 .SetProperty(e => e.TotalTaskCount, exported)
                 .SetProperty(e => e.LeaseOwner, (string?)null)
                 .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
-            cancellationToken);
+            cancellationToken,
+            WebhookEvents.ExportCompleted);
     }
 
     public Task<bool> FailAsync(ClaimedExport job, string error, CancellationToken cancellationToken) =>
@@ -169,7 +171,8 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 .SetProperty(e => e.Error, error)
                 .SetProperty(e => e.LeaseOwner, (string?)null)
                 .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
-            cancellationToken);
+            cancellationToken,
+            WebhookEvents.ExportFailed);
 
     /// <summary>Hands an export back to the queue on a graceful shutdown; that does not count as an attempt.</summary>
     public Task<bool> ReleaseAsync(ClaimedExport job, CancellationToken cancellationToken) =>
@@ -186,10 +189,13 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
     private async Task<bool> UpdateHeldAsync(
         ClaimedExport job,
         Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Export>> setters,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        string? webhookEvent = null)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = Clock.UtcNow(time);
+        // The outcome and its webhook deliveries commit together, or neither does.
+        await using var transaction = webhookEvent is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
         var changed = await db.Exports
             .Where(e => e.Id == job.Id && e.Status == ExportStatus.Exporting && e.LeaseOwner == WorkerId)
             .ExecuteUpdateAsync(
@@ -199,13 +205,19 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                     s.SetProperty(e => e.UpdatedAt, now);
                 },
                 cancellationToken);
+        if (transaction is not null && changed == 1)
+        {
+            await WebhookOutbox.EnqueueExportEventAsync(db, job.Id, webhookEvent!, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         return changed == 1;
     }
 
     private async Task GiveUpAsync(AnnexDbContext db, long id, int attempts, DateTime now, CancellationToken cancellationToken)
     {
         var error = $"The export was interrupted {attempts} times (its worker stopped before finishing) and was given up. Create a new export to try again.";
-        await db.Exports
+        var changed = await db.Exports
             .Where(e => e.Id == id && e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now)
             .ExecuteUpdateAsync(
                 s => s.SetProperty(e => e.Status, ExportStatus.Failed)
@@ -214,6 +226,12 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                     .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null)
                     .SetProperty(e => e.UpdatedAt, now),
                 cancellationToken);
+        if (changed == 1)
+        {
+            // Inside the claim's transaction: committed with the failure.
+            await WebhookOutbox.EnqueueExportEventAsync(db, id, WebhookEvents.ExportFailed, now, cancellationToken);
+        }
+
         logger.LogWarning("Export {ExportId}: failed after {Attempts} interrupted attempts", id, attempts);
     }
 }

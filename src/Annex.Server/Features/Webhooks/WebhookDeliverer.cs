@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Annex.Server.Hosting;
+using Annex.Server.Infrastructure;
+using Annex.Server.Infrastructure.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Annex.Server.Features.Webhooks;
+
+/// <summary>
+/// Sends due deliveries: a POST of the stored body with <c>X-Avala-Webhook-Event</c>,
+/// <c>X-Avala-Webhook-Delivery</c> and <c>X-Avala-Webhook-Signature</c> (lowercase hex HMAC-SHA256 of the
+/// body, keyed with the webhook's secret). A 2xx answer delivers it; anything else is retried after
+/// <see cref="WebhookOptions.RetryBaseDelay"/>, doubling each time, until
+/// <see cref="WebhookOptions.MaxAttempts"/>. Replicas claim a delivery by moving its due time forward
+/// in one conditional update, so each attempt is made by one process.
+/// </summary>
+public sealed class WebhookDeliverer(
+    IDbContextFactory<AnnexDbContext> contexts,
+    IOptions<WebhookOptions> options,
+    IOptions<ServerOptions> server,
+    TimeProvider time,
+    ILogger<WebhookDeliverer> logger) : BackgroundService
+{
+    public const string EventHeader = "X-Avala-Webhook-Event";
+    public const string DeliveryHeader = "X-Avala-Webhook-Delivery";
+    public const string SignatureHeader = "X-Avala-Webhook-Signature";
+    private const int MaxErrorLength = 500;
+    private readonly WebhookOptions _options = options.Value;
+    private readonly HttpClient _http = new(WebhookAddresses.CreateHandler(options.Value.AllowPrivateAddresses)) { Timeout = options.Value.RequestTimeout };
+
+    public static string Sign(string secret, string body) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!server.Value.RunsWorker)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.PollInterval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    while (await SendNextAsync(stoppingToken))
+                    {
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(ex, "Sending webhook deliveries failed; trying again in {Interval}", _options.PollInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Sends one due delivery; false when none is due.</summary>
+    public async Task<bool> SendNextAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = Clock.UtcNow(time);
+        var due = await db.Set<WebhookDelivery>().AsNoTracking()
+            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
+            .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
+            .Select(d => new { d.Id, d.Uid, d.Event, d.Payload, d.Attempts, d.NextAttemptAt, d.Webhook.Url, d.Webhook.Secret })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (due is null)
+        {
+            return false;
+        }
+
+        // The claim: whoever moves the due time first sends this attempt; it comes back due if we die.
+        var claimedUntil = now + _options.RequestTimeout + TimeSpan.FromSeconds(30);
+        var claimed = await db.Set<WebhookDelivery>()
+            .Where(d => d.Id == due.Id && d.Status == DeliveryStatus.Pending && d.NextAttemptAt == due.NextAttemptAt)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, claimedUntil), cancellationToken);
+        if (claimed == 0)
+        {
+            return true;
+        }
+
+        int? statusCode = null;
+        string? error = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, due.Url)
+            {
+                Content = new StringContent(due.Payload, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add(EventHeader, due.Event);
+            request.Headers.Add(DeliveryHeader, due.Uid.ToString());
+            request.Headers.Add(SignatureHeader, Sign(due.Secret, due.Payload));
+            request.Headers.UserAgent.ParseAdd("Annex-Webhooks/1");
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            statusCode = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode)
+            {
+                error = $"The receiver answered {statusCode.Value.ToString(CultureInfo.InvariantCulture)}.";
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            error = ex is TaskCanceledException ? $"No answer within {_options.RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s." : ex.Message;
+        }
+
+        var attempts = due.Attempts + 1;
+        var finished = Clock.UtcNow(time);
+        if (error is null)
+        {
+            await db.Set<WebhookDelivery>().Where(d => d.Id == due.Id).ExecuteUpdateAsync(
+                s => s.SetProperty(d => d.Status, DeliveryStatus.Delivered)
+                    .SetProperty(d => d.Attempts, attempts)
+                    .SetProperty(d => d.LastStatusCode, statusCode)
+                    .SetProperty(d => d.LastError, (string?)null)
+                    .SetProperty(d => d.DeliveredAt, finished),
+                CancellationToken.None);
+            return true;
+        }
+
+        var givenUp = attempts >= _options.MaxAttempts;
+        var next = finished + (_options.RetryBaseDelay * Math.Pow(2, attempts - 1));
+        var message = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        await db.Set<WebhookDelivery>().Where(d => d.Id == due.Id).ExecuteUpdateAsync(
+            s => s.SetProperty(d => d.Status, givenUp ? DeliveryStatus.Failed : DeliveryStatus.Pending)
+                .SetProperty(d => d.Attempts, attempts)
+                .SetProperty(d => d.LastStatusCode, statusCode)
+                .SetProperty(d => d.LastError, message)
+                .SetProperty(d => d.NextAttemptAt, next),
+            CancellationToken.None);
+        logger.LogInformation("Webhook delivery {Delivery} attempt {Attempt} failed: {Error}{GivenUp}", due.Uid, attempts, message, givenUp ? " (given up)" : "");
+        return true;
+    }
+
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
+}
