@@ -114,7 +114,36 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load };
+        var postgres = new Option<string>("--postgres") { Description = "Connection string of an empty PostgreSQL database for the bench (the workload is copied into it once).", Required = true };
+        var compare = new Command("compare", "Export the same workload from SQLite and from PostgreSQL, each in a fresh process, and compare.") { requiredData, postgres, format, runs, set };
+        compare.SetAction(async (parse, ct) =>
+        {
+            var folder = parse.GetValue(requiredData)!;
+            var workload = Workload.TryRead(folder) ?? throw new BenchException($"{folder} holds no complete workload; run `generate` first.");
+            var connectionString = parse.GetValue(postgres)!;
+            await PostgresCopy.EnsureAsync(folder, workload, connectionString, Console.Error, ct);
+
+            var count = PositiveRuns(parse.GetValue(runs)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            List<string> common = ["export", "--data", folder, "--format", parse.GetValue(format)!, "--runs", count, "--json"];
+            foreach (var setting in parse.GetValue(set) ?? [])
+            {
+                common.AddRange(["--set", setting]);
+            }
+
+            var results = new List<(string Database, List<Measurement> Rows)>();
+            results.Add(("SQLite", await RunChildForRowsAsync(common, ct)));
+            results.Add(("PostgreSQL", await RunChildForRowsAsync([.. common, "--set", "Database:Provider=Postgres", "--set", $"Database:ConnectionString={connectionString}"], ct)));
+            foreach (var (database, rows) in results)
+            {
+                Console.Out.WriteLine($"{database}:");
+                Console.Out.WriteLine(Report.Table(rows));
+            }
+
+            Console.Out.Write(Report.Comparison(results));
+            return 0;
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
@@ -135,6 +164,13 @@ public static class Program
     /// <summary>Runs <c>export</c> in a new process so its peak memory holds nothing of the generation.</summary>
     private static async Task<int> RunChildAsync(List<string> args, CancellationToken ct)
     {
+        using var child = Process.Start(ChildStart(args)) ?? throw new BenchException("Could not start the export child.");
+        await child.WaitForExitAsync(ct);
+        return child.ExitCode;
+    }
+
+    private static ProcessStartInfo ChildStart(List<string> args)
+    {
         var processPath = Environment.ProcessPath ?? throw new BenchException("Cannot tell which program is running.");
         var start = new ProcessStartInfo(processPath) { UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
@@ -148,9 +184,23 @@ public static class Program
             start.ArgumentList.Add(arg);
         }
 
-        using var child = Process.Start(start) ?? throw new BenchException($"Could not start {processPath}.");
+        return start;
+    }
+
+    /// <summary>Runs <c>export ... --json</c> in a new process and reads its rows (the runs and the median).</summary>
+    private static async Task<List<Measurement>> RunChildForRowsAsync(List<string> args, CancellationToken ct)
+    {
+        var start = ChildStart(args);
+        start.RedirectStandardOutput = true;
+        using var child = Process.Start(start) ?? throw new BenchException($"Could not start {start.FileName}.");
+        var output = await child.StandardOutput.ReadToEndAsync(ct);
         await child.WaitForExitAsync(ct);
-        return child.ExitCode;
+        if (child.ExitCode != 0)
+        {
+            throw new BenchException($"The export child failed with exit code {child.ExitCode}.");
+        }
+
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Report.ParseJsonLine)];
     }
 
     private static (int Tasks, int PerTask, int Datasets) Validate(int tasks, int perTask, int datasets)

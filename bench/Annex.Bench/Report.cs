@@ -124,5 +124,46 @@ public static class Report
             gen2_collections = r.Gen2Collections,
         }) + "\n"));
 
+    /// <summary>Reads back one line of <see cref="JsonLines"/>.</summary>
+    public static Measurement ParseJsonLine(string line)
+    {
+        using var document = JsonDocument.Parse(line);
+        var r = document.RootElement;
+        return new Measurement(
+            r.GetProperty("run").GetString()!,
+            r.GetProperty("format").GetString()!,
+            r.GetProperty("filter").ValueKind == JsonValueKind.Null ? null : r.GetProperty("filter").GetString(),
+            r.GetProperty("tasks").GetInt64(),
+            r.GetProperty("annotations").GetInt64(),
+            r.GetProperty("archive_bytes").GetInt64(),
+            r.GetProperty("uncompressed_bytes").GetInt64(),
+            r.GetProperty("wall_s").GetDouble(),
+            r.GetProperty("tasks_per_s").GetDouble(),
+            r.GetProperty("uncompressed_mb_per_s").GetDouble(),
+            r.GetProperty("peak_rss_mb").ValueKind == JsonValueKind.Null ? null : r.GetProperty("peak_rss_mb").GetDouble(),
+            r.GetProperty("peak_rss_per_run").GetBoolean(),
+            r.GetProperty("queue_latency_ms").GetDouble(),
+            r.GetProperty("allocated_mb").GetDouble(),
+            r.GetProperty("gen2_collections").GetInt32());
+    }
+
+    /// <summary>The medians of each database side by side, and each one's throughput against the first.</summary>
+    public static string Comparison(IReadOnlyList<(string Database, List<Measurement> Rows)> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| database | format | tasks | runs | median wall s | median tasks/s | relative | median peak RSS MB | median queue latency ms |");
+        text.AppendLine("|:--|:--|--:|--:|--:|--:|--:|--:|--:|");
+        var baseline = results[0].Rows.Single(r => r.Run == "median").TasksPerSecond;
+        foreach (var (database, rows) in results)
+        {
+            var median = rows.Single(r => r.Run == "median");
+            var peak = median.PeakRssMb is { } p ? p.ToString("F0", CultureInfo.InvariantCulture) : "n/a";
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {database} | {median.Format} | {N(median.Tasks)} | {rows.Count - 1} | {median.WallSeconds:F2} | {N((long)Math.Round(median.TasksPerSecond))} | {median.TasksPerSecond / baseline:F2} | {peak} | {median.QueueLatencyMs:F0} |");
+        }
+
+        return text.ToString();
+    }
+
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }
