@@ -112,15 +112,27 @@ public static class PostgresServer
         Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "server.log"), "-o", settings, "-w", "-t", "60", "start"], asUser);
 
         var instance = new Instance(root, $"Host=127.0.0.1;Port={port};Username=annex;Database=postgres;Maximum Pool Size=50;Connection Idle Lifetime=30");
+        // The test host is not always given time to run exit handlers, and a daemonized postgres would
+        // outlive it. A shell watchdog holds our end of a pipe on its stdin: when this process ends in any
+        // way the pipe closes, `read` returns, and the watchdog stops the server and removes its folder.
+        const string StopOnExit = "read -r _; \"$@\" >/dev/null 2>&1; rm -rf \"$ANNEX_PG_ROOT\"";
+        string[] stop = [Path.Combine(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"];
+        var watchdogStart = new ProcessStartInfo("/bin/sh", ["-c", StopOnExit, "sh", .. asUser is null ? stop : ["runuser", "-u", asUser, "--", .. stop]])
+        {
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        watchdogStart.Environment["ANNEX_PG_ROOT"] = root;
+        var watchdog = Process.Start(watchdogStart) ?? throw new InvalidOperationException("Could not start the PostgreSQL watchdog.");
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
             {
-                Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asUser);
+                watchdog.StandardInput.Close();
+                watchdog.WaitForExit(TimeSpan.FromSeconds(10));
             }
-            finally
+            catch (Exception e) when (e is InvalidOperationException or IOException)
             {
-                AnnexFactory.TryDelete(root);
             }
         };
         return instance;
