@@ -60,7 +60,7 @@ public static class ApiKeysApi
         var body = document!.RootElement;
         var errors = new ValidationErrors();
         var name = Fields.Text(body, "name", errors, maxLength: 255);
-        var scopes = ReadScopes(body, errors);
+        var scopes = Fields.ChoiceList(body, "scopes", ApiScopes.All, "scopes", errors, required: false);
         var expiresAt = ReadExpiry(body, Clock.UtcNow(time), errors);
         if (errors.Any)
         {
@@ -94,38 +94,6 @@ public static class ApiKeysApi
         await db.ApiKeys.Where(k => k.Uid == parsed && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
         return Results.NoContent();
-    }
-
-    private static List<string>? ReadScopes(JsonElement body, ValidationErrors errors)
-    {
-        if (!body.TryGetProperty("scopes", out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return [];
-        }
-
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            errors.Add("scopes", $"Expected a list of items but got type \"{JsonBody.PythonTypeName(value)}\".");
-            return null;
-        }
-
-        var scopes = new List<string>();
-        var index = 0;
-        foreach (var element in value.EnumerateArray())
-        {
-            if (element.ValueKind != JsonValueKind.String || !ApiScopes.All.Contains(element.GetString()!))
-            {
-                errors.Add(["scopes", Fields.Index(index)], $"\"{(element.ValueKind == JsonValueKind.String ? element.GetString() : element.GetRawText())}\" is not a valid choice; the scopes are {string.Join(", ", ApiScopes.All)}.");
-            }
-            else
-            {
-                scopes.Add(element.GetString()!);
-            }
-
-            index++;
-        }
-
-        return scopes;
     }
 
     private static DateTime? ReadExpiry(JsonElement body, DateTime now, ValidationErrors errors)

@@ -22,7 +22,7 @@ public sealed class WebhookDeliverer(
     IOptions<WebhookOptions> options,
     IOptions<ServerOptions> server,
     TimeProvider time,
-    ILogger<WebhookDeliverer> logger) : BackgroundService
+    ILogger<WebhookDeliverer> logger) : PeriodicWork(time, logger)
 {
     public const string EventHeader = "X-Avala-Webhook-Event";
     public const string DeliveryHeader = "X-Avala-Webhook-Delivery";
@@ -34,32 +34,15 @@ public sealed class WebhookDeliverer(
     public static string Sign(string secret, string body) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(body)));
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!server.Value.RunsWorker)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => _options.PollInterval;
 
-        using var timer = new PeriodicTimer(_options.PollInterval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    while (await SendNextAsync(stoppingToken))
-                    {
-                    }
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Sending webhook deliveries failed; trying again in {Interval}", _options.PollInterval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+    protected override string Description => "Sending webhook deliveries";
+
+    protected override bool Enabled => server.Value.RunsWorker;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        while (await SendNextAsync(cancellationToken))
         {
         }
     }
@@ -68,7 +51,7 @@ public sealed class WebhookDeliverer(
     public async Task<bool> SendNextAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var now = Clock.UtcNow(time);
+        var now = Clock.UtcNow(Time);
         var due = await db.Set<WebhookDelivery>().AsNoTracking()
             .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now)
             .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
@@ -79,7 +62,7 @@ public sealed class WebhookDeliverer(
             return false;
         }
 
-        // The claim: whoever moves the due time first sends this attempt; it comes back due if we die.
+        // The claim: whoever moves the due Time first sends this attempt; it comes back due if we die.
         var claimedUntil = now + _options.RequestTimeout + TimeSpan.FromSeconds(30);
         var claimed = await db.Set<WebhookDelivery>()
             .Where(d => d.Id == due.Id && d.Status == DeliveryStatus.Pending && d.NextAttemptAt == due.NextAttemptAt)
@@ -108,13 +91,14 @@ public sealed class WebhookDeliverer(
                 error = $"The receiver answered {statusCode.Value.ToString(CultureInfo.InvariantCulture)}.";
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        // Any failure (refused address, TLS, timeout, bad URL) is a failed attempt, retried like a 500.
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             error = ex is TaskCanceledException ? $"No answer within {_options.RequestTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s." : ex.Message;
         }
 
         var attempts = due.Attempts + 1;
-        var finished = Clock.UtcNow(time);
+        var finished = Clock.UtcNow(Time);
         if (error is null)
         {
             await db.Set<WebhookDelivery>().Where(d => d.Id == due.Id).ExecuteUpdateAsync(

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -107,7 +106,7 @@ public static class WebhooksApi
             }
         }
 
-        var events = ReadEvents(body, errors);
+        var events = Fields.ChoiceList(body, "events", WebhookEvents.All, "events", errors, required: true);
         var secret = Fields.Text(body, "secret", errors, required: false, allowNull: true, maxLength: 255);
         if (errors.Any)
         {
@@ -129,44 +128,5 @@ public static class WebhooksApi
             new CreatedWebhookResponse(webhook.Uid, webhook.Url, events!, webhook.CreatedAt, webhook.Secret),
             ApiJson.Options,
             statusCode: StatusCodes.Status201Created);
-    }
-
-    private static List<string>? ReadEvents(JsonElement body, ValidationErrors errors)
-    {
-        if (!body.TryGetProperty("events", out var value))
-        {
-            errors.Add("events", "This field is required.");
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            errors.Add("events", $"Expected a list of items but got type \"{JsonBody.PythonTypeName(value)}\".");
-            return null;
-        }
-
-        var events = new List<string>();
-        var index = 0;
-        foreach (var element in value.EnumerateArray())
-        {
-            var name = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
-            if (element.ValueKind != JsonValueKind.String || !WebhookEvents.All.Contains(name))
-            {
-                errors.Add(["events", Fields.Index(index)], $"\"{name}\" is not a valid choice; the events are {string.Join(", ", WebhookEvents.All)}.");
-            }
-            else if (!events.Contains(name))
-            {
-                events.Add(name);
-            }
-
-            index++;
-        }
-
-        if (index == 0)
-        {
-            errors.Add("events", "This list may not be empty.");
-        }
-
-        return events;
     }
 }

@@ -204,6 +204,50 @@ public static class Fields
         return ListValue(value, [name], errors);
     }
 
+    /// <summary>A list of names from a fixed set, duplicates dropped, each wrong element reported under its
+    /// index. Missing or null is an empty list unless <paramref name="required"/>.</summary>
+    public static List<string>? ChoiceList(JsonElement body, string name, IReadOnlyCollection<string> choices, string choicesNoun, ValidationErrors errors, bool required)
+    {
+        if (!body.TryGetProperty(name, out var value) || (!required && value.ValueKind == JsonValueKind.Null))
+        {
+            if (required)
+            {
+                errors.Add(name, Required);
+                return null;
+            }
+
+            return [];
+        }
+
+        if (ListValue(value, [name], errors) is not { } elements)
+        {
+            return null;
+        }
+
+        if (required && elements.Count == 0)
+        {
+            errors.Add(name, "This list may not be empty.");
+            return null;
+        }
+
+        var chosen = new List<string>();
+        for (var index = 0; index < elements.Count; index++)
+        {
+            var element = elements[index];
+            var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
+            if (element.ValueKind != JsonValueKind.String || !choices.Contains(text))
+            {
+                errors.Add([name, Index(index)], $"\"{text}\" is not a valid choice; the {choicesNoun} are {string.Join(", ", choices)}.");
+            }
+            else if (!chosen.Contains(text))
+            {
+                chosen.Add(text);
+            }
+        }
+
+        return chosen;
+    }
+
     /// <summary>A JSON array's elements, or a DRF error for null and for other types.</summary>
     public static List<JsonElement>? ListValue(JsonElement value, IReadOnlyList<string> path, ValidationErrors errors)
     {

@@ -21,42 +21,24 @@ public sealed class AbandonedUploadSweeper(
     IDbContextFactory<AnnexDbContext> contexts,
     IOptions<StorageOptions> options,
     TimeProvider time,
-    ILogger<AbandonedUploadSweeper> logger) : BackgroundService
+    ILogger<AbandonedUploadSweeper> logger) : PeriodicWork(time, logger)
 {
     private readonly S3StorageOptions _options = options.Value.S3;
 
     // When this process first saw each write. Age counts from the later of that and the store's own start
-    // time, so a store whose clock (or reported start time) is off never gets a young write aborted.
+    // Time, so a store whose clock (or reported start Time) is off never gets a young write aborted.
     private readonly ConcurrentDictionary<string, DateTime> _firstSeen = new(StringComparer.Ordinal);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(_options.SweepInterval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await SweepAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // The store or the database may be briefly unreachable; the next sweep tries again.
-                    logger.LogWarning(ex, "Sweeping abandoned archive uploads failed; trying again in {Interval}", _options.SweepInterval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => _options.SweepInterval;
+
+    protected override string Description => "Sweeping abandoned archive uploads";
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>One sweep; returns how many writes it aborted.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var now = Clock.UtcNow(time);
+        var now = Clock.UtcNow(Time);
         var cutoff = now - _options.AbandonedUploadAge;
         var pending = await store.ListPendingWritesAsync(cancellationToken).ToListAsync(cancellationToken);
         foreach (var gone in _firstSeen.Keys.Except(pending.Select(p => p.Id)))

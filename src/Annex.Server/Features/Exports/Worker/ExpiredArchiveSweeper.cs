@@ -20,42 +20,22 @@ public sealed class ExpiredArchiveSweeper(
     IOptions<ExportsOptions> options,
     IOptions<ServerOptions> server,
     TimeProvider time,
-    ILogger<ExpiredArchiveSweeper> logger) : BackgroundService
+    ILogger<ExpiredArchiveSweeper> logger) : PeriodicWork(time, logger)
 {
     private readonly ExportsOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!server.Value.RunsWorker)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => _options.RetentionSweepInterval;
 
-        using var timer = new PeriodicTimer(_options.RetentionSweepInterval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await SweepAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(ex, "Deleting expired archives failed; trying again in {Interval}", _options.RetentionSweepInterval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override string Description => "Deleting expired archives";
+
+    protected override bool Enabled => server.Value.RunsWorker;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>One sweep; returns how many archives it deleted.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var now = Clock.UtcNow(time);
+        var now = Clock.UtcNow(Time);
         var deleted = 0;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         while (true)
