@@ -87,6 +87,7 @@ public static class AnnexApp
         services.AddAuthorization();
         services.AddApiKeyRateLimiting(configuration);
         services.AddIdempotencyKeys(configuration);
+        services.AddRequestBodyLimits(configuration);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddAnnexHealthChecks();
@@ -170,6 +171,7 @@ public static class AnnexApp
         app.UseNullCharacterGuard();
         app.UseOptionalTrailingSlash();
         app.UseRouting();
+        app.UseRequestBodyLimits();
         app.UseAuthentication();
         app.UseApiKeyRateLimiting();
         app.UseAuthorization();

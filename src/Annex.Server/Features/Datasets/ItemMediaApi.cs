@@ -39,7 +39,7 @@ public static class ItemMediaApi
 
     public static RouteGroupBuilder MapItemMediaApi(this RouteGroupBuilder api)
     {
-        var group = api.MapGroup("/datasets/{uid}/items/{itemUid}/media").WithTags("Datasets");
+        var group = api.MapGroup("/datasets/{uid}/items/{itemUid}/media").WithTags("Datasets").WithMetadata(OwnBodyLimit.Instance);
         group.MapPut("", UploadMedia);
         group.MapGet("", DownloadMedia);
         group.MapDelete("", DeleteMedia);

@@ -16,12 +16,13 @@ public static class JsonBody
         {
             using var buffer = new MemoryStream();
             await request.Body.CopyToAsync(buffer, cancellationToken);
-            if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+            if (bytes.Span.IndexOfAnyExcept(" \t\r\n"u8) < 0)
             {
                 return (JsonDocument.Parse("{}"), null);
             }
 
-            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {
