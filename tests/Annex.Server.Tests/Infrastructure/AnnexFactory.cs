@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Annex.Server.Features.Organizations;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Annex.Server.Tests.Infrastructure;
@@ -18,8 +19,14 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
     private readonly bool _ownsDataPath;
     private readonly Dictionary<string, string?> _settings;
 
-    public AnnexFactory(string? dataPath = null, IDictionary<string, string?>? settings = null)
+    private readonly Action<IServiceCollection>? _services;
+
+    /// <param name="dataPath">An existing data folder to reopen (a restarted server); a new one when null.</param>
+    /// <param name="settings">Server settings on top of the test defaults.</param>
+    /// <param name="services">Replaces server services, for fault injection (e.g. a disk that is full).</param>
+    public AnnexFactory(string? dataPath = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _ownsDataPath = dataPath is null;
         DataPath = dataPath ?? NewDataPath();
         _settings = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
@@ -48,6 +55,11 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 
