@@ -1,8 +1,11 @@
 using System.Text.Json;
+using Annex.Server.Features.Exports;
+using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Annex.Server.Infrastructure.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Datasets;
@@ -23,6 +26,7 @@ public static class DatasetsApi
         group.MapGet("", ListDatasets);
         group.MapPost("", CreateDataset);
         group.MapGet("/{uid}", GetDataset);
+        group.MapDelete("/{uid}", DeleteDataset);
         group.MapGet("/{uid}/items", ListItems);
         group.MapPost("/{uid}/items", CreateItems);
         return api;
@@ -68,6 +72,76 @@ public static class DatasetsApi
     {
         var dataset = await FindAsync(uid, http, db, ct);
         return dataset is null ? ApiErrors.NotFound() : Results.Json(ToResponse(dataset), ApiJson.Options);
+    }
+
+    /// <summary>
+    /// Deletes a dataset with its items, their results and slice memberships, and the images uploaded for
+    /// them. Exports that name the dataset and are still waiting or running fail with a reason (a running
+    /// one stops at its next heartbeat and leaves no archive); finished exports keep their archives.
+    /// </summary>
+    private static async Task<IResult> DeleteDataset(
+        string uid, HttpContext http, AnnexDbContext db, IBlobStore blobs, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var dataset = await FindAsync(uid, http, db, ct);
+        if (dataset is null)
+        {
+            return ApiErrors.NotFound();
+        }
+
+        var now = Clock.UtcNow(time);
+        List<string> mediaKeys;
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            await FailActiveExportsAsync(db, dataset, now, ct);
+            var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
+            mediaKeys = await items.Where(i => i.MediaKey != null).Select(i => i.MediaKey!).ToListAsync(ct);
+            await db.Results.Where(r => items.Any(i => i.Id == r.DatasetItemId)).ExecuteDeleteAsync(ct);
+            await db.SliceItems.Where(s => items.Any(i => i.Id == s.DatasetItemId)).ExecuteDeleteAsync(ct);
+            await items.ExecuteDeleteAsync(ct);
+            await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteDeleteAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+
+        // After the commit: an image is only deleted once nothing refers to it. One that cannot be deleted
+        // now stays as an orphan in storage, which does no harm beyond its bytes.
+        foreach (var key in mediaKeys)
+        {
+            try
+            {
+                await blobs.DeleteAsync(key, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException)
+            {
+                loggers.CreateLogger(typeof(DatasetsApi)).LogWarning(ex, "Dataset {DatasetUid}: image {Key} could not be deleted", dataset.Uid, key);
+            }
+        }
+
+        return Results.NoContent();
+    }
+
+    private static async Task FailActiveExportsAsync(AnnexDbContext db, Dataset dataset, DateTime now, CancellationToken ct)
+    {
+        var active = await db.Exports.AsNoTracking()
+            .Where(e => e.OrganizationId == dataset.OrganizationId && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
+            .Select(e => new { e.Id, e.Datasets })
+            .ToListAsync(ct);
+        var error = $"Dataset \"{dataset.Name}\" was deleted while exporting. Create the export again without it.";
+        foreach (var export in active.Where(e => UidList.Parse(e.Datasets).Contains(dataset.Uid)))
+        {
+            var changed = await db.Exports
+                .Where(e => e.Id == export.Id && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(e => e.Status, ExportStatus.Failed)
+                        .SetProperty(e => e.Error, error)
+                        .SetProperty(e => e.LeaseOwner, (string?)null)
+                        .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null)
+                        .SetProperty(e => e.UpdatedAt, now),
+                    ct);
+            if (changed == 1)
+            {
+                await WebhookOutbox.EnqueueExportEventAsync(db, export.Id, WebhookEvents.ExportFailed, now, ct);
+            }
+        }
     }
 
     private static async Task<IResult> ListItems(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
