@@ -20,6 +20,14 @@ public sealed partial class AnnexClient
     public Task<Dataset> CreateDatasetAsync(string name, CancellationToken cancellationToken = default) =>
         PostAsync<Dataset>(Url("datasets/"), new { name }, cancellationToken);
 
+    /// <summary>Deletes a dataset with its items, their results, slice entries and images. Exports that name it
+    /// and are still waiting or running fail; finished archives stay.</summary>
+    public async Task DeleteDatasetAsync(Guid uid, CancellationToken cancellationToken = default)
+    {
+        var url = Url($"datasets/{Segment(uid)}/");
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The items of a dataset, in the order they were created.</summary>
     public IAsyncEnumerable<DatasetItem> ListItemsAsync(Guid datasetUid, CancellationToken cancellationToken = default) =>
         ListAsync<DatasetItem>(Url($"datasets/{Segment(datasetUid)}/items/", ("limit", Limit())), cancellationToken);

@@ -9,6 +9,20 @@ public sealed class ClientApiTests(LiveServerFixture fixture) : IClassFixture<Li
     private LiveServer Server => fixture.Server;
 
     [Fact]
+    public async Task Deleting_a_dataset_makes_it_not_found()
+    {
+        var (client, _) = await Server.CreateTenantAsync();
+        using var _ = client;
+        var (dataset, _, _) = await Seeding.DetectionAsync(client, 3);
+
+        await client.DeleteDatasetAsync(dataset.Uid);
+
+        await Assert.ThrowsAsync<AnnexNotFoundException>(() => client.GetDatasetAsync(dataset.Uid));
+        await Assert.ThrowsAsync<AnnexNotFoundException>(() => client.DeleteDatasetAsync(dataset.Uid));
+        Assert.DoesNotContain(dataset.Uid, await client.ListDatasetsAsync().Select(d => d.Uid).ToListAsync());
+    }
+
+    [Fact]
     public async Task Lists_follow_next_across_pages()
     {
         var (client, _) = await Server.CreateTenantAsync(options: new AnnexClientOptions { PageSize = 2 });
