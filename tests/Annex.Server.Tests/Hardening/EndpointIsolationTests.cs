@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Annex.Server.Tests.Infrastructure;
-using Annex.Tests;
 using Xunit;
 
 namespace Annex.Server.Tests.Hardening;
@@ -88,13 +86,13 @@ public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClass
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
-    private static HttpRequestMessage Request(ApiEndpoint endpoint, string url, Owner owner)
+    private static HttpRequestMessage Request(ApiEndpoint endpoint, string url, TenantObjects owner)
     {
         var request = new HttpRequestMessage(new HttpMethod(endpoint.Method), url);
         // A body the owner could send, so a refusal cannot come from validation alone.
         request.Content = (endpoint.Method, endpoint.Resource, endpoint.Template.Split('/')[^1]) switch
         {
-            ("PUT", "datasets", "media") => Media(),
+            ("PUT", "datasets", "media") => TenantObjects.PngUpload(),
             ("POST", "datasets", "items") => Json(new { items = new[] { new { ref_id = "intruder", width = 10, height = 10 } } }),
             ("POST", "projects", "results") => Json(new { results = new[] { new { dataset_item_uid = owner.Items[0], annotations = new[] { Seed.Box("car", 1, 1, 2, 2) } } } }),
             ("POST", _, _) => Json(new { }),
@@ -105,52 +103,9 @@ public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClass
 
     private static StringContent Json(object body) => new(Api.Compact(body), Encoding.UTF8, "application/json");
 
-    private static MultipartFormDataContent Media()
-    {
-        var file = new ByteArrayContent(TestImages.Png(4, 3));
-        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        return new MultipartFormDataContent { { file, "file", "intruder.png" } };
-    }
-
-    /// <summary>An organization with one of everything: a dataset with two items (the first with an image),
-    /// a project with a result, a slice, a finished export, a webhook and a second API key.</summary>
-    private sealed record Owner(HttpClient Http, string Dataset, List<string> Items, string Project, string Slice, string Export, string Webhook, string Key)
-    {
-        public IEnumerable<string> All => [Dataset, .. Items, Project, Slice, Export, Webhook, Key];
-
-        public string UidFor(ApiEndpoint endpoint, string parameter) => (parameter, endpoint.Resource) switch
-        {
-            ("itemUid", _) => Items[0],
-            ("projectUid", _) => Project,
-            ("uid", "datasets") => Dataset,
-            ("uid", "projects") => Project,
-            ("uid", "slices") => Slice,
-            ("uid", "exports") => Export,
-            ("uid", "webhooks") => Webhook,
-            ("uid", "api-keys") => Key,
-            _ => throw new InvalidOperationException($"{endpoint} has the parameter {{{parameter}}}, which this test does not know: add the owner's object for it."),
-        };
-    }
-
-    private async Task<Owner> OwnerAsync()
+    private async Task<TenantObjects> OwnerAsync()
     {
         var tenant = await fixture.Factory.CreateTenantAsync("Owner");
-        var http = tenant.Http;
-        var dataset = await Seed.DatasetAsync(http);
-        var items = await Seed.ItemsAsync(http, dataset, 2);
-        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/datasets/{dataset}/items/{items[0]}/media/") { Content = Media() })
-        using (var uploaded = await http.SendAsync(upload))
-        {
-            Assert.Equal(HttpStatusCode.OK, uploaded.StatusCode);
-        }
-
-        var project = await Seed.ProjectAsync(http);
-        await Seed.ResultsAsync(http, project, [items[0]], perItem: 1);
-        var slice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Mine", items }))["uid"]!.GetValue<string>();
-        var export = (await Seed.ExportAsync(http, "owned", datasets: [dataset]))["uid"]!.GetValue<string>();
-        await Seed.WaitForAsync(http, export, ["exported"]);
-        var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = "https://example.com/hook", events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
-        var key = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "pipeline" }))["uid"]!.GetValue<string>();
-        return new Owner(http, dataset, items, project, slice, export, webhook, key);
+        return await TenantObjects.CreateAsync(tenant.Http, waitForExport: true);
     }
 }

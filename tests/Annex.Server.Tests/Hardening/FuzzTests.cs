@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -115,44 +113,19 @@ public sealed class FuzzTests : IDisposable
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
 
     /// <summary>The objects the fuzzed requests point at: the tenant's own, so refusals come from the input.</summary>
-    private sealed record World(string ApiKey, string Dataset, string SpareDataset, List<string> Items, string Project, string Slice, string Export, string Webhook, string OtherKey)
+    private sealed record World(string ApiKey, TenantObjects Objects)
     {
-        public static async Task<World> CreateAsync(HttpClient http, string apiKey)
-        {
-            var dataset = await Infrastructure.Seed.DatasetAsync(http);
-            var items = await Infrastructure.Seed.ItemsAsync(http, dataset, 3);
-            var file = new ByteArrayContent(TestImages.Png(8, 6));
-            file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-            using (var upload = await http.PutAsync($"/api/v1/datasets/{dataset}/items/{items[0]}/media/", new MultipartFormDataContent { { file, "file", "a.png" } }))
-            {
-                Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
-            }
+        private List<string> Items => Objects.Items;
 
-            var project = await Infrastructure.Seed.ProjectAsync(http, labels: [.. Infrastructure.Seed.DefaultLabels, new { name = "person", color = "#00FFFF", keypoints = new[] { "head", "hand" }, skeleton = new[] { new[] { 1, 2 } } }]);
-            await Infrastructure.Seed.ResultsAsync(http, project, items, perItem: 2);
-            var slice = (await http.PostOkAsync("/api/v1/slices/", new { name = "s", items }))["uid"]!.GetValue<string>();
-            var export = (await Infrastructure.Seed.ExportAsync(http, "e", datasets: [dataset]))["uid"]!.GetValue<string>();
-            var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = "https://example.com/hook", events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
-            var otherKey = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "other" }))["uid"]!.GetValue<string>();
-            var spare = await Infrastructure.Seed.DatasetAsync(http, "spare");
-            await Infrastructure.Seed.ItemsAsync(http, spare, 2);
-            return new World(apiKey, dataset, spare, items, project, slice, export, webhook, otherKey);
-        }
+        private string Dataset => Objects.Dataset;
 
-        public string UidFor(ApiEndpoint endpoint, string parameter) => (parameter, endpoint.Resource) switch
-        {
-            ("itemUid", _) => Items[0],
-            ("projectUid", _) => Project,
-            // Deleting the dataset the other requests use would leave them nothing but 404s.
-            ("uid", "datasets") when endpoint.Method == "DELETE" => SpareDataset,
-            ("uid", "datasets") => Dataset,
-            ("uid", "projects") => Project,
-            ("uid", "slices") => Slice,
-            ("uid", "exports") => Export,
-            ("uid", "webhooks") => Webhook,
-            ("uid", "api-keys") => OtherKey,
-            _ => throw new InvalidOperationException($"{endpoint} has the parameter {{{parameter}}}, which this test does not know."),
-        };
+        private string Project => Objects.Project;
+
+        private string Slice => Objects.Slice;
+
+        public static async Task<World> CreateAsync(HttpClient http, string apiKey) => new(apiKey, await TenantObjects.CreateAsync(http, waitForExport: false));
+
+        public string UidFor(ApiEndpoint endpoint, string parameter) => Objects.UidFor(endpoint, parameter);
 
         /// <summary>A body the endpoint accepts, which the fuzzer then spoils.</summary>
         public JsonNode? ValidBody(ApiEndpoint endpoint) => (endpoint.Method, endpoint.Template) switch

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Annex.Server.Features.Exports;
-using Annex.Server.Features.Webhooks;
+using Annex.Server.Features.Exports.Worker;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -128,19 +128,7 @@ public static class DatasetsApi
         var error = $"Dataset \"{dataset.Name}\" was deleted while exporting. Create the export again without it.";
         foreach (var export in active.Where(e => UidList.Parse(e.Datasets).Contains(dataset.Uid)))
         {
-            var changed = await db.Exports
-                .Where(e => e.Id == export.Id && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
-                .ExecuteUpdateAsync(
-                    s => s.SetProperty(e => e.Status, ExportStatus.Failed)
-                        .SetProperty(e => e.Error, error)
-                        .SetProperty(e => e.LeaseOwner, (string?)null)
-                        .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null)
-                        .SetProperty(e => e.UpdatedAt, now),
-                    ct);
-            if (changed == 1)
-            {
-                await WebhookOutbox.EnqueueExportEventAsync(db, export.Id, WebhookEvents.ExportFailed, now, ct);
-            }
+            await ExportQueue.FailUnheldAsync(db, e => e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting, export.Id, error, now, ct);
         }
     }
 

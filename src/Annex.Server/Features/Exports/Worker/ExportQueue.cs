@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Data;
@@ -217,8 +218,21 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
     private async Task GiveUpAsync(AnnexDbContext db, long id, int attempts, DateTime now, CancellationToken cancellationToken)
     {
         var error = $"The export was interrupted {attempts} times (its worker stopped before finishing) and was given up. Create a new export to try again.";
+        // Inside the claim's transaction: committed with the failure.
+        await FailUnheldAsync(db, e => e.Id == id && e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now, id, error, now, cancellationToken);
+        logger.LogWarning("Export {ExportId}: failed after {Attempts} interrupted attempts", id, attempts);
+    }
+
+    /// <summary>Fails an export that no worker's lease protects here (it waits, its lease ran out, or its
+    /// source went away) when <paramref name="stillFailable"/> still holds, and records its export.failed
+    /// webhook deliveries; runs in the caller's transaction, so both commit together. A worker still
+    /// writing it notices at its next heartbeat and throws its archive away.</summary>
+    public static async Task<bool> FailUnheldAsync(
+        AnnexDbContext db, Expression<Func<Export, bool>> stillFailable, long id, string error, DateTime now, CancellationToken cancellationToken)
+    {
         var changed = await db.Exports
-            .Where(e => e.Id == id && e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now)
+            .Where(e => e.Id == id)
+            .Where(stillFailable)
             .ExecuteUpdateAsync(
                 s => s.SetProperty(e => e.Status, ExportStatus.Failed)
                     .SetProperty(e => e.Error, error)
@@ -228,10 +242,9 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 cancellationToken);
         if (changed == 1)
         {
-            // Inside the claim's transaction: committed with the failure.
             await WebhookOutbox.EnqueueExportEventAsync(db, id, WebhookEvents.ExportFailed, now, cancellationToken);
         }
 
-        logger.LogWarning("Export {ExportId}: failed after {Attempts} interrupted attempts", id, attempts);
+        return changed == 1;
     }
 }

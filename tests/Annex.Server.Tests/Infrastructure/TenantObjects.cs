@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Annex.Tests;
+using Xunit;
+
+namespace Annex.Server.Tests.Infrastructure;
+
+/// <summary>An organization with one of everything the API has a uid for: a dataset with items (the first
+/// with an uploaded image), a project (with a keypoint label) and results, a slice, an export, a webhook,
+/// a second API key, and a spare dataset for DELETE to take. Tests that walk every endpoint fill the
+/// route's uids from here.</summary>
+public sealed record TenantObjects(
+    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string Slice, string Export, string Webhook, string Key)
+{
+    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, Slice, Export, Webhook, Key];
+
+    public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
+    {
+        var dataset = await Seed.DatasetAsync(http);
+        var items = await Seed.ItemsAsync(http, dataset, 3);
+        using (var uploaded = await http.PutAsync($"/api/v1/datasets/{dataset}/items/{items[0]}/media/", PngUpload()))
+        {
+            Assert.Equal(HttpStatusCode.OK, uploaded.StatusCode);
+        }
+
+        var project = await Seed.ProjectAsync(http, labels: [.. Seed.DefaultLabels, new { name = "person", color = "#00FFFF", keypoints = new[] { "head", "hand" }, skeleton = new[] { new[] { 1, 2 } } }]);
+        await Seed.ResultsAsync(http, project, items, perItem: 2);
+        var slice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Mine", items }))["uid"]!.GetValue<string>();
+        var export = (await Seed.ExportAsync(http, "owned", datasets: [dataset]))["uid"]!.GetValue<string>();
+        if (waitForExport)
+        {
+            await Seed.WaitForAsync(http, export, ["exported"]);
+        }
+
+        var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = "https://example.com/hook", events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
+        var key = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "pipeline" }))["uid"]!.GetValue<string>();
+        var spare = await Seed.DatasetAsync(http, "Spare");
+        await Seed.ItemsAsync(http, spare, 2);
+        return new TenantObjects(http, dataset, spare, items, project, slice, export, webhook, key);
+    }
+
+    /// <summary>The uid a route parameter takes; a parameter no case knows fails the test, so a new route
+    /// cannot go unwalked.</summary>
+    public string UidFor(ApiEndpoint endpoint, string parameter) => (parameter, endpoint.Resource) switch
+    {
+        ("itemUid", _) => Items[0],
+        ("projectUid", _) => Project,
+        // Deleting the dataset other requests use would leave them nothing but 404s.
+        ("uid", "datasets") when endpoint.Method == "DELETE" => SpareDataset,
+        ("uid", "datasets") => Dataset,
+        ("uid", "projects") => Project,
+        ("uid", "slices") => Slice,
+        ("uid", "exports") => Export,
+        ("uid", "webhooks") => Webhook,
+        ("uid", "api-keys") => Key,
+        _ => throw new InvalidOperationException($"{endpoint} has the parameter {{{parameter}}}, which no test knows: add an object for it to {nameof(TenantObjects)}."),
+    };
+
+    public static MultipartFormDataContent PngUpload()
+    {
+        var file = new ByteArrayContent(TestImages.Png(8, 6));
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        return new MultipartFormDataContent { { file, "file", "a.png" } };
+    }
+}
