@@ -7,16 +7,20 @@ namespace Annex.Server.Tests.Hardening;
 
 /// <summary>Walks every endpoint of the API, as read from the server's routing table, with another
 /// organization's uids: each answers 403 or 404, and nothing in the database changes.</summary>
-public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClassFixture<AnnexFactoryFixture>
+public sealed class EndpointIsolationTests : IDisposable
 {
+    private readonly AnnexFactory _factory = new(settings: new Dictionary<string, string?>(TenantObjects.ServerSettings));
+
+    public void Dispose() => _factory.Dispose();
+
     [Fact]
     public async Task Every_endpoint_refuses_another_organizations_uids_and_changes_nothing()
     {
         var owner = await OwnerAsync();
-        var intruder = await fixture.Factory.CreateTenantAsync("Intruder");
-        var before = await DatabaseSnapshot.TakeAsync(fixture.Factory.Services);
+        var intruder = await _factory.CreateTenantAsync("Intruder");
+        var before = await DatabaseSnapshot.TakeAsync(_factory.Services);
 
-        var endpoints = EndpointCatalog.ApiEndpoints(fixture.Factory.Services).Where(e => e.Parameters.Count > 0).ToList();
+        var endpoints = EndpointCatalog.ApiEndpoints(_factory.Services).Where(e => e.Parameters.Count > 0).ToList();
         Assert.True(endpoints.Count >= 15, $"only {endpoints.Count} endpoints with uids in the routing table: {string.Join(", ", endpoints)}");
         var failures = new List<string>();
         foreach (var endpoint in endpoints)
@@ -36,7 +40,7 @@ public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClass
         }
 
         Assert.True(failures.Count == 0, "endpoints that let another organization in:\n" + string.Join('\n', failures));
-        var changed = (await DatabaseSnapshot.TakeAsync(fixture.Factory.Services)).DifferencesFrom(before);
+        var changed = (await DatabaseSnapshot.TakeAsync(_factory.Services)).DifferencesFrom(before);
         Assert.True(changed.Count == 0, "refused requests changed: " + string.Join(", ", changed));
 
         // The same reads work for the owner, so the refusals were about who asked.
@@ -51,8 +55,8 @@ public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClass
     public async Task Lists_never_show_another_organizations_objects()
     {
         var owner = await OwnerAsync();
-        var intruder = await fixture.Factory.CreateTenantAsync("Intruder");
-        var endpoints = EndpointCatalog.ApiEndpoints(fixture.Factory.Services).Where(e => e.Method == "GET" && e.Parameters.Count == 0).ToList();
+        var intruder = await _factory.CreateTenantAsync("Intruder");
+        var endpoints = EndpointCatalog.ApiEndpoints(_factory.Services).Where(e => e.Method == "GET" && e.Parameters.Count == 0).ToList();
         Assert.Contains(endpoints, e => e.Template == "/api/v1/datasets");
 
         foreach (var endpoint in endpoints)
@@ -72,7 +76,7 @@ public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClass
     public async Task A_download_link_cannot_be_pointed_at_another_export()
     {
         var owner = await OwnerAsync();
-        var intruder = await fixture.Factory.CreateTenantAsync("Intruder");
+        var intruder = await _factory.CreateTenantAsync("Intruder");
         var dataset = await Seed.DatasetAsync(intruder.Http);
         await Seed.ItemsAsync(intruder.Http, dataset, 1);
         var own = (await Seed.ExportAsync(intruder.Http, "mine", datasets: [dataset]))["uid"]!.GetValue<string>();
@@ -105,7 +109,7 @@ public sealed class EndpointIsolationTests(AnnexFactoryFixture fixture) : IClass
 
     private async Task<TenantObjects> OwnerAsync()
     {
-        var tenant = await fixture.Factory.CreateTenantAsync("Owner");
+        var tenant = await _factory.CreateTenantAsync("Owner");
         return await TenantObjects.CreateAsync(tenant.Http, waitForExport: true);
     }
 }

@@ -20,7 +20,7 @@ public sealed class FuzzTests : IDisposable
     private const int Requests = 10_000;
     private const int Seed = 20261204;
 
-    private readonly AnnexFactory _factory = new(settings: new Dictionary<string, string?> { ["Server:Role"] = "Api" });
+    private readonly AnnexFactory _factory = new(settings: new Dictionary<string, string?>(TenantObjects.ServerSettings) { ["Server:Role"] = "Api" });
 
     public void Dispose() => _factory.Dispose();
 
@@ -168,7 +168,7 @@ public sealed class FuzzTests : IDisposable
             }),
             ("POST", "/api/v1/slices") => Node(new { name = "fuzz", items = Items }),
             ("POST", "/api/v1/exports") => Node(new { name = "fuzz", format = "YOLO", datasets = new[] { Dataset }, projects = new[] { Project }, slices = new[] { Slice }, filter_query_string = "label = \"car\" AND metadata.n > 0" }),
-            ("POST", "/api/v1/webhooks") => Node(new { url = "https://example.com/fuzz", events = new[] { "export.completed", "export.failed" }, secret = "s" }),
+            ("POST", "/api/v1/webhooks") => Node(new { url = "http://127.0.0.1:9/fuzz", events = new[] { "export.completed", "export.failed" }, secret = "s" }),
             ("POST", "/api/v1/api-keys") => Node(new { name = "fuzz", scopes = new[] { "exports.read" }, expires_at = "2099-01-01T00:00:00Z" }),
             ("POST", _) => new JsonObject(),
             _ => null,

@@ -12,6 +12,12 @@ namespace Annex.Server.Tests.Infrastructure;
 public sealed record TenantObjects(
     HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string Slice, string Export, string Webhook, string Key)
 {
+    /// <summary>The webhook points at the discard port on loopback, so even a delivery would leave this
+    /// machine alone; servers that hold these objects must allow loopback webhooks.</summary>
+    public const string WebhookUrl = "http://127.0.0.1:9/hook";
+
+    public static readonly IReadOnlyDictionary<string, string?> ServerSettings = new Dictionary<string, string?> { ["Webhooks:AllowPrivateAddresses"] = "true" };
+
     public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, Slice, Export, Webhook, Key];
 
     public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
@@ -32,7 +38,7 @@ public sealed record TenantObjects(
             await Seed.WaitForAsync(http, export, ["exported"]);
         }
 
-        var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = "https://example.com/hook", events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
+        var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = WebhookUrl, events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
         var key = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "pipeline" }))["uid"]!.GetValue<string>();
         var spare = await Seed.DatasetAsync(http, "Spare");
         await Seed.ItemsAsync(http, spare, 2);
