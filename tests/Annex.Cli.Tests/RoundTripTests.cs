@@ -136,6 +136,33 @@ public sealed class RoundTripTests(CliFixture fixture) : IClassFixture<CliFixtur
         Assert.Contains("already exists", duplicate.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_VOC_folder_is_imported_with_its_images_and_class_order()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        var voc = Path.Combine(folder, "VOC2012");
+        Write(voc, "labels.txt", "person\ncar\n");
+        Write(voc, "Annotations/a.xml", """
+            <annotation>
+              <filename>a.png</filename>
+              <size><width>200</width><height>100</height><depth>3</depth></size>
+              <object><name>car</name><difficult>0</difficult><bndbox><xmin>11</xmin><ymin>11</ymin><xmax>60</xmax><ymax>40</ymax></bndbox></object>
+            </annotation>
+            """);
+        WriteImage(voc, "JPEGImages/a.png", 200, 100);
+        Write(voc, "ImageSets/Main/val.txt", "a\n");
+
+        var imported = await cli.RunAsync("datasets", "import", "VOC2012");
+
+        Assert.True(imported.ExitCode == ExitCodes.Done, imported.ToString());
+        Assert.True(imported.Out.Contains("Imported 1 items with 1 annotations (1 results, 1 images)", StringComparison.Ordinal), imported.ToString());
+        using var client = new AnnexClient(cli.Server.Address, cli.Key);
+        Assert.Equal(["person", "car"], Assert.Single(await client.ListProjectsAsync().ToListAsync()).Labels.Select(l => l.Name));
+        var item = Assert.Single(await client.ListItemsAsync(Assert.Single(await client.ListDatasetsAsync().ToListAsync()).Uid).ToListAsync());
+        Assert.Equal(("a", 200, 100), (item.RefId, item.Width, item.Height));
+    }
+
     [Theory]
     [InlineData("VOC")]
     [InlineData("CSV")]

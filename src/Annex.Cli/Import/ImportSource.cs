@@ -113,9 +113,10 @@ public static class ImportSourceReader
             {
                 ZipFile.ExtractToDirectory(path, folder);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                throw new ImportException(Path.GetFileName(path), null, "not a readable zip archive: " + e.Message, e);
+                // IOException also covers an entry whose name would land outside the folder.
+                throw new ImportException(Path.GetFileName(path), null, "cannot unpack the archive: " + e.Message, e);
             }
 
             return new ImportSource(ImportFormat.Voc, VocImporter.Read(folder), folder) { TemporaryFolder = folder };

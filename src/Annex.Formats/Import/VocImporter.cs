@@ -316,14 +316,16 @@ public static class VocImporter
             string? url = null;
             foreach (var name in Children())
             {
-                if (name == "image" && Text() is var text
-                    && Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-                {
-                    url = text;
-                }
-                else if (name != "image")
+                if (name != "image")
                 {
                     xml.Skip();
+                    continue;
+                }
+
+                var text = Text();
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+                {
+                    url = text;
                 }
             }
 
