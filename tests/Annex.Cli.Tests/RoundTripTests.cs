@@ -137,20 +137,79 @@ public sealed class RoundTripTests(CliFixture fixture) : IClassFixture<CliFixtur
     }
 
     [Fact]
+    public async Task A_VOC_folder_is_imported_with_its_images_and_class_order()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        var voc = Path.Combine(folder, "VOC2012");
+        Write(voc, "labels.txt", "person\ncar\n");
+        Write(voc, "Annotations/a.xml", """
+            <annotation>
+              <filename>a.png</filename>
+              <size><width>200</width><height>100</height><depth>3</depth></size>
+              <object><name>car</name><difficult>0</difficult><bndbox><xmin>11</xmin><ymin>11</ymin><xmax>60</xmax><ymax>40</ymax></bndbox></object>
+            </annotation>
+            """);
+        WriteImage(voc, "JPEGImages/a.png", 200, 100);
+        Write(voc, "ImageSets/Main/val.txt", "a\n");
+
+        var imported = await cli.RunAsync("datasets", "import", "VOC2012");
+
+        Assert.True(imported.ExitCode == ExitCodes.Done, imported.ToString());
+        Assert.True(imported.Out.Contains("Imported 1 items with 1 annotations (1 results, 1 images)", StringComparison.Ordinal), imported.ToString());
+        using var client = new AnnexClient(cli.Server.Address, cli.Key);
+        Assert.Equal(["person", "car"], Assert.Single(await client.ListProjectsAsync().ToListAsync()).Labels.Select(l => l.Name));
+        var item = Assert.Single(await client.ListItemsAsync(Assert.Single(await client.ListDatasetsAsync().ToListAsync()).Uid).ToListAsync());
+        Assert.Equal(("a", 200, 100), (item.RefId, item.Width, item.Height));
+    }
+
+    [Theory]
+    [InlineData("VOC")]
+    [InlineData("CSV")]
+    public async Task A_VOC_or_CSV_archive_is_itself_an_import_source(string format)
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "instances_val.json"), Coco);
+        var imported = await cli.RunAsync("datasets", "import", "instances_val.json", "--json");
+        Assert.True(imported.ExitCode == ExitCodes.Done, imported.ToString());
+        var dataset = imported.Json().GetProperty("dataset_uid").GetString()!;
+        var exported = await cli.RunAsync("export", "--dataset", dataset, "--format", format, "--out", "out.zip", "--interval", "0.05", "--json");
+        Assert.True(exported.ExitCode == ExitCodes.Done, exported.ToString());
+
+        var again = await cli.RunAsync("datasets", "import", "out.zip", "--name", "Again", "--json");
+
+        Assert.True(again.ExitCode == ExitCodes.Done, again.ToString());
+        var summary = again.Json();
+        // VOC writes only the boxes of the images it has a file for (all three, with their sizes); CSV every annotation
+        // of the items that have one. The polygon comes back from VOC as its box.
+        var items = format == "VOC" ? 3 : 2;
+        Assert.Equal((items, 3), (summary.GetProperty("items").GetInt32(), summary.GetProperty("annotations").GetInt32()));
+        using var client = new AnnexClient(cli.Server.Address, cli.Key);
+        var project = (await client.ListProjectsAsync().ToListAsync()).Single(p => p.Uid.ToString() == summary.GetProperty("project_uid").GetString());
+        Assert.Equal(["car", "pedestrian"], project.Labels.Select(l => l.Name));
+    }
+
+    [Fact]
     public async Task Unreadable_import_sources_are_reported_with_where_and_why()
     {
         var folder = fixture.NewFolder();
         var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "broken.json"), """{"images": [{"id": 1}], "annotations": [], "categories": []}""");
 
+        await File.WriteAllTextAsync(Path.Combine(folder, "broken.csv"), "ref_id,label,type,coordinates\r\na,car,bounding_box,\"{\r\n");
+
         var broken = await cli.RunAsync("datasets", "import", "broken.json");
         var missing = await cli.RunAsync("datasets", "import", "nowhere.json");
+        var brokenCsv = await cli.RunAsync("datasets", "import", "broken.csv");
 
         Assert.Equal(ExitCodes.Failed, broken.ExitCode);
         Assert.Contains("broken.json", broken.Error, StringComparison.Ordinal);
         Assert.Contains("file_name", broken.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.Usage, missing.ExitCode);
         Assert.Contains("no such file", missing.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Failed, brokenCsv.ExitCode);
+        Assert.Contains("broken.csv:2: field 4: the quote opened on this line is never closed", brokenCsv.Error, StringComparison.Ordinal);
     }
 
     private static void Write(string root, string relative, string text)

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Annex.Cli.Import;
 using Annex.Cli.Output;
 using Annex.Client;
+using Spectre.Console.Rendering;
 
 namespace Annex.Cli.Commands;
 
@@ -13,29 +14,19 @@ public static partial class DataCommands
         ArgumentNullException.ThrowIfNull(handlers);
         var datasets = new Command("datasets", "Create, list and import datasets.");
 
-        var create = new Command("create", "Create an empty dataset.");
-        CommandHelp.SetExamples(create, """
-            annex datasets create "Highway Scenes"
-            """);
         var name = new Argument<string>("name") { Description = "The dataset's name." };
+        var create = Shown(handlers, "create", "Create an empty dataset.", """
+            annex datasets create "Highway Scenes"
+            """,
+            (context, ct) => context.Client.CreateDatasetAsync(context.Value(name), ct),
+            dataset => Tables.Datasets([dataset]));
         create.Arguments.Add(name);
-        handlers.Set(create, async (context, ct) =>
-        {
-            var dataset = await context.Client.CreateDatasetAsync(context.Value(name), ct);
-            context.Show(dataset, () => Tables.Datasets([dataset]));
-            return ExitCodes.Done;
-        });
 
-        var list = new Command("list", "List the organization's datasets, oldest first.");
-        CommandHelp.SetExamples(list, """
+        var list = Shown(handlers, "list", "List the organization's datasets, oldest first.", """
             annex datasets list --json
-            """);
-        handlers.Set(list, async (context, ct) =>
-        {
-            var rows = await context.Client.ListDatasetsAsync(ct).ToListAsync(ct);
-            context.Show(rows, () => Tables.Datasets(rows));
-            return ExitCodes.Done;
-        });
+            """,
+            (context, ct) => context.Client.ListDatasetsAsync(ct).ToListAsync(ct).AsTask(),
+            Tables.Datasets);
 
         datasets.Subcommands.Add(create);
         datasets.Subcommands.Add(list);
@@ -48,10 +39,6 @@ public static partial class DataCommands
         ArgumentNullException.ThrowIfNull(handlers);
         var projects = new Command("projects", "Create and list projects (label taxonomies).");
 
-        var create = new Command("create", "Create a project with an ordered label taxonomy (the order is the class order of every export format).");
-        CommandHelp.SetExamples(create, """
-            annex projects create "Object Detection" --label car --label pedestrian:#00FF00
-            """);
         var name = new Argument<string>("name") { Description = "The project's name." };
         var labels = new Option<string[]>("--label")
         {
@@ -59,26 +46,19 @@ public static partial class DataCommands
             HelpName = "name[:#color]",
             Required = true,
         };
+        var create = Shown(handlers, "create", "Create a project with an ordered label taxonomy (the order is the class order of every export format).", """
+            annex projects create "Object Detection" --label car --label pedestrian:#00FF00
+            """,
+            (context, ct) => context.Client.CreateProjectAsync(context.Value(name), ParseLabels(context.Value(labels)), ct),
+            project => Tables.Projects([project]));
         create.Arguments.Add(name);
         create.Options.Add(labels);
-        handlers.Set(create, async (context, ct) =>
-        {
-            var taxonomy = ParseLabels(context.Value(labels));
-            var project = await context.Client.CreateProjectAsync(context.Value(name), taxonomy, ct);
-            context.Show(project, () => Tables.Projects([project]));
-            return ExitCodes.Done;
-        });
 
-        var list = new Command("list", "List the organization's projects, oldest first.");
-        CommandHelp.SetExamples(list, """
+        var list = Shown(handlers, "list", "List the organization's projects, oldest first.", """
             annex projects list
-            """);
-        handlers.Set(list, async (context, ct) =>
-        {
-            var rows = await context.Client.ListProjectsAsync(ct).ToListAsync(ct);
-            context.Show(rows, () => Tables.Projects(rows));
-            return ExitCodes.Done;
-        });
+            """,
+            (context, ct) => context.Client.ListProjectsAsync(ct).ToListAsync(ct).AsTask(),
+            Tables.Projects);
 
         projects.Subcommands.Add(create);
         projects.Subcommands.Add(list);
@@ -90,14 +70,27 @@ public static partial class DataCommands
         ArgumentNullException.ThrowIfNull(handlers);
         var slices = new Command("slices", "Create and list slices (named sets of items, from any datasets).");
 
-        var create = new Command("create", "Create a slice of items: named one by one, or every item of a dataset.");
-        CommandHelp.SetExamples(create, """
-            annex slices create "hard cases" --item <item-uid> --item <item-uid>
-            annex slices create "all of val" --dataset <dataset-uid>
-            """);
         var name = new Argument<string>("name") { Description = "The slice's name." };
         var items = Arguments.Uids("--item", "An item to put in the slice (repeat).");
         var datasets = Arguments.Uids("--dataset", "Put every item of this dataset in the slice (repeat).");
+        var create = Shown(handlers, "create", "Create a slice of items: named one by one, or every item of a dataset.", """
+            annex slices create "hard cases" --item <item-uid> --item <item-uid>
+            annex slices create "all of val" --dataset <dataset-uid>
+            """,
+            async (context, ct) =>
+            {
+                var members = new List<Guid>(context.Value(items) ?? []);
+                foreach (var dataset in context.Value(datasets) ?? [])
+                {
+                    await foreach (var item in context.Client.ListItemsAsync(dataset, ct))
+                    {
+                        members.Add(item.Uid);
+                    }
+                }
+
+                return await context.Client.CreateSliceAsync(context.Value(name), [.. members.Distinct()], ct);
+            },
+            slice => Tables.Slices([slice]));
         create.Arguments.Add(name);
         create.Options.Add(items);
         create.Options.Add(datasets);
@@ -108,36 +101,36 @@ public static partial class DataCommands
                 result.AddError("Name at least one --item or --dataset.");
             }
         });
-        handlers.Set(create, async (context, ct) =>
-        {
-            var members = new List<Guid>(context.Value(items) ?? []);
-            foreach (var dataset in context.Value(datasets) ?? [])
-            {
-                await foreach (var item in context.Client.ListItemsAsync(dataset, ct))
-                {
-                    members.Add(item.Uid);
-                }
-            }
 
-            var slice = await context.Client.CreateSliceAsync(context.Value(name), [.. members.Distinct()], ct);
-            context.Show(slice, () => Tables.Slices([slice]));
-            return ExitCodes.Done;
-        });
-
-        var list = new Command("list", "List the organization's slices, oldest first.");
-        CommandHelp.SetExamples(list, """
+        var list = Shown(handlers, "list", "List the organization's slices, oldest first.", """
             annex slices list --json
-            """);
-        handlers.Set(list, async (context, ct) =>
-        {
-            var rows = await context.Client.ListSlicesAsync(ct).ToListAsync(ct);
-            context.Show(rows, () => Tables.Slices(rows));
-            return ExitCodes.Done;
-        });
+            """,
+            (context, ct) => context.Client.ListSlicesAsync(ct).ToListAsync(ct).AsTask(),
+            Tables.Slices);
 
         slices.Subcommands.Add(create);
         slices.Subcommands.Add(list);
         return slices;
+    }
+
+    /// <summary>
+    /// The shape every create and list subcommand shares: ask the server, then show the answer as JSON or as a table.
+    /// The caller adds the arguments and options <paramref name="fetch"/> reads.
+    /// </summary>
+    private static Command Shown<T>(
+        Handlers handlers, string name, string description, string examples,
+        Func<CliContext, CancellationToken, Task<T>> fetch, Func<T, IRenderable> table)
+        where T : notnull
+    {
+        var command = new Command(name, description);
+        CommandHelp.SetExamples(command, examples);
+        handlers.Set(command, async (context, ct) =>
+        {
+            var answer = await fetch(context, ct);
+            context.Show(answer, () => table(answer));
+            return ExitCodes.Done;
+        });
+        return command;
     }
 
     /// <summary>Parses <c>name</c> or <c>name:#RRGGBB</c>; labels without a colour get one from <see cref="LabelColors"/>.</summary>

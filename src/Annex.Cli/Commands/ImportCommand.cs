@@ -11,21 +11,23 @@ public static class ImportCommand
     {
         ArgumentNullException.ThrowIfNull(handlers);
         var command = new Command("import", """
-            Import a COCO instances file or folder, a YOLO folder or an avala-json-external archive: creates a project
-            with the source's labels and a dataset, then uploads items, results and images in batches, with progress.
+            Import a COCO instances file or folder, a YOLO folder, a Pascal VOC folder, a CSV file or an export's zip
+            (avala-json-external, VOC or CSV): creates a project with the source's labels and a dataset, then uploads
+            items, results and images in batches, with progress.
             """);
         CommandHelp.SetExamples(command, """
             annex datasets import ./annotations/instances_val2017.json --name "COCO val"
             annex datasets import ./yolo-dataset --name Traffic --project-name "Traffic detection"
+            annex datasets import ./VOC2012 --name "VOC 2012"
             annex datasets import ./export.zip --dataset <existing-dataset-uid> --project <existing-project-uid>
             """);
         var path = new Argument<string>("path") { Description = "The file or folder to import." };
         var format = new Option<string>("--format", "-f")
         {
-            Description = "auto, coco, yolo or avala-json-external.",
+            Description = "auto, coco, yolo, voc, csv or avala-json-external.",
             DefaultValueFactory = _ => "auto",
         };
-        format.AcceptOnlyFromAmong("auto", "coco", "yolo", "avala-json-external");
+        format.AcceptOnlyFromAmong("auto", "coco", "yolo", "voc", "csv", "avala-json-external");
         var name = new Option<string?>("--name") { Description = "The new dataset's name (default: the file or folder name)." };
         var dataset = new Option<Guid?>("--dataset") { Description = "Add to this existing dataset instead of creating one.", HelpName = "uid" };
         var projectName = new Option<string?>("--project-name") { Description = "The new project's name (default: the dataset's name)." };
@@ -52,7 +54,7 @@ public static class ImportCommand
         handlers.Set(command, async (context, ct) =>
         {
             var fullPath = context.Environment.FullPath(context.Value(path));
-            var source = ImportSourceReader.Read(fullPath, ImportSourceReader.Parse(context.Value(format)));
+            using var source = ImportSourceReader.Read(fullPath, ImportSourceReader.Parse(context.Value(format)));
             var datasetName = context.Value(name) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(fullPath));
             var target = new ImportTarget(datasetName, context.Value(dataset), context.Value(projectName) ?? datasetName, context.Value(project));
             var uploader = new DatasetUploader(context.Client, context.Value(batch));

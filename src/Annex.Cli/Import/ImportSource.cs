@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using System.Text.Json;
+using Annex.Formats;
 using Annex.Formats.Import;
 
 namespace Annex.Cli.Import;
@@ -6,16 +8,33 @@ namespace Annex.Cli.Import;
 /// <summary>The kinds of input <c>annex datasets import</c> reads.</summary>
 public enum ImportFormat
 {
-    /// <summary>Decide from the path: a folder with a data.yaml or labels/ is YOLO, a folder with annotations/ is COCO,
-    /// a .zip is avala-json-external, a .json is COCO when it has <c>images</c>, else avala-json-external.</summary>
+    /// <summary>Decide from the path: a folder with a data.yaml or labels/ is YOLO, one with Annotations/*.xml is VOC,
+    /// one with annotations/ is COCO, one with annotations.csv is CSV; a .csv is CSV; a .zip is VOC or CSV when it holds
+    /// that export, else avala-json-external; a .json is COCO when it has <c>images</c>, else avala-json-external.</summary>
     Auto,
     Coco,
     Yolo,
     AvalaJson,
+    Voc,
+    Csv,
 }
 
-/// <summary>What was read, and the folder its <see cref="ImportedItem.MediaPath"/>s are relative to (null when there are no files).</summary>
-public sealed record ImportSource(ImportFormat Format, ImportedDataset Dataset, string? MediaRoot);
+/// <summary>
+/// What was read, and the folder its <see cref="ImportedItem.MediaPath"/>s are relative to (null when there are no
+/// files). A zipped VOC export is unpacked into a temporary folder, deleted when the source is disposed.
+/// </summary>
+public sealed record ImportSource(ImportFormat Format, ImportedDataset Dataset, string? MediaRoot) : IDisposable
+{
+    public string? TemporaryFolder { get; init; }
+
+    public void Dispose()
+    {
+        if (TemporaryFolder is not null && Directory.Exists(TemporaryFolder))
+        {
+            Directory.Delete(TemporaryFolder, recursive: true);
+        }
+    }
+}
 
 public static class ImportSourceReader
 {
@@ -27,7 +46,9 @@ public static class ImportSourceReader
         "COCO" => ImportFormat.Coco,
         "YOLO" => ImportFormat.Yolo,
         "AVALA-JSON-EXTERNAL" or "AVALA-JSON" => ImportFormat.AvalaJson,
-        _ => throw new CliException(ExitCodes.Usage, $"'{name}' is not an import format; use auto, coco, yolo or avala-json-external."),
+        "VOC" => ImportFormat.Voc,
+        "CSV" => ImportFormat.Csv,
+        _ => throw new CliException(ExitCodes.Usage, $"'{name}' is not an import format; use auto, coco, yolo, voc, csv or avala-json-external."),
     };
 
     /// <summary>Reads <paramref name="path"/> with the importer of <paramref name="format"/> (detected when <see cref="ImportFormat.Auto"/>).</summary>
@@ -59,10 +80,51 @@ public static class ImportSourceReader
                     return new ImportSource(chosen, AvalaJsonImporter.Read(file), null);
                 }
 
+            case ImportFormat.Voc when isFolder:
+                return new ImportSource(chosen, VocImporter.Read(path), path);
+            case ImportFormat.Voc:
+                return ReadZippedVoc(path);
+            case ImportFormat.Csv:
+                var csv = isFolder ? Path.Combine(path, CsvArchiveWriter.EntryName) : path;
+                if (!File.Exists(csv))
+                {
+                    throw new CliException(ExitCodes.Usage, $"{path}: a CSV import is a .csv file, a CSV export's zip or a folder with {CsvArchiveWriter.EntryName}.");
+                }
+
+                using (var file = File.OpenRead(csv))
+                {
+                    return new ImportSource(chosen, CsvImporter.Read(file, Path.GetFileName(csv)), null);
+                }
+
             default:
                 throw new CliException(ExitCodes.Usage, chosen == ImportFormat.Yolo
                     ? $"{path}: a YOLO dataset is a folder (with data.yaml, images/ and labels/)."
                     : $"{path}: an avala-json-external import is a .zip or .json file, not a folder.");
+        }
+    }
+
+    /// <summary>The importer reads folders, and the images are uploaded from files: the zip is unpacked first.</summary>
+    private static ImportSource ReadZippedVoc(string path)
+    {
+        var folder = Directory.CreateTempSubdirectory("annex-import-").FullName;
+        try
+        {
+            try
+            {
+                ZipFile.ExtractToDirectory(path, folder);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                // IOException also covers an entry whose name would land outside the folder.
+                throw new ImportException(Path.GetFileName(path), null, "cannot unpack the archive: " + e.Message, e);
+            }
+
+            return new ImportSource(ImportFormat.Voc, VocImporter.Read(folder), folder) { TemporaryFolder = folder };
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true);
+            throw;
         }
     }
 
@@ -75,20 +137,59 @@ public static class ImportSourceReader
                 return ImportFormat.Yolo;
             }
 
+            // Before COCO: where file names ignore case, VOC's Annotations/ is also annotations/.
+            var vocAnnotations = Path.Combine(path, "Annotations");
+            if (Directory.Exists(vocAnnotations) && Directory.EnumerateFiles(vocAnnotations, "*.xml").Any())
+            {
+                return ImportFormat.Voc;
+            }
+
             if (Directory.Exists(Path.Combine(path, "annotations")))
             {
                 return ImportFormat.Coco;
             }
 
-            throw new CliException(ExitCodes.Usage, $"{path}: neither a YOLO folder (data.yaml, labels/) nor a COCO folder (annotations/); say which with --format.");
+            if (File.Exists(Path.Combine(path, CsvArchiveWriter.EntryName)))
+            {
+                return ImportFormat.Csv;
+            }
+
+            throw new CliException(ExitCodes.Usage,
+                $"{path}: not a YOLO folder (data.yaml, labels/), a VOC folder (Annotations/*.xml), a COCO folder (annotations/) or a CSV export ({CsvArchiveWriter.EntryName}); say which with --format.");
+        }
+
+        if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            return ImportFormat.Csv;
         }
 
         if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
         {
-            return ImportFormat.AvalaJson;
+            return ZipKind(path);
         }
 
         return HasImagesArray(path) ? ImportFormat.Coco : ImportFormat.AvalaJson;
+    }
+
+    /// <summary>A VOC export's zip has Annotations/*.xml, a CSV export's has annotations.csv; any other is avala-json-external.</summary>
+    private static ImportFormat ZipKind(string path)
+    {
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var names = zip.Entries.Select(e => e.FullName).ToList();
+            if (names.Any(n => n.StartsWith("Annotations/", StringComparison.Ordinal) && n.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)))
+            {
+                return ImportFormat.Voc;
+            }
+
+            return names.Contains(CsvArchiveWriter.EntryName) ? ImportFormat.Csv : ImportFormat.AvalaJson;
+        }
+        catch (InvalidDataException)
+        {
+            // Not a zip this reader can open: the avala-json-external importer explains what is wrong with it.
+            return ImportFormat.AvalaJson;
+        }
     }
 
     /// <summary>COCO's top level has an <c>images</c> array; Avala's has <c>datasets</c>. Reads only up to the answer.</summary>

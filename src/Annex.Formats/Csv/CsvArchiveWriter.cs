@@ -13,7 +13,8 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
 {
     public const string EntryName = "annotations.csv";
 
-    private static readonly string[] Header =
+    /// <summary>The header row's column names, in order.</summary>
+    public static IReadOnlyList<string> Columns { get; } =
     [
         "item_uid", "ref_id", "split", "image_width", "image_height", "media_url", "label", "class_index", "type",
         "bbox_x", "bbox_y", "bbox_width", "bbox_height", "coordinates", "attributes",
@@ -39,7 +40,7 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
         {
             var entry = await _archive.OpenTextAsync(EntryName, cancellationToken);
             _writer = new StreamWriter(entry, new UTF8Encoding(false), 64 * 1024) { NewLine = "\r\n" };
-            await _writer.WriteLineAsync(string.Join(',', Header).AsMemory(), cancellationToken);
+            await _writer.WriteLineAsync(string.Join(',', Columns).AsMemory(), cancellationToken);
         }
 
         return _writer;

@@ -166,29 +166,9 @@ public static class AvalaJsonImporter
         return new ImportedDataset(labels, items);
     }
 
-    /// <summary>Runs the server's own annotation check, so anything imported can be stored as it is.</summary>
-    private static ImportedAnnotation Canonical(JsonElement annotation, HashSet<string> labelNames, string file, string path)
-    {
-        var errors = new List<FieldError>();
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            if (!AnnotationValidator.TryWriteCanonical(annotation, labelNames.Contains, writer, errors))
-            {
-                var error = errors[0];
-                throw new ImportException(file, null, $"{(error.Path.Length == 0 ? path : $"{path}.{error.Path}")}: {error.Message}");
-            }
-        }
-
-        using var canonical = JsonDocument.Parse(buffer.ToArray());
-        var root = canonical.RootElement;
-        var coordinates = root.GetProperty("coordinates");
-        return new ImportedAnnotation(
-            root.GetProperty("label").GetString()!,
-            root.GetProperty("type").GetString()!,
-            coordinates.ValueKind == JsonValueKind.Null ? null : coordinates.GetRawText(),
-            root.GetProperty("attributes").GetRawText());
-    }
+    private static ImportedAnnotation Canonical(JsonElement annotation, HashSet<string> labelNames, string file, string path) =>
+        ImportJson.Canonical(annotation, labelNames.Contains, out var error)
+        ?? throw new ImportException(file, null, $"{(error!.Path.Length == 0 ? path : $"{path}.{error.Path}")}: {error.Message}");
 
     private static int[] ReadEdge(JsonElement edge, string file, string label) =>
         edge.ValueKind == JsonValueKind.Array && edge.GetArrayLength() == 2

@@ -75,8 +75,47 @@ internal static class ImportJson
         json.WriteEndObject();
     });
 
+    public static string Flags(IEnumerable<KeyValuePair<string, bool>> flags) => Write(json =>
+    {
+        json.WriteStartObject();
+        foreach (var (name, value) in flags)
+        {
+            json.WriteBoolean(name, value);
+        }
+
+        json.WriteEndObject();
+    });
+
     public static string Split(string? split) =>
         split is null ? "{}" : Object([new KeyValuePair<string, string>("split", split)]);
+
+    /// <summary>
+    /// Runs the server's own annotation check on <paramref name="annotation"/>, so what an importer returns can be stored
+    /// as it is: the canonical annotation, or null and the first problem.
+    /// </summary>
+    public static ImportedAnnotation? Canonical(JsonElement annotation, Func<string, bool> labelExists, out FieldError? error)
+    {
+        var errors = new List<FieldError>();
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            if (!AnnotationValidator.TryWriteCanonical(annotation, labelExists, writer, errors))
+            {
+                error = errors[0];
+                return null;
+            }
+        }
+
+        error = null;
+        using var canonical = JsonDocument.Parse(buffer.WrittenMemory);
+        var root = canonical.RootElement;
+        var coordinates = root.GetProperty("coordinates");
+        return new ImportedAnnotation(
+            root.GetProperty("label").GetString()!,
+            root.GetProperty("type").GetString()!,
+            coordinates.ValueKind == JsonValueKind.Null ? null : coordinates.GetRawText(),
+            root.GetProperty("attributes").GetRawText());
+    }
 
     private static string Write(Action<Utf8JsonWriter> write)
     {

@@ -190,6 +190,5 @@ public static class AnnexApp
         api.MapSlicesApi();
         api.MapWebhooksApi();
         api.MapApiKeysApi();
-        api.MapGet("/formats", (ExportFormatRegistry formats) => Results.Json(formats.Names.Order(StringComparer.Ordinal).Select(n => new { name = n }), ApiJson.Options)).WithTags("Exports");
     }
 }

@@ -11,6 +11,9 @@ namespace Annex.Server.Features.Exports;
 
 public sealed record ExportFormatResponse(string Name, string Description, IReadOnlyList<string> AnnotationTypes);
 
+/// <summary>An entry of the older format list, which gives names only.</summary>
+public sealed record ExportFormatName(string Name);
+
 public static class ExportsApi
 {
     public static RouteGroupBuilder MapExportsApi(this RouteGroupBuilder api)
@@ -21,6 +24,7 @@ public static class ExportsApi
         group.MapGet("/formats", ListFormats);
         group.MapGet("/{uid}", GetExport);
         group.MapPost("/{uid}/abort", AbortExport);
+        api.MapGet("/formats", ListFormatNames).WithTags("Exports");
         return api;
     }
 
@@ -31,8 +35,14 @@ public static class ExportsApi
         return app;
     }
 
-    private static IResult ListFormats(ExportFormatRegistry formats) =>
-        Results.Json(formats.All.Select(f => new ExportFormatResponse(f.Name, f.Description, f.AnnotationTypes)), ApiJson.Options);
+    private static IResult ListFormats(ExportFormatRegistry formats) => Results.Json(Describe(formats), ApiJson.Options);
+
+    /// <summary><c>GET /api/v1/formats/</c>, kept for clients written against it: the same formats, names only, sorted.</summary>
+    private static IResult ListFormatNames(ExportFormatRegistry formats) =>
+        Results.Json(Describe(formats).Select(f => new ExportFormatName(f.Name)).OrderBy(f => f.Name, StringComparer.Ordinal), ApiJson.Options);
+
+    private static IEnumerable<ExportFormatResponse> Describe(ExportFormatRegistry formats) =>
+        formats.All.Select(f => new ExportFormatResponse(f.Name, f.Description, f.AnnotationTypes));
 
     private static async Task<IResult> ListExports(HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
     {
