@@ -78,7 +78,7 @@ public static class CsvImporter
     }
 
     /// <summary>Undoes the writer's guard against spreadsheet formulas: an apostrophe before =, +, -, @, tab or CR.</summary>
-    internal static string Unguard(string cell) =>
+    private static string Unguard(string cell) =>
         cell.Length > 1 && cell[0] == '\'' && cell[1] is '=' or '+' or '-' or '@' or '\t' or '\r' ? cell[1..] : cell;
 
     private sealed record ItemRow(string RefId, int? Width, int? Height, string? Split, string? MediaUrl, int Line);
