@@ -5,6 +5,21 @@ namespace Annex.Cli.Tests;
 public sealed class DataCommandTests(CliFixture fixture) : IClassFixture<CliFixture>
 {
     [Fact]
+    public async Task A_dataset_is_deleted_and_then_not_found()
+    {
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, fixture.NewFolder());
+        var uid = (await cli.RunAsync("datasets", "create", "Doomed", "--json")).Json().GetProperty("uid").GetString()!;
+
+        var deleted = await cli.RunAsync("datasets", "delete", uid, "--json");
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Equal(uid, deleted.Json().GetProperty("uid").GetString());
+        Assert.True(deleted.Json().GetProperty("deleted").GetBoolean());
+
+        Assert.Equal(4, (await cli.RunAsync("datasets", "delete", uid)).ExitCode);
+        Assert.DoesNotContain(uid, (await cli.RunAsync("datasets", "list")).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Datasets_projects_and_slices_are_created_and_listed()
     {
         var cli = await CliHarness.ForNewTenantAsync(fixture.Server, fixture.NewFolder());

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Annex.Cli.Import;
 using Annex.Cli.Output;
 using Annex.Client;
+using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace Annex.Cli.Commands;
@@ -28,8 +29,26 @@ public static partial class DataCommands
             (context, ct) => context.Client.ListDatasetsAsync(ct).ToListAsync(ct).AsTask(),
             Tables.Datasets);
 
+        var delete = new Command("delete", """
+            Delete a dataset with its items, their results, slice entries and images. Exports that name it and
+            are still waiting or running fail; archives already written stay.
+            """);
+        CommandHelp.SetExamples(delete, """
+            annex datasets delete <uid>
+            """);
+        var uid = Arguments.Uid("dataset");
+        delete.Arguments.Add(uid);
+        handlers.Set(delete, async (context, ct) =>
+        {
+            var deleted = context.Value(uid);
+            await context.Client.DeleteDatasetAsync(deleted, ct);
+            context.Show(new DeletedDataset(deleted, Deleted: true), () => new Markup($"Deleted dataset [bold]{deleted}[/]."));
+            return ExitCodes.Done;
+        });
+
         datasets.Subcommands.Add(create);
         datasets.Subcommands.Add(list);
+        datasets.Subcommands.Add(delete);
         datasets.Subcommands.Add(ImportCommand.Create(handlers));
         return datasets;
     }
@@ -157,3 +176,6 @@ public static partial class DataCommands
     [GeneratedRegex("^#[0-9A-Fa-f]{6}$")]
     private static partial Regex HexColor();
 }
+
+/// <summary>What <c>annex datasets delete --json</c> prints.</summary>
+public sealed record DeletedDataset(Guid Uid, bool Deleted);
