@@ -34,6 +34,8 @@ public sealed class BenchServer : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
             "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+            // The bench measures exports and the API's own latency, not the per-key rate limit its polling would hit.
+            "--RateLimiting:Enabled=false",
             .. hostSettings.Select(s => $"--{s}"),
         ];
         var app = AnnexApp.Build(hostArgs);

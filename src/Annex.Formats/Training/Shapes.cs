@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 
 namespace Annex.Formats;
@@ -45,22 +47,38 @@ public sealed record StoredAnnotation(string Label, string Type, AnnotationShape
     public string? CoordinatesJson { get; init; }
 }
 
-/// <summary>Reads a result's stored annotations (the canonical JSON array <see cref="AnnotationValidator"/> writes).</summary>
+/// <summary>Reads a result's stored annotations (the canonical JSON array <see cref="AnnotationValidator"/> writes).
+/// Exports call this for every result, so it reads tokens straight off the UTF-8 bytes rather than building a
+/// document, and the raw text of coordinates and attributes is cut from the same bytes.</summary>
 public static class StoredAnnotations
 {
     public static List<StoredAnnotation> Read(string annotationsJson)
     {
         ArgumentNullException.ThrowIfNull(annotationsJson);
-        using var document = JsonDocument.Parse(annotationsJson);
-        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(annotationsJson.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(annotationsJson, buffer);
+            return Read(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static List<StoredAnnotation> Read(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
         {
             throw new InvalidDataException("Stored annotations are not a JSON array.");
         }
 
-        var annotations = new List<StoredAnnotation>(document.RootElement.GetArrayLength());
-        foreach (var element in document.RootElement.EnumerateArray())
+        var annotations = new List<StoredAnnotation>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            annotations.Add(ReadOne(element));
+            annotations.Add(ReadOne(ref reader, utf8Json));
         }
 
         return annotations;
@@ -68,47 +86,320 @@ public static class StoredAnnotations
 
     public static StoredAnnotation ReadOne(JsonElement annotation)
     {
-        var label = annotation.GetProperty("label").GetString() ?? throw new InvalidDataException("An annotation has no label.");
-        var type = annotation.GetProperty("type").GetString() ?? throw new InvalidDataException("An annotation has no type.");
-        var attributes = annotation.TryGetProperty("attributes", out var a) && a.ValueKind == JsonValueKind.Object ? a.GetRawText() : "{}";
-        annotation.TryGetProperty("coordinates", out var c);
+        var utf8 = Encoding.UTF8.GetBytes(annotation.GetRawText());
+        var reader = new Utf8JsonReader(utf8);
+        reader.Read();
+        return ReadOne(ref reader, utf8);
+    }
+
+    /// <summary>Reads the annotation object the reader stands on (its start), leaving the reader on its end.</summary>
+    private static StoredAnnotation ReadOne(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new InvalidDataException("A stored annotation is not a JSON object.");
+        }
+
+        string? label = null;
+        string? type = null;
+        var coordinates = ReadOnlySpan<byte>.Empty;
+        var attributes = "{}";
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("label"u8))
+            {
+                reader.Read();
+                label = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+            else if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                type = reader.TokenType == JsonTokenType.String ? KnownType(ref reader) : null;
+            }
+            else if (reader.ValueTextEquals("coordinates"u8))
+            {
+                reader.Read();
+                coordinates = reader.TokenType == JsonTokenType.StartObject ? json[ObjectRange(ref reader)] : ReadOnlySpan<byte>.Empty;
+            }
+            else if (reader.ValueTextEquals("attributes"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    attributes = Encoding.UTF8.GetString(json[ObjectRange(ref reader)]);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (label is null || type is null)
+        {
+            throw new InvalidDataException(label is null ? "An annotation has no label." : "An annotation has no type.");
+        }
+
         AnnotationShape shape = type switch
         {
-            AnnotationTypes.BoundingBox => new BoxShape(
-                c.GetProperty("x").GetDouble(), c.GetProperty("y").GetDouble(),
-                c.GetProperty("width").GetDouble(), c.GetProperty("height").GetDouble(),
-                c.TryGetProperty("rotation", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble() : 0),
-            AnnotationTypes.Polygon => new PolygonShape(ReadVertices(c)),
-            AnnotationTypes.Polyline => new PolylineShape(ReadVertices(c)),
-            AnnotationTypes.Keypoints => new KeypointsShape(ReadKeypoints(c)),
-            AnnotationTypes.Cuboid => new CuboidShape(
-                ReadTriple(c, "center", "x", "y", "z"),
-                ReadTriple(c, "dimensions", "length", "width", "height"),
-                c.TryGetProperty("rotation", out var rotation) && rotation.ValueKind == JsonValueKind.Object
-                    ? ReadTriple(c, "rotation", "yaw", "pitch", "roll")
-                    : default),
+            AnnotationTypes.BoundingBox => ReadBox(Required(coordinates, type)),
+            AnnotationTypes.Polygon => new PolygonShape(ReadVertices(Required(coordinates, type))),
+            AnnotationTypes.Polyline => new PolylineShape(ReadVertices(Required(coordinates, type))),
+            AnnotationTypes.Keypoints => new KeypointsShape(ReadKeypoints(Required(coordinates, type))),
+            AnnotationTypes.Cuboid => ReadCuboid(Required(coordinates, type)),
             AnnotationTypes.Classification => ClassificationShape.Instance,
             _ => throw new InvalidDataException($"Unknown annotation type \"{type}\"."),
         };
         return new StoredAnnotation(label, type, shape, attributes)
         {
-            CoordinatesJson = c.ValueKind == JsonValueKind.Object ? c.GetRawText() : null,
+            CoordinatesJson = coordinates.IsEmpty ? null : Encoding.UTF8.GetString(coordinates),
         };
     }
 
-    private static PixelPoint[] ReadVertices(JsonElement coordinates) =>
-        [.. coordinates.GetProperty("vertices").EnumerateArray().Select(v => new PixelPoint(v[0].GetDouble(), v[1].GetDouble()))];
+    /// <summary>The type names as shared strings, so a million annotations do not each allocate their type.</summary>
+    private static string KnownType(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("bounding_box"u8) ? AnnotationTypes.BoundingBox
+        : reader.ValueTextEquals("polygon"u8) ? AnnotationTypes.Polygon
+        : reader.ValueTextEquals("keypoints"u8) ? AnnotationTypes.Keypoints
+        : reader.ValueTextEquals("polyline"u8) ? AnnotationTypes.Polyline
+        : reader.ValueTextEquals("classification"u8) ? AnnotationTypes.Classification
+        : reader.ValueTextEquals("cuboid"u8) ? AnnotationTypes.Cuboid
+        : reader.GetString()!;
 
-    private static KeypointValue[] ReadKeypoints(JsonElement coordinates) =>
-        [.. coordinates.GetProperty("points").EnumerateArray().Select(p => new KeypointValue(
-            p.GetProperty("x").GetDouble(),
-            p.GetProperty("y").GetDouble(),
-            p.TryGetProperty("label", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null,
-            p.TryGetProperty("visible", out var visible) && visible.ValueKind is JsonValueKind.True or JsonValueKind.False ? visible.GetBoolean() : null))];
-
-    private static Triple ReadTriple(JsonElement parent, string name, string first, string second, string third)
+    /// <summary>Where the object the reader stands on lies in the text; the reader ends on its closing brace.</summary>
+    private static Range ObjectRange(ref Utf8JsonReader reader)
     {
-        var triple = parent.GetProperty(name);
-        return new Triple(triple.GetProperty(first).GetDouble(), triple.GetProperty(second).GetDouble(), triple.GetProperty(third).GetDouble());
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        return start..(int)reader.BytesConsumed;
     }
+
+    private static ReadOnlySpan<byte> Required(ReadOnlySpan<byte> coordinates, string type) =>
+        coordinates.IsEmpty ? throw new InvalidDataException($"A {type} annotation has no coordinates object.") : coordinates;
+
+    private static BoxShape ReadBox(ReadOnlySpan<byte> coordinates)
+    {
+        double? x = null, y = null, width = null, height = null;
+        double rotation = 0;
+        var reader = new Utf8JsonReader(coordinates);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("x"u8))
+            {
+                x = Number(ref reader, "x");
+            }
+            else if (reader.ValueTextEquals("y"u8))
+            {
+                y = Number(ref reader, "y");
+            }
+            else if (reader.ValueTextEquals("width"u8))
+            {
+                width = Number(ref reader, "width");
+            }
+            else if (reader.ValueTextEquals("height"u8))
+            {
+                height = Number(ref reader, "height");
+            }
+            else if (reader.ValueTextEquals("rotation"u8))
+            {
+                reader.Read();
+                rotation = reader.TokenType == JsonTokenType.Number ? reader.GetDouble() : 0;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new BoxShape(Present(x, "x"), Present(y, "y"), Present(width, "width"), Present(height, "height"), rotation);
+    }
+
+    private static PixelPoint[] ReadVertices(ReadOnlySpan<byte> coordinates)
+    {
+        var reader = new Utf8JsonReader(coordinates);
+        reader.Read();
+        var vertices = new List<PixelPoint>();
+        var found = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("vertices"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
+            found = true;
+            Expect(ref reader, JsonTokenType.StartArray, "vertices");
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartArray)
+            {
+                var vx = Number(ref reader, "a vertex");
+                var vy = Number(ref reader, "a vertex");
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    reader.Skip();
+                }
+
+                vertices.Add(new PixelPoint(vx, vy));
+            }
+        }
+
+        return found ? [.. vertices] : throw new InvalidDataException("The coordinates have no vertices.");
+    }
+
+    private static KeypointValue[] ReadKeypoints(ReadOnlySpan<byte> coordinates)
+    {
+        var reader = new Utf8JsonReader(coordinates);
+        reader.Read();
+        var points = new List<KeypointValue>();
+        var found = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("points"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+
+            found = true;
+            Expect(ref reader, JsonTokenType.StartArray, "points");
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                double? x = null, y = null;
+                string? name = null;
+                bool? visible = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("x"u8))
+                    {
+                        x = Number(ref reader, "x");
+                    }
+                    else if (reader.ValueTextEquals("y"u8))
+                    {
+                        y = Number(ref reader, "y");
+                    }
+                    else if (reader.ValueTextEquals("label"u8))
+                    {
+                        reader.Read();
+                        name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    }
+                    else if (reader.ValueTextEquals("visible"u8))
+                    {
+                        reader.Read();
+                        visible = reader.TokenType switch
+                        {
+                            JsonTokenType.True => true,
+                            JsonTokenType.False => false,
+                            _ => null,
+                        };
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+
+                points.Add(new KeypointValue(Present(x, "x"), Present(y, "y"), name, visible));
+            }
+        }
+
+        return found ? [.. points] : throw new InvalidDataException("The coordinates have no points.");
+    }
+
+    private static CuboidShape ReadCuboid(ReadOnlySpan<byte> coordinates)
+    {
+        Triple? center = null, dimensions = null;
+        Triple rotation = default;
+        var reader = new Utf8JsonReader(coordinates);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("center"u8))
+            {
+                center = ReadTriple(ref reader, "center", "x"u8, "y"u8, "z"u8);
+            }
+            else if (reader.ValueTextEquals("dimensions"u8))
+            {
+                dimensions = ReadTriple(ref reader, "dimensions", "length"u8, "width"u8, "height"u8);
+            }
+            else if (reader.ValueTextEquals("rotation"u8))
+            {
+                var start = reader;
+                start.Read();
+                if (start.TokenType == JsonTokenType.StartObject)
+                {
+                    rotation = ReadTriple(ref reader, "rotation", "yaw"u8, "pitch"u8, "roll"u8);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new CuboidShape(
+            center ?? throw new InvalidDataException("The coordinates have no center."),
+            dimensions ?? throw new InvalidDataException("The coordinates have no dimensions."),
+            rotation);
+    }
+
+    private static Triple ReadTriple(ref Utf8JsonReader reader, string name, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, name);
+        double? a = null, b = null, c = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(first))
+            {
+                a = Number(ref reader, name);
+            }
+            else if (reader.ValueTextEquals(second))
+            {
+                b = Number(ref reader, name);
+            }
+            else if (reader.ValueTextEquals(third))
+            {
+                c = Number(ref reader, name);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new Triple(Present(a, name), Present(b, name), Present(c, name));
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string name)
+    {
+        if (!reader.Read() || reader.TokenType != token)
+        {
+            throw new InvalidDataException($"The coordinates' {name} is not a JSON {(token == JsonTokenType.StartArray ? "array" : "object")}.");
+        }
+    }
+
+    /// <summary>Reads the next value, which must be a number.</summary>
+    private static double Number(ref Utf8JsonReader reader, string name) =>
+        reader.Read() && reader.TokenType == JsonTokenType.Number
+            ? reader.GetDouble()
+            : throw new InvalidDataException($"The coordinates' {name} is not a number.");
+
+    private static double Present(double? value, string name) =>
+        value ?? throw new InvalidDataException($"The coordinates have no {name}.");
 }

@@ -55,10 +55,16 @@ public sealed class TrainingArchive : IAsyncDisposable
     public Task<Stream> OpenTextAsync(string entryName, CancellationToken cancellationToken) =>
         _zip.OpenEntryAsync(entryName, _level, cancellationToken);
 
+    /// <summary>Text this short is stored: deflating a few hundred bytes (a YOLO label file) saves little and
+    /// costs a compressor's set-up and tear-down each time, which for a million label files was most of the
+    /// time spent writing and a good part of the memory.</summary>
+    public const int StoredTextBytes = 1024;
+
     public async Task WriteTextAsync(string entryName, string text, CancellationToken cancellationToken)
     {
-        await using var entry = await OpenTextAsync(entryName, cancellationToken);
-        await entry.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        await using var entry = await _zip.OpenEntryAsync(entryName, bytes.Length <= StoredTextBytes ? CompressionLevel.NoCompression : _level, cancellationToken);
+        await entry.WriteAsync(bytes, cancellationToken);
     }
 
     public async Task WriteImageAsync(string entryName, Stream content, CancellationToken cancellationToken)

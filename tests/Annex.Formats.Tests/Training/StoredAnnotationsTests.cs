@@ -36,4 +36,49 @@ public class StoredAnnotationsTests
     [Fact]
     public void An_unknown_type_is_an_error() =>
         Assert.Throws<InvalidDataException>(() => StoredAnnotations.Read("""[{"label":"x","type":"blob","coordinates":{}}]"""));
+
+    [Fact]
+    public void Raw_coordinates_and_attributes_are_kept_as_written_whatever_the_property_order()
+    {
+        var annotation = Assert.Single(StoredAnnotations.Read("""
+            [{"coordinates":{"x":1.25,"y":2,"width":3,"height":4,"note":[1,{"a":2}]},"attributes":{"tags":["a","b"],"n":{"m":1}},"extra":{"x":[1]},"type":"bounding_box","label":"car \u00e9"}]
+            """));
+
+        Assert.Equal("car é", annotation.Label);
+        Assert.Equal(new BoxShape(1.25, 2, 3, 4), annotation.Shape);
+        Assert.Equal("""{"x":1.25,"y":2,"width":3,"height":4,"note":[1,{"a":2}]}""", annotation.CoordinatesJson);
+        Assert.Equal("""{"tags":["a","b"],"n":{"m":1}}""", annotation.AttributesJson);
+    }
+
+    [Fact]
+    public void Missing_attributes_read_as_an_empty_object_and_a_classification_has_no_coordinates()
+    {
+        var annotations = StoredAnnotations.Read("""[{"label":"scene","type":"classification"},{"label":"car","type":"bounding_box","coordinates":{"x":0,"y":0,"width":1,"height":1},"attributes":null}]""");
+        Assert.Equal("{}", annotations[0].AttributesJson);
+        Assert.Null(annotations[0].CoordinatesJson);
+        Assert.Equal("{}", annotations[1].AttributesJson);
+    }
+
+    [Theory]
+    [InlineData("""{"label":"x","type":"bounding_box","coordinates":{"x":1,"y":2,"width":3}}""", "The coordinates have no height.")]
+    [InlineData("""{"label":"x","type":"bounding_box","coordinates":{"x":"1","y":2,"width":3,"height":4}}""", "The coordinates' x is not a number.")]
+    [InlineData("""{"label":"x","type":"bounding_box"}""", "A bounding_box annotation has no coordinates object.")]
+    [InlineData("""{"label":"x","type":"polygon","coordinates":{"points":[]}}""", "The coordinates have no vertices.")]
+    [InlineData("""{"label":"x","type":"polygon","coordinates":{"vertices":[[1]]}}""", "The coordinates' a vertex is not a number.")]
+    [InlineData("""{"label":"x","type":"keypoints","coordinates":{"points":[{"x":1}]}}""", "The coordinates have no y.")]
+    [InlineData("""{"label":"x","type":"cuboid","coordinates":{"center":{"x":1,"y":2,"z":3}}}""", "The coordinates have no dimensions.")]
+    [InlineData("""{"type":"classification"}""", "An annotation has no label.")]
+    [InlineData("""{"label":"x"}""", "An annotation has no type.")]
+    public void A_malformed_annotation_is_an_error_that_says_what_is_wrong(string annotation, string message)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => StoredAnnotations.Read($"[{annotation}]"));
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Text_that_is_not_an_array_of_objects_is_an_error()
+    {
+        Assert.Throws<InvalidDataException>(() => StoredAnnotations.Read("""{"label":"x"}"""));
+        Assert.Throws<InvalidDataException>(() => StoredAnnotations.Read("""[1]"""));
+    }
 }

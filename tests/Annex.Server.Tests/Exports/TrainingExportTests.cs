@@ -78,6 +78,26 @@ public sealed class TrainingExportTests(AnnexFactoryFixture fixture) : IClassFix
         return new ZipArchive(new MemoryStream(bytes));
     }
 
+    [Fact]
+    public async Task A_slice_of_scattered_items_exports_only_their_labels()
+    {
+        // Items 1, 3 and 5 of seven, all annotated: the export reads results by ranges of item ids and must
+        // leave out the items between that the slice does not hold.
+        var tenant = await fixture.Factory.CreateTenantAsync("Scattered");
+        var dataset = await Seed.DatasetAsync(tenant.Http);
+        var items = await Seed.ItemsAsync(tenant.Http, dataset, 7);
+        var project = await Seed.ProjectAsync(tenant.Http);
+        await Seed.ResultsAsync(tenant.Http, project, items, perItem: 1);
+        var slice = (await tenant.Http.PostOkAsync("/api/v1/slices/", new { name = "odd", items = new[] { items[0], items[2], items[4] } }))["uid"]!.GetValue<string>();
+
+        var created = await tenant.Http.PostOkAsync("/api/v1/exports/", new { name = "odd", format = "YOLO", datasets = Array.Empty<string>(), projects = Array.Empty<string>(), slices = new[] { slice } });
+        var done = await Seed.WaitForAsync(tenant.Http, created["uid"]!.GetValue<string>(), ["exported", "failed"]);
+        Assert.True(done["status"]!.GetValue<string>() == "exported", done.ToJsonString());
+        Assert.Equal(3, done["exported_task_count"]!.GetValue<int>());
+        using var zip = new ZipArchive(new MemoryStream(await Archives.DownloadAsync(fixture.Factory, done["download_url"]!.GetValue<string>())));
+        Assert.Equal(["frame_00001", "frame_00003", "frame_00005"], zip.Entries.Where(e => e.FullName.StartsWith("labels/", StringComparison.Ordinal)).Select(e => e.Name[..11]).Order());
+    }
+
     [Theory]
     [InlineData("YOLO", "detect")]
     [InlineData("YOLO-SEG", "segment")]

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Annex.Formats;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.Extensions.Options;
@@ -29,11 +30,13 @@ public sealed class TrainingExportFormat(
         var classes = new ClassList(projects.Select(p => AvalaJsonExportFormat.ReadLabels(p.Labels)));
         using var report = new ExportReport(name);
         await using var writer = createWriter(new TrainingArchiveSettings(output, classes, report, job.CreatedAt, options.Value.CompressionLevel));
-        await foreach (var batch in source.ItemsWithResultsAsync(cancellationToken))
+        // Three stages on their own threads: the database read, reading the annotations into shapes, and the
+        // writer. Parsing on the writer's thread made it the one stage everything waited for.
+        var parsed = Prefetch.AheadAsync(token => ParseAsync(source, token), depth: 2, cancellationToken);
+        await foreach (var batch in parsed)
         {
-            foreach (var entry in batch.Items)
+            foreach (var (entry, item) in batch.Items)
             {
-                var item = ToTrainingItem(entry);
                 var image = writer.IncludesImages ? await OpenImageAsync(entry.Item, cancellationToken) : null;
                 try
                 {
@@ -52,6 +55,16 @@ public sealed class TrainingExportFormat(
         }
 
         await writer.CompleteAsync(cancellationToken);
+    }
+
+    private sealed record ParsedBatch(IReadOnlyList<(SourceItemWithResults Entry, TrainingItem Item)> Items, int TaskCount);
+
+    private static async IAsyncEnumerable<ParsedBatch> ParseAsync(ExportSource source, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var batch in source.ItemsWithResultsAsync(cancellationToken))
+        {
+            yield return new ParsedBatch([.. batch.Items.Select(entry => (entry, ToTrainingItem(entry)))], batch.TaskCount);
+        }
     }
 
     private static TrainingItem ToTrainingItem(SourceItemWithResults entry)

@@ -110,11 +110,21 @@ public sealed class ExportSource : IAsyncDisposable
         {
             await foreach (var items in ReadItemBatchesAsync(dataset.Id, cancellationToken))
             {
-                var ids = items.Select(i => i.Id).ToList();
-                var results = await Scope.Results(_db).Where(r => ids.Contains(r.DatasetItemId)).OrderBy(r => r.Id)
+                // Results are looked up through the dataset's items in the batch's id range, which leads SQLite to
+                // the (item, project) index. Conditions on the results alone let it walk every result of the
+                // project for each batch instead; a list of the batch's ids as parameters did the same.
+                var first = items[0].Id;
+                var last = items[^1].Id;
+                var datasetId = dataset.Id;
+                var itemRange = _db.DatasetItems.Where(i => i.DatasetId == datasetId && i.Id >= first && i.Id <= last).Select(i => i.Id);
+                var results = await Scope.Results(_db).Where(r => itemRange.Contains(r.DatasetItemId))
                     .Select(r => new { r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations })
                     .ToListAsync(cancellationToken);
-                var byItem = results.ToLookup(r => r.DatasetItemId);
+
+                // Items of the range that are out of scope (possible when slices name some of a dataset's items)
+                // are not in the batch; their results are dropped here.
+                var inBatch = items.Select(i => i.Id).ToHashSet();
+                var byItem = results.Where(r => inBatch.Contains(r.DatasetItemId)).OrderBy(r => r.Id).ToLookup(r => r.DatasetItemId);
                 yield return new SourceItemBatch(dataset, [.. items.Select(i => new SourceItemWithResults(
                     i, [.. byItem[i.Id].Select(r => new SourceResult(r.Id, r.Uid, i.Uid, r.ProjectId, r.Annotations))]))]);
             }
