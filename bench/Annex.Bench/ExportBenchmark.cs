@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -100,7 +99,7 @@ public static class ExportBenchmark
         var totalTasks = export["total_task_count"]?.GetValue<long>() ?? 0;
         var archivePath = Path.Combine(settings.Folder, "blobs", "exports", $"{uid}.zip");
         var archiveBytes = new FileInfo(archivePath).Length;
-        var uncompressedBytes = UncompressedSize(archivePath);
+        var uncompressedBytes = ZipSizes.TotalUncompressed(archivePath);
         File.Delete(archivePath);
 
         var wall = clock.Elapsed.TotalSeconds;
@@ -134,12 +133,6 @@ public static class ExportBenchmark
 
         // What is not a database read of the export itself: JSON writing, compression, disk, and polling gaps.
         log.WriteLine($"  {"not export reads",-15} {measurement.WallSeconds - reads,8:F2} s");
-    }
-
-    private static long UncompressedSize(string archivePath)
-    {
-        using var zip = ZipFile.OpenRead(archivePath);
-        return zip.Entries.Sum(e => e.Length);
     }
 
     internal static JsonSerializerOptions Json { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
