@@ -202,25 +202,9 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
             return null;
         }
 
-        var slots = new KeypointValue?[names.Count];
-        for (var position = 0; position < keypoints.Points.Count; position++)
-        {
-            var point = keypoints.Points[position];
-            var slot = point.Name is not null ? IndexOf(names, point.Name) : position;
-            if (slot < 0 || slot >= slots.Length || slots[slot] is not null)
-            {
-                _report.Change(ReportChanges.KeypointNotInTaxonomy, item.ReportItem, label, point.Name is null ? $"keypoint {position + 1} of {slots.Length}" : $"keypoint \"{point.Name}\"");
-                continue;
-            }
-
-            if (item.HasImageSize && (point.X < 0 || point.Y < 0 || point.X > item.Width!.Value || point.Y > item.Height!.Value))
-            {
-                _report.Change(ReportChanges.KeypointOutsideImage, item.ReportItem, label, point.Name is null ? null : $"keypoint \"{point.Name}\"");
-                continue;
-            }
-
-            slots[slot] = point;
-        }
+        var slots = KeypointSlots.Place(
+            keypoints, names, names.Count, names.Count,
+            item.HasImageSize ? item.Width : null, item.HasImageSize ? item.Height : null, _report, item.ReportItem, label);
 
         PixelRect bounds;
         if (pairedBox is not null)
@@ -353,26 +337,13 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             var extension = Path.GetExtension(uri.AbsolutePath).ToLowerInvariant();
-            if (extension is ".jpg" or ".jpeg" or ".png" or ".webp" or ".bmp" or ".gif" or ".tif" or ".tiff")
+            if (FileStems.IsImageExtension(extension))
             {
                 return extension;
             }
         }
 
         return ".jpg";
-    }
-
-    private static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (string.Equals(names[i], name, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     /// <summary>Pixels to 1/10000: far below what any annotation tool places, and free of float noise.</summary>

@@ -275,43 +275,9 @@ public sealed class YoloLabeler
     /// <summary>The annotation's keypoints in the slots of the label's keypoint names (by name, else by position).</summary>
     private KeypointValue?[] PlaceKeypoints(ReportItem item, string label, ImageSize image, KeypointsShape keypoints)
     {
-        var slots = new KeypointValue?[KeypointCount];
         _classes.TryGetIndex(label, out var classIndex);
         var names = _classes.Labels[classIndex].Keypoints;
-        var slotCount = names?.Count ?? KeypointCount;
-        for (var position = 0; position < keypoints.Points.Count; position++)
-        {
-            var point = keypoints.Points[position];
-            var slot = point.Name is not null && names is not null ? IndexOf(names, point.Name) : position;
-            if (slot < 0 || slot >= slotCount || slots[slot] is not null)
-            {
-                _report.Change(ReportChanges.KeypointNotInTaxonomy, item, label, point.Name is null ? $"keypoint {position + 1} of {slotCount}" : $"keypoint \"{point.Name}\"");
-                continue;
-            }
-
-            if (point.X < 0 || point.Y < 0 || point.X > image.Width || point.Y > image.Height)
-            {
-                _report.Change(ReportChanges.KeypointOutsideImage, item, label, point.Name is null ? null : $"keypoint \"{point.Name}\"");
-                continue;
-            }
-
-            slots[slot] = point;
-        }
-
-        return slots;
-    }
-
-    private static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (string.Equals(names[i], name, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
+        return KeypointSlots.Place(keypoints, names, names?.Count ?? KeypointCount, KeypointCount, image.Width, image.Height, _report, item, label);
     }
 
     private string NoKeypoints()

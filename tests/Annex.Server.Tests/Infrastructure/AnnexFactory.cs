@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Annex.Server.Tests.Infrastructure;
 
@@ -33,6 +34,19 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
     }
 
     public string DataPath { get; }
+
+    // A minimal-hosting app's host is captured by a process-wide listener while its entry point runs; two
+    // factories starting at the same moment can catch each other's host, which fails one of them with a
+    // disposed IServiceProvider. Test classes run in parallel, so hosts start one at a time.
+    private static readonly Lock HostStart = new();
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        lock (HostStart)
+        {
+            return base.CreateHost(builder);
+        }
+    }
 
     public static string NewDataPath() => Path.Combine(Path.GetTempPath(), "annex-tests", Guid.NewGuid().ToString("N"));
 
