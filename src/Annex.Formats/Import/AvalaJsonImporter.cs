@@ -16,34 +16,7 @@ public static class AvalaJsonImporter
     public static ImportedDataset Read(Stream zipOrJson)
     {
         ArgumentNullException.ThrowIfNull(zipOrJson);
-        var seekable = zipOrJson.CanSeek ? zipOrJson : Buffer(zipOrJson);
-        try
-        {
-            Span<byte> magic = stackalloc byte[4];
-            var read = seekable.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-            seekable.Position -= read;
-            if (read == 4 && magic.SequenceEqual("PK\u0003\u0004"u8))
-            {
-                return ReadZip(seekable);
-            }
-
-            return ReadDocument(seekable, DefaultEntryName);
-        }
-        finally
-        {
-            if (!ReferenceEquals(seekable, zipOrJson))
-            {
-                seekable.Dispose();
-            }
-        }
-    }
-
-    private static MemoryStream Buffer(Stream stream)
-    {
-        var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        copy.Position = 0;
-        return copy;
+        return ZipOrFile.Read(zipOrJson, ReadZip, json => ReadDocument(json, DefaultEntryName));
     }
 
     private static ImportedDataset ReadZip(Stream stream)

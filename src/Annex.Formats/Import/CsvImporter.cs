@@ -21,35 +21,11 @@ public static class CsvImporter
     {
         ArgumentNullException.ThrowIfNull(csvOrZip);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
-        var seekable = csvOrZip.CanSeek ? csvOrZip : Buffer(csvOrZip);
-        try
+        return ZipOrFile.Read(csvOrZip, zip => ReadZip(zip, fileName), file =>
         {
-            Span<byte> magic = stackalloc byte[4];
-            var read = seekable.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-            seekable.Position -= read;
-            if (read == 4 && magic.SequenceEqual("PK\u0003\u0004"u8))
-            {
-                return ReadZip(seekable, fileName);
-            }
-
-            using var text = new StreamReader(seekable, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+            using var text = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
             return new Reader(fileName).Read(text);
-        }
-        finally
-        {
-            if (!ReferenceEquals(seekable, csvOrZip))
-            {
-                seekable.Dispose();
-            }
-        }
-    }
-
-    private static MemoryStream Buffer(Stream stream)
-    {
-        var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        copy.Position = 0;
-        return copy;
+        });
     }
 
     private static ImportedDataset ReadZip(Stream stream, string fileName)
