@@ -39,7 +39,8 @@ public interface ITrainingArchiveWriter : IAsyncDisposable
 }
 
 /// <summary>The zip every training format writes into: fixed timestamps, images stored uncompressed (they are
-/// compressed already), text compressed, written front to back with nothing kept in memory per entry.</summary>
+/// compressed already), text compressed unless it is a small file (see <see cref="StoredTextBytes"/>), written front
+/// to back with nothing kept in memory per entry.</summary>
 public sealed class TrainingArchive : IAsyncDisposable
 {
     private readonly StreamingZipWriter _zip;
