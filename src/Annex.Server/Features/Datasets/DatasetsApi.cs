@@ -110,7 +110,7 @@ public static class DatasetsApi
             {
                 await blobs.DeleteAsync(key, CancellationToken.None);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Amazon.Runtime.AmazonServiceException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 loggers.CreateLogger(typeof(DatasetsApi)).LogWarning(ex, "Dataset {DatasetUid}: image {Key} could not be deleted", dataset.Uid, key);
             }
