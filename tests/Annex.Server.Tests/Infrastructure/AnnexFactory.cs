@@ -35,10 +35,11 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
 
     public string DataPath { get; }
 
-    // A minimal-hosting app's host is captured by a process-wide listener while its entry point runs; two
-    // factories starting at the same moment can catch each other's host, which fails one of them with a
-    // disposed IServiceProvider. Test classes run in parallel, so hosts start one at a time.
-    private static readonly Lock HostStart = new();
+    /// <summary>A factory captures its host through a process-wide listener on "host built" while the entry point
+    /// runs, so any other host built in the process at that moment (another factory's, or one a test builds with
+    /// <c>AnnexApp.Build</c>) can be caught instead, and fails the test with a disposed IServiceProvider when its
+    /// owner disposes it. Every host in the test process is built under this lock.</summary>
+    public static readonly Lock HostStart = new();
 
     protected override IHost CreateHost(IHostBuilder builder)
     {

@@ -200,7 +200,13 @@ public sealed class S3ExportTests
             ["urls"] = "http://127.0.0.1:0",
             [setting] = value,
         };
-        await using var app = Annex.Server.Hosting.AnnexApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
+        Microsoft.AspNetCore.Builder.WebApplication built;
+        lock (AnnexFactory.HostStart)
+        {
+            built = Annex.Server.Hosting.AnnexApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
+        }
+
+        await using var app = built;
         try
         {
             var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
