@@ -10,7 +10,10 @@ namespace Annex.Server;
 /// <summary>The <c>Annex.Server</c> command: runs the server, or an admin task against its database.</summary>
 public partial class Program
 {
-    public static Task<int> Main(string[] args) => BuildCommandLine().Parse(args).InvokeAsync();
+    // A server that cannot start must fail its process with the cause: the default handler would print it and
+    // return normally, and a host (or a test host) watching the entry point would take that for a clean exit.
+    public static Task<int> Main(string[] args) =>
+        BuildCommandLine().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 
     private static RootCommand BuildCommandLine()
     {
