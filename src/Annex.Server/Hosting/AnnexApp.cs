@@ -103,7 +103,7 @@ public static class AnnexApp
         AddTrainingFormats(services);
         services.AddSingleton<ExportFormatRegistry>();
 
-        // Start-up tasks first: hosted services start in order, and the worker needs the schema.
+        // Migrations run in the host's starting phase, before any hosted service above or below starts.
         services.AddHostedService<StartupTasks>();
         services.AddHostedService<ExportWorker>();
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section))

@@ -7,11 +7,14 @@ using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Hosting;
 
-/// <summary>Runs before the server accepts requests and before the worker starts: creates the data
-/// folder, applies migrations, and on first start creates the default organization (and the demo).</summary>
-public sealed class StartupTasks(IServiceProvider services, IOptions<StorageOptions> storage, IOptions<DatabaseOptions> database, IOptions<ServerOptions> server) : IHostedService
+/// <summary>Creates the data folder, applies migrations, and on first start creates the default organization
+/// (and the demo). It runs in the host's "starting" phase, which completes before any hosted service starts,
+/// whatever the registration order: background loops (sweepers, the export worker) and the HTTP server all
+/// find the database migrated. A loop started alongside a migration would meet missing tables, and on SQLite
+/// could hold the file's lock the migration needs.</summary>
+public sealed class StartupTasks(IServiceProvider services, IOptions<StorageOptions> storage, IOptions<DatabaseOptions> database, IOptions<ServerOptions> server) : IHostedLifecycleService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(storage.Value.DataPath);
         await using var scope = services.CreateAsyncScope();
@@ -28,5 +31,13 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<StorageOpti
         }
     }
 
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Annex.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Xunit;
 
 namespace Annex.Server.Tests.Hardening;
@@ -114,5 +117,50 @@ public sealed class OperationsTests
         var paths = openApi["paths"]!.AsObject().Select(p => p.Key).ToList();
         Assert.Contains(paths, p => p.StartsWith("/api/v1/exports", StringComparison.Ordinal));
         Assert.Contains(paths, p => p.StartsWith("/api/v1/datasets", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_hosted_service_registered_before_every_other_starts_on_a_migrated_database()
+    {
+        var probe = new SchemaProbe();
+        using var factory = new AnnexFactory(services: services =>
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => probe.Bind(sp))));
+
+        await factory.CreateTenantAsync();
+
+        Assert.True(probe.Outcome.IsCompleted);
+        Assert.Null(await probe.Outcome);
+    }
+
+    /// <summary>Reads a table when it starts: a start ahead of the migrations would find no table.</summary>
+    private sealed class SchemaProbe : IHostedService
+    {
+        private readonly TaskCompletionSource<Exception?> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private IServiceProvider? _services;
+
+        public Task<Exception?> Outcome => _outcome.Task;
+
+        public SchemaProbe Bind(IServiceProvider services)
+        {
+            _services = services;
+            return this;
+        }
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await using var scope = _services!.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<Annex.Server.Infrastructure.Data.AnnexDbContext>();
+                await db.Organizations.CountAsync(cancellationToken);
+                _outcome.TrySetResult(null);
+            }
+            catch (Exception ex)
+            {
+                _outcome.TrySetResult(ex);
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

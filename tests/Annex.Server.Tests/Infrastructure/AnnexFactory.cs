@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Annex.Server.Tests.Infrastructure;
 
@@ -34,20 +33,6 @@ public sealed class AnnexFactory : WebApplicationFactory<Program>
     }
 
     public string DataPath { get; }
-
-    /// <summary>A factory captures its host through a process-wide listener on "host built" while the entry point
-    /// runs, so any other host built in the process at that moment (another factory's, or one a test builds with
-    /// <c>AnnexApp.Build</c>) can be caught instead, and fails the test with a disposed IServiceProvider when its
-    /// owner disposes it. Every host in the test process is built under this lock.</summary>
-    public static readonly Lock HostStart = new();
-
-    protected override IHost CreateHost(IHostBuilder builder)
-    {
-        lock (HostStart)
-        {
-            return base.CreateHost(builder);
-        }
-    }
 
     public static string NewDataPath() => Path.Combine(Path.GetTempPath(), "annex-tests", Guid.NewGuid().ToString("N"));
 

@@ -200,13 +200,7 @@ public sealed class S3ExportTests
             ["urls"] = "http://127.0.0.1:0",
             [setting] = value,
         };
-        Microsoft.AspNetCore.Builder.WebApplication built;
-        lock (AnnexFactory.HostStart)
-        {
-            built = Annex.Server.Hosting.AnnexApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
-        }
-
-        await using var app = built;
+        await using var app = Annex.Server.Hosting.AnnexApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
         try
         {
             var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
