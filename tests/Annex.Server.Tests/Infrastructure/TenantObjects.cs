@@ -7,10 +7,10 @@ namespace Annex.Server.Tests.Infrastructure;
 
 /// <summary>An organization with one of everything the API has a uid for: a dataset with items (the first
 /// with an uploaded image), a project (with a keypoint label) and results, a slice, an export, a webhook,
-/// a second API key, and a spare dataset for DELETE to take. Tests that walk every endpoint fill the
+/// a second API key, and a spare dataset, project and slice for DELETE to take. Tests that walk every endpoint fill the
 /// route's uids from here.</summary>
 public sealed record TenantObjects(
-    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string Slice, string Export, string Webhook, string Key)
+    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key)
 {
     /// <summary>The webhook points at the discard port on loopback, so even a delivery would leave this
     /// machine alone; servers that hold these objects must allow loopback webhooks.</summary>
@@ -18,7 +18,7 @@ public sealed record TenantObjects(
 
     public static readonly IReadOnlyDictionary<string, string?> ServerSettings = new Dictionary<string, string?> { ["Webhooks:AllowPrivateAddresses"] = "true" };
 
-    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, Slice, Export, Webhook, Key];
+    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key];
 
     public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
     {
@@ -41,8 +41,11 @@ public sealed record TenantObjects(
         var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = WebhookUrl, events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
         var key = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "pipeline" }))["uid"]!.GetValue<string>();
         var spare = await Seed.DatasetAsync(http, "Spare");
-        await Seed.ItemsAsync(http, spare, 2);
-        return new TenantObjects(http, dataset, spare, items, project, slice, export, webhook, key);
+        var spareItems = await Seed.ItemsAsync(http, spare, 2);
+        var spareProject = await Seed.ProjectAsync(http);
+        await Seed.ResultsAsync(http, spareProject, spareItems, perItem: 1);
+        var spareSlice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Spare", items = spareItems }))["uid"]!.GetValue<string>();
+        return new TenantObjects(http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key);
     }
 
     /// <summary>The uid a route parameter takes; a parameter no case knows fails the test, so a new route
@@ -51,8 +54,10 @@ public sealed record TenantObjects(
     {
         ("itemUid", _) => Items[0],
         ("projectUid", _) => Project,
-        // Deleting the dataset other requests use would leave them nothing but 404s.
+        // Deleting what other requests use would leave them nothing but 404s.
         ("uid", "datasets") when endpoint.Method == "DELETE" => SpareDataset,
+        ("uid", "projects") when endpoint.Method == "DELETE" => SpareProject,
+        ("uid", "slices") when endpoint.Method == "DELETE" => SpareSlice,
         ("uid", "datasets") => Dataset,
         ("uid", "projects") => Project,
         ("uid", "slices") => Slice,

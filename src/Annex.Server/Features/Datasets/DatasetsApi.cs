@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Annex.Server.Features.Exports;
-using Annex.Server.Features.Exports.Worker;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -92,7 +91,7 @@ public static class DatasetsApi
         List<string> mediaKeys;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
-            await FailActiveExportsAsync(db, dataset, now, ct);
+            await DeletedSources.FailExportsNamingAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, now, ct);
             var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
             mediaKeys = await items.Where(i => i.MediaKey != null).Select(i => i.MediaKey!).ToListAsync(ct);
             await db.Results.Where(r => items.Any(i => i.Id == r.DatasetItemId)).ExecuteDeleteAsync(ct);
@@ -117,19 +116,6 @@ public static class DatasetsApi
         }
 
         return Results.NoContent();
-    }
-
-    private static async Task FailActiveExportsAsync(AnnexDbContext db, Dataset dataset, DateTime now, CancellationToken ct)
-    {
-        var active = await db.Exports.AsNoTracking()
-            .Where(e => e.OrganizationId == dataset.OrganizationId && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
-            .Select(e => new { e.Id, e.Datasets })
-            .ToListAsync(ct);
-        var error = $"Dataset \"{dataset.Name}\" was deleted while exporting. Create the export again without it.";
-        foreach (var export in active.Where(e => UidList.Parse(e.Datasets).Contains(dataset.Uid)))
-        {
-            await ExportQueue.FailUnheldAsync(db, e => e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting, export.Id, error, now, ct);
-        }
     }
 
     private static async Task<IResult> ListItems(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Annex.Server.Features.Exports;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -18,6 +19,7 @@ public static partial class ProjectsApi
         group.MapGet("", ListProjects);
         group.MapPost("", CreateProject);
         group.MapGet("/{uid}", GetProject);
+        group.MapDelete("/{uid}", DeleteProject);
         return api;
     }
 
@@ -48,6 +50,24 @@ public static partial class ProjectsApi
     {
         var project = await FindAsync(uid, http, db, ct);
         return project is null ? ApiErrors.NotFound() : Results.Json(ToResponse(project), ApiJson.Options);
+    }
+
+    /// <summary>Deletes a project with its label taxonomy and every result annotated in it; the datasets and
+    /// their items stay. Exports that name the project and still wait or run fail with a reason.</summary>
+    private static async Task<IResult> DeleteProject(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var project = await FindAsync(uid, http, db, ct);
+        if (project is null)
+        {
+            return ApiErrors.NotFound();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await DeletedSources.FailExportsNamingAsync(db, project.OrganizationId, ExportSourceKind.Project, project.Uid, project.Name, Clock.UtcNow(time), ct);
+        await db.Results.Where(r => r.ProjectId == project.Id).ExecuteDeleteAsync(ct);
+        await db.Projects.Where(p => p.Id == project.Id).ExecuteDeleteAsync(ct);
+        await transaction.CommitAsync(ct);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> CreateProject(HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Annex.Server.Features.Exports;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -18,6 +19,7 @@ public static class SlicesApi
         group.MapGet("", ListSlices);
         group.MapPost("", CreateSlice);
         group.MapGet("/{uid}", GetSlice);
+        group.MapDelete("/{uid}", DeleteSlice);
         return api;
     }
 
@@ -39,13 +41,36 @@ public static class SlicesApi
             ct);
     }
 
-    private static async Task<IResult> GetSlice(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
+    private static async Task<Slice?> FindAsync(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
     {
         var organizationId = http.Caller().OrganizationId;
-        var slice = Guid.TryParse(uid, out var parsed)
+        return Guid.TryParse(uid, out var parsed)
             ? await db.Slices.AsNoTracking().SingleOrDefaultAsync(s => s.Uid == parsed && s.OrganizationId == organizationId, ct)
             : null;
+    }
+
+    private static async Task<IResult> GetSlice(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
+    {
+        var slice = await FindAsync(uid, http, db, ct);
         return slice is null ? ApiErrors.NotFound() : Results.Json((await ToResponsesAsync(db, [slice], ct))[0], ApiJson.Options);
+    }
+
+    /// <summary>Deletes a slice; its items stay in their datasets. Exports that name the slice and still wait
+    /// or run fail with a reason.</summary>
+    private static async Task<IResult> DeleteSlice(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var slice = await FindAsync(uid, http, db, ct);
+        if (slice is null)
+        {
+            return ApiErrors.NotFound();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await DeletedSources.FailExportsNamingAsync(db, slice.OrganizationId, ExportSourceKind.Slice, slice.Uid, slice.Name, Clock.UtcNow(time), ct);
+        await db.SliceItems.Where(si => si.SliceId == slice.Id).ExecuteDeleteAsync(ct);
+        await db.Slices.Where(s => s.Id == slice.Id).ExecuteDeleteAsync(ct);
+        await transaction.CommitAsync(ct);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> CreateSlice(HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)

@@ -1,0 +1,43 @@
+using Annex.Server.Features.Exports.Worker;
+using Annex.Server.Infrastructure.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Annex.Server.Features.Exports;
+
+/// <summary>What an export can name as its source.</summary>
+public enum ExportSourceKind
+{
+    Dataset,
+    Project,
+    Slice,
+}
+
+/// <summary>When a dataset, project or slice is deleted, the exports that name it and still wait or run
+/// fail with a reason instead of writing an archive without it. Finished exports keep their archives.</summary>
+public static class DeletedSources
+{
+    /// <summary>Runs in the caller's transaction, so the exports fail together with the deletion. A worker
+    /// still writing one notices at its next heartbeat and throws its archive away.</summary>
+    public static async Task FailExportsNamingAsync(
+        AnnexDbContext db, long organizationId, ExportSourceKind kind, Guid uid, string name, DateTime now, CancellationToken cancellationToken)
+    {
+        var active = await db.Exports.AsNoTracking()
+            .Where(e => e.OrganizationId == organizationId && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
+            .Select(e => new { e.Id, e.Datasets, e.Projects, e.Slices })
+            .ToListAsync(cancellationToken);
+        var error = $"{kind} \"{name}\" was deleted while exporting. Create the export again without it.";
+        foreach (var export in active)
+        {
+            var named = kind switch
+            {
+                ExportSourceKind.Dataset => export.Datasets,
+                ExportSourceKind.Project => export.Projects,
+                _ => export.Slices,
+            };
+            if (UidList.Parse(named).Contains(uid))
+            {
+                await ExportQueue.FailUnheldAsync(db, e => e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting, export.Id, error, now, cancellationToken);
+            }
+        }
+    }
+}
