@@ -22,11 +22,8 @@ public sealed partial class AnnexClient
 
     /// <summary>Deletes a dataset with its items, their results, slice entries and images. Exports that name it
     /// and are still waiting or running fail; finished archives stay.</summary>
-    public async Task DeleteDatasetAsync(Guid uid, CancellationToken cancellationToken = default)
-    {
-        var url = Url($"datasets/{Segment(uid)}/");
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-    }
+    public Task DeleteDatasetAsync(Guid uid, CancellationToken cancellationToken = default) =>
+        DeleteAsync(Url($"datasets/{Segment(uid)}/"), cancellationToken);
 
     /// <summary>The items of a dataset, in the order they were created.</summary>
     public IAsyncEnumerable<DatasetItem> ListItemsAsync(Guid datasetUid, CancellationToken cancellationToken = default) =>
@@ -55,6 +52,11 @@ public sealed partial class AnnexClient
         return PostAsync<Project>(Url("projects/"), new { name, labels }, cancellationToken);
     }
 
+    /// <summary>Deletes a project with its results; the items stay. Exports that name it and are still waiting or
+    /// running fail; finished archives stay.</summary>
+    public Task DeleteProjectAsync(Guid uid, CancellationToken cancellationToken = default) =>
+        DeleteAsync(Url($"projects/{Segment(uid)}/"), cancellationToken);
+
     /// <summary>The results of a project, optionally only the one on <paramref name="datasetItemUid"/>.</summary>
     public IAsyncEnumerable<AnnotationResult> ListResultsAsync(Guid projectUid, Guid? datasetItemUid = null, CancellationToken cancellationToken = default) =>
         ListAsync<AnnotationResult>(Url($"projects/{Segment(projectUid)}/results/", ("dataset_item", datasetItemUid?.ToString("D")), ("limit", Limit())), cancellationToken);
@@ -80,5 +82,15 @@ public sealed partial class AnnexClient
     {
         ArgumentNullException.ThrowIfNull(items);
         return PostAsync<Slice>(Url("slices/"), new { name, items }, cancellationToken);
+    }
+
+    /// <summary>Deletes a slice; its items stay in their datasets. Exports that name it and are still waiting or
+    /// running fail; finished archives stay.</summary>
+    public Task DeleteSliceAsync(Guid uid, CancellationToken cancellationToken = default) =>
+        DeleteAsync(Url($"slices/{Segment(uid)}/"), cancellationToken);
+
+    private async Task DeleteAsync(Uri url, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
     }
 }

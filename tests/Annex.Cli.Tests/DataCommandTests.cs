@@ -4,19 +4,34 @@ namespace Annex.Cli.Tests;
 
 public sealed class DataCommandTests(CliFixture fixture) : IClassFixture<CliFixture>
 {
-    [Fact]
-    public async Task A_dataset_is_deleted_and_then_not_found()
+    [Theory]
+    [InlineData("datasets")]
+    [InlineData("projects")]
+    [InlineData("slices")]
+    public async Task A_deleted_object_is_then_not_found(string noun)
     {
         var cli = await CliHarness.ForNewTenantAsync(fixture.Server, fixture.NewFolder());
-        var uid = (await cli.RunAsync("datasets", "create", "Doomed", "--json")).Json().GetProperty("uid").GetString()!;
+        var dataset = (await cli.RunAsync("datasets", "create", "Doomed", "--json")).Json().GetProperty("uid").GetString()!;
+        var created = noun switch
+        {
+            "datasets" => dataset,
+            "projects" => (await cli.RunAsync("projects", "create", "Doomed", "--label", "car", "--json")).Json().GetProperty("uid").GetString()!,
+            _ => await SliceAsync(cli, dataset),
+        };
 
-        var deleted = await cli.RunAsync("datasets", "delete", uid, "--json");
+        var deleted = await cli.RunAsync(noun, "delete", created, "--json");
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
-        Assert.Equal(uid, deleted.Json().GetProperty("uid").GetString());
+        Assert.Equal(created, deleted.Json().GetProperty("uid").GetString());
         Assert.True(deleted.Json().GetProperty("deleted").GetBoolean());
 
-        Assert.Equal(4, (await cli.RunAsync("datasets", "delete", uid)).ExitCode);
-        Assert.DoesNotContain(uid, (await cli.RunAsync("datasets", "list")).Out, StringComparison.Ordinal);
+        Assert.Equal(4, (await cli.RunAsync(noun, "delete", created)).ExitCode);
+        Assert.DoesNotContain(created, (await cli.RunAsync(noun, "list")).Out, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> SliceAsync(CliHarness cli, string dataset)
+    {
+        await AddItemsAsync(cli, dataset, 2);
+        return (await cli.RunAsync("slices", "create", "Doomed", "--dataset", dataset, "--json")).Json().GetProperty("uid").GetString()!;
     }
 
     [Fact]

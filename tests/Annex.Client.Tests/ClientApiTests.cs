@@ -9,11 +9,20 @@ public sealed class ClientApiTests(LiveServerFixture fixture) : IClassFixture<Li
     private LiveServer Server => fixture.Server;
 
     [Fact]
-    public async Task Deleting_a_dataset_makes_it_not_found()
+    public async Task Deleting_a_dataset_project_or_slice_makes_it_not_found()
     {
         var (client, _) = await Server.CreateTenantAsync();
         using var _ = client;
-        var (dataset, _, _) = await Seeding.DetectionAsync(client, 3);
+        var (dataset, project, items) = await Seeding.DetectionAsync(client, 3);
+        var slice = await client.CreateSliceAsync("hard cases", [items[0].Uid]);
+
+        await client.DeleteSliceAsync(slice.Uid);
+        await Assert.ThrowsAsync<AnnexNotFoundException>(() => client.GetSliceAsync(slice.Uid));
+        await Assert.ThrowsAsync<AnnexNotFoundException>(() => client.DeleteSliceAsync(slice.Uid));
+        await client.DeleteProjectAsync(project.Uid);
+        await Assert.ThrowsAsync<AnnexNotFoundException>(() => client.GetProjectAsync(project.Uid));
+        await Assert.ThrowsAsync<AnnexNotFoundException>(() => client.DeleteProjectAsync(project.Uid));
+        Assert.Equal(3, (await client.GetDatasetAsync(dataset.Uid)).ItemCount);
 
         await client.DeleteDatasetAsync(dataset.Uid);
 

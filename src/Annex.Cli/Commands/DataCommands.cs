@@ -29,22 +29,11 @@ public static partial class DataCommands
             (context, ct) => context.Client.ListDatasetsAsync(ct).ToListAsync(ct).AsTask(),
             Tables.Datasets);
 
-        var delete = new Command("delete", """
+        var delete = Deleting(handlers, "dataset", """
             Delete a dataset with its items, their results, slice entries and images. Exports that name it and
             are still waiting or running fail; archives already written stay.
-            """);
-        CommandHelp.SetExamples(delete, """
-            annex datasets delete <uid>
-            """);
-        var uid = Arguments.Uid("dataset");
-        delete.Arguments.Add(uid);
-        handlers.Set(delete, async (context, ct) =>
-        {
-            var deleted = context.Value(uid);
-            await context.Client.DeleteDatasetAsync(deleted, ct);
-            context.Show(new DeletedDataset(deleted, Deleted: true), () => new Markup($"Deleted dataset [bold]{deleted}[/]."));
-            return ExitCodes.Done;
-        });
+            """,
+            (client, uid, ct) => client.DeleteDatasetAsync(uid, ct));
 
         datasets.Subcommands.Add(create);
         datasets.Subcommands.Add(list);
@@ -56,7 +45,7 @@ public static partial class DataCommands
     public static Command Projects(Handlers handlers)
     {
         ArgumentNullException.ThrowIfNull(handlers);
-        var projects = new Command("projects", "Create and list projects (label taxonomies).");
+        var projects = new Command("projects", "Create, list and delete projects (label taxonomies).");
 
         var name = new Argument<string>("name") { Description = "The project's name." };
         var labels = new Option<string[]>("--label")
@@ -79,15 +68,22 @@ public static partial class DataCommands
             (context, ct) => context.Client.ListProjectsAsync(ct).ToListAsync(ct).AsTask(),
             Tables.Projects);
 
+        var delete = Deleting(handlers, "project", """
+            Delete a project with its label taxonomy and results; the items stay. Exports that name it and are
+            still waiting or running fail; archives already written stay.
+            """,
+            (client, uid, ct) => client.DeleteProjectAsync(uid, ct));
+
         projects.Subcommands.Add(create);
         projects.Subcommands.Add(list);
+        projects.Subcommands.Add(delete);
         return projects;
     }
 
     public static Command Slices(Handlers handlers)
     {
         ArgumentNullException.ThrowIfNull(handlers);
-        var slices = new Command("slices", "Create and list slices (named sets of items, from any datasets).");
+        var slices = new Command("slices", "Create, list and delete slices (named sets of items, from any datasets).");
 
         var name = new Argument<string>("name") { Description = "The slice's name." };
         var items = Arguments.Uids("--item", "An item to put in the slice (repeat).");
@@ -127,8 +123,15 @@ public static partial class DataCommands
             (context, ct) => context.Client.ListSlicesAsync(ct).ToListAsync(ct).AsTask(),
             Tables.Slices);
 
+        var delete = Deleting(handlers, "slice", """
+            Delete a slice; its items stay in their datasets. Exports that name it and are still waiting or
+            running fail; archives already written stay.
+            """,
+            (client, uid, ct) => client.DeleteSliceAsync(uid, ct));
+
         slices.Subcommands.Add(create);
         slices.Subcommands.Add(list);
+        slices.Subcommands.Add(delete);
         return slices;
     }
 
@@ -147,6 +150,23 @@ public static partial class DataCommands
         {
             var answer = await fetch(context, ct);
             context.Show(answer, () => table(answer));
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    /// <summary>The <c>delete &lt;uid&gt;</c> subcommand of <paramref name="noun"/>s.</summary>
+    private static Command Deleting(Handlers handlers, string noun, string description, Func<AnnexClient, Guid, CancellationToken, Task> delete)
+    {
+        var command = new Command("delete", description);
+        CommandHelp.SetExamples(command, $"annex {noun}s delete <uid>");
+        var uid = Arguments.Uid(noun);
+        command.Arguments.Add(uid);
+        handlers.Set(command, async (context, ct) =>
+        {
+            var deleted = context.Value(uid);
+            await delete(context.Client, deleted, ct);
+            context.Show(new DeletedObject(deleted, Deleted: true), () => new Markup($"Deleted {noun} [bold]{deleted}[/]."));
             return ExitCodes.Done;
         });
         return command;
@@ -177,5 +197,5 @@ public static partial class DataCommands
     private static partial Regex HexColor();
 }
 
-/// <summary>What <c>annex datasets delete --json</c> prints.</summary>
-public sealed record DeletedDataset(Guid Uid, bool Deleted);
+/// <summary>What <c>annex datasets|projects|slices delete --json</c> prints: <c>{"uid": ..., "deleted": true}</c>.</summary>
+public sealed record DeletedObject(Guid Uid, bool Deleted);
