@@ -87,19 +87,16 @@ public static class DatasetsApi
             return ApiErrors.NotFound();
         }
 
-        var now = Clock.UtcNow(time);
-        List<string> mediaKeys;
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        List<string> mediaKeys = [];
+        await DeletedSources.DeleteAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, Clock.UtcNow(time), async token =>
         {
-            await DeletedSources.FailExportsNamingAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, now, ct);
             var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
-            mediaKeys = await items.Where(i => i.MediaKey != null).Select(i => i.MediaKey!).ToListAsync(ct);
-            await db.Results.Where(r => items.Any(i => i.Id == r.DatasetItemId)).ExecuteDeleteAsync(ct);
-            await db.SliceItems.Where(s => items.Any(i => i.Id == s.DatasetItemId)).ExecuteDeleteAsync(ct);
-            await items.ExecuteDeleteAsync(ct);
-            await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteDeleteAsync(ct);
-            await transaction.CommitAsync(ct);
-        }
+            mediaKeys = await items.Where(i => i.MediaKey != null).Select(i => i.MediaKey!).ToListAsync(token);
+            await db.Results.Where(r => items.Any(i => i.Id == r.DatasetItemId)).ExecuteDeleteAsync(token);
+            await db.SliceItems.Where(s => items.Any(i => i.Id == s.DatasetItemId)).ExecuteDeleteAsync(token);
+            await items.ExecuteDeleteAsync(token);
+            await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteDeleteAsync(token);
+        }, ct);
 
         // After the commit: an image is only deleted once nothing refers to it. One that cannot be deleted
         // now stays as an orphan in storage, which does no harm beyond its bytes.

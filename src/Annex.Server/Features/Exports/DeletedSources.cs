@@ -16,9 +16,20 @@ public enum ExportSourceKind
 /// fail with a reason instead of writing an archive without it. Finished exports keep their archives.</summary>
 public static class DeletedSources
 {
-    /// <summary>Runs in the caller's transaction, so the exports fail together with the deletion. A worker
-    /// still writing one notices at its next heartbeat and throws its archive away.</summary>
-    public static async Task FailExportsNamingAsync(
+    /// <summary>Deletes a source's rows (<paramref name="deleteRows"/>) and fails the exports that name it, in
+    /// one transaction.</summary>
+    public static async Task DeleteAsync(
+        AnnexDbContext db, long organizationId, ExportSourceKind kind, Guid uid, string name, DateTime now,
+        Func<CancellationToken, Task> deleteRows, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await FailExportsNamingAsync(db, organizationId, kind, uid, name, now, cancellationToken);
+        await deleteRows(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>A worker still writing one of them notices at its next heartbeat and throws its archive away.</summary>
+    private static async Task FailExportsNamingAsync(
         AnnexDbContext db, long organizationId, ExportSourceKind kind, Guid uid, string name, DateTime now, CancellationToken cancellationToken)
     {
         var active = await db.Exports.AsNoTracking()

@@ -62,11 +62,11 @@ public static partial class ProjectsApi
             return ApiErrors.NotFound();
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await DeletedSources.FailExportsNamingAsync(db, project.OrganizationId, ExportSourceKind.Project, project.Uid, project.Name, Clock.UtcNow(time), ct);
-        await db.Results.Where(r => r.ProjectId == project.Id).ExecuteDeleteAsync(ct);
-        await db.Projects.Where(p => p.Id == project.Id).ExecuteDeleteAsync(ct);
-        await transaction.CommitAsync(ct);
+        await DeletedSources.DeleteAsync(db, project.OrganizationId, ExportSourceKind.Project, project.Uid, project.Name, Clock.UtcNow(time), async token =>
+        {
+            await db.Results.Where(r => r.ProjectId == project.Id).ExecuteDeleteAsync(token);
+            await db.Projects.Where(p => p.Id == project.Id).ExecuteDeleteAsync(token);
+        }, ct);
         return Results.NoContent();
     }
 

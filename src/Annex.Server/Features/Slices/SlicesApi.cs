@@ -65,11 +65,11 @@ public static class SlicesApi
             return ApiErrors.NotFound();
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await DeletedSources.FailExportsNamingAsync(db, slice.OrganizationId, ExportSourceKind.Slice, slice.Uid, slice.Name, Clock.UtcNow(time), ct);
-        await db.SliceItems.Where(si => si.SliceId == slice.Id).ExecuteDeleteAsync(ct);
-        await db.Slices.Where(s => s.Id == slice.Id).ExecuteDeleteAsync(ct);
-        await transaction.CommitAsync(ct);
+        await DeletedSources.DeleteAsync(db, slice.OrganizationId, ExportSourceKind.Slice, slice.Uid, slice.Name, Clock.UtcNow(time), async token =>
+        {
+            await db.SliceItems.Where(si => si.SliceId == slice.Id).ExecuteDeleteAsync(token);
+            await db.Slices.Where(s => s.Id == slice.Id).ExecuteDeleteAsync(token);
+        }, ct);
         return Results.NoContent();
     }
 
