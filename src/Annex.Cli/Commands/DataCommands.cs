@@ -13,7 +13,7 @@ public static partial class DataCommands
     public static Command Datasets(Handlers handlers)
     {
         ArgumentNullException.ThrowIfNull(handlers);
-        var datasets = new Command("datasets", "Create, list and import datasets.");
+        var datasets = new Command("datasets", "Create, list, import and delete datasets.");
 
         var name = new Argument<string>("name") { Description = "The dataset's name." };
         var create = Shown(handlers, "create", "Create an empty dataset.", """
