@@ -21,7 +21,7 @@ public static class FileStems
         "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
     };
 
-    /// <summary>True for the extensions of the image files archives hold (lowercase, with the dot).</summary>
+    /// <summary>True for the extensions of the image files archives hold (with the dot, in any case).</summary>
     public static bool IsImageExtension(string extension) => ImageExtensions.Contains(extension, StringComparer.OrdinalIgnoreCase);
 
     public static string For(string refId, Guid uid) => string.Concat(SafeRef(refId), "_", uid.ToString("N"));

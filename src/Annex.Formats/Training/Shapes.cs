@@ -84,14 +84,6 @@ public static class StoredAnnotations
         return annotations;
     }
 
-    public static StoredAnnotation ReadOne(JsonElement annotation)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(annotation.GetRawText());
-        var reader = new Utf8JsonReader(utf8);
-        reader.Read();
-        return ReadOne(ref reader, utf8);
-    }
-
     /// <summary>Reads the annotation object the reader stands on (its start), leaving the reader on its end.</summary>
     private static StoredAnnotation ReadOne(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
@@ -135,8 +127,7 @@ public static class StoredAnnotations
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -213,8 +204,7 @@ public static class StoredAnnotations
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -223,96 +213,69 @@ public static class StoredAnnotations
 
     private static PixelPoint[] ReadVertices(ReadOnlySpan<byte> coordinates)
     {
-        var reader = new Utf8JsonReader(coordinates);
-        reader.Read();
+        var reader = Seek(coordinates, "vertices"u8, "vertices");
+        Expect(ref reader, JsonTokenType.StartArray, "vertices");
         var vertices = new List<PixelPoint>();
-        var found = false;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartArray)
         {
-            if (!reader.ValueTextEquals("vertices"u8))
+            var vx = Number(ref reader, "a vertex");
+            var vy = Number(ref reader, "a vertex");
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                reader.Read();
                 reader.Skip();
-                continue;
             }
 
-            found = true;
-            Expect(ref reader, JsonTokenType.StartArray, "vertices");
-            while (reader.Read() && reader.TokenType == JsonTokenType.StartArray)
-            {
-                var vx = Number(ref reader, "a vertex");
-                var vy = Number(ref reader, "a vertex");
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    reader.Skip();
-                }
-
-                vertices.Add(new PixelPoint(vx, vy));
-            }
+            vertices.Add(new PixelPoint(vx, vy));
         }
 
-        return found ? [.. vertices] : throw new InvalidDataException("The coordinates have no vertices.");
+        return [.. vertices];
     }
 
     private static KeypointValue[] ReadKeypoints(ReadOnlySpan<byte> coordinates)
     {
-        var reader = new Utf8JsonReader(coordinates);
-        reader.Read();
+        var reader = Seek(coordinates, "points"u8, "points");
+        Expect(ref reader, JsonTokenType.StartArray, "points");
         var points = new List<KeypointValue>();
-        var found = false;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
-            if (!reader.ValueTextEquals("points"u8))
+            double? x = null, y = null;
+            string? name = null;
+            bool? visible = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                reader.Read();
-                reader.Skip();
-                continue;
-            }
-
-            found = true;
-            Expect(ref reader, JsonTokenType.StartArray, "points");
-            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                double? x = null, y = null;
-                string? name = null;
-                bool? visible = null;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                if (reader.ValueTextEquals("x"u8))
                 {
-                    if (reader.ValueTextEquals("x"u8))
-                    {
-                        x = Number(ref reader, "x");
-                    }
-                    else if (reader.ValueTextEquals("y"u8))
-                    {
-                        y = Number(ref reader, "y");
-                    }
-                    else if (reader.ValueTextEquals("label"u8))
-                    {
-                        reader.Read();
-                        name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    }
-                    else if (reader.ValueTextEquals("visible"u8))
-                    {
-                        reader.Read();
-                        visible = reader.TokenType switch
-                        {
-                            JsonTokenType.True => true,
-                            JsonTokenType.False => false,
-                            _ => null,
-                        };
-                    }
-                    else
-                    {
-                        reader.Read();
-                        reader.Skip();
-                    }
+                    x = Number(ref reader, "x");
                 }
-
-                points.Add(new KeypointValue(Present(x, "x"), Present(y, "y"), name, visible));
+                else if (reader.ValueTextEquals("y"u8))
+                {
+                    y = Number(ref reader, "y");
+                }
+                else if (reader.ValueTextEquals("label"u8))
+                {
+                    reader.Read();
+                    name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("visible"u8))
+                {
+                    reader.Read();
+                    visible = reader.TokenType switch
+                    {
+                        JsonTokenType.True => true,
+                        JsonTokenType.False => false,
+                        _ => null,
+                    };
+                }
+                else
+                {
+                    SkipValue(ref reader);
+                }
             }
+
+            points.Add(new KeypointValue(Present(x, "x"), Present(y, "y"), name, visible));
         }
 
-        return found ? [.. points] : throw new InvalidDataException("The coordinates have no points.");
+        return [.. points];
     }
 
     private static CuboidShape ReadCuboid(ReadOnlySpan<byte> coordinates)
@@ -341,14 +304,12 @@ public static class StoredAnnotations
                 }
                 else
                 {
-                    reader.Read();
-                    reader.Skip();
+                    SkipValue(ref reader);
                 }
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -378,12 +339,37 @@ public static class StoredAnnotations
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
         return new Triple(Present(a, name), Present(b, name), Present(c, name));
+    }
+
+    /// <summary>A reader on the coordinates object, moved to the name of <paramref name="property"/>; the next
+    /// read gives its value.</summary>
+    private static Utf8JsonReader Seek(ReadOnlySpan<byte> coordinates, ReadOnlySpan<byte> property, string name)
+    {
+        var reader = new Utf8JsonReader(coordinates);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(property))
+            {
+                return reader;
+            }
+
+            SkipValue(ref reader);
+        }
+
+        throw new InvalidDataException($"The coordinates have no {name}.");
+    }
+
+    /// <summary>Skips the value of the property name the reader stands on.</summary>
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        reader.Skip();
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string name)

@@ -19,7 +19,7 @@ public static class EdgeCaseDataset
         new LabelRecord("sign: \"stop\"", "#0000FF", null, null, null),
     ]]);
 
-    public static StoredAnnotation Annotation(string json) => StoredAnnotations.ReadOne(JsonDocument.Parse(json).RootElement);
+    public static StoredAnnotation Annotation(string json) => StoredAnnotations.Read($"[{json}]")[0];
 
     private static StoredAnnotation From(object annotation) => Annotation(JsonSerializer.Serialize(annotation));
 

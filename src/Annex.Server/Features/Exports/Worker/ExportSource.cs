@@ -121,10 +121,9 @@ public sealed class ExportSource : IAsyncDisposable
                     .Select(r => new { r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations })
                     .ToListAsync(cancellationToken);
 
-                // Items of the range that are out of scope (possible when slices name some of a dataset's items)
-                // are not in the batch; their results are dropped here.
-                var inBatch = items.Select(i => i.Id).ToHashSet();
-                var byItem = results.Where(r => inBatch.Contains(r.DatasetItemId)).OrderBy(r => r.Id).ToLookup(r => r.DatasetItemId);
+                // Results of range items that are out of scope (slices can name some of a dataset's items) are never
+                // looked up below.
+                var byItem = results.OrderBy(r => r.Id).ToLookup(r => r.DatasetItemId);
                 yield return new SourceItemBatch(dataset, [.. items.Select(i => new SourceItemWithResults(
                     i, [.. byItem[i.Id].Select(r => new SourceResult(r.Id, r.Uid, i.Uid, r.ProjectId, r.Annotations))]))]);
             }
