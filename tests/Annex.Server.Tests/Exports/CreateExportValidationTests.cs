@@ -25,6 +25,11 @@ public sealed class CreateExportValidationTests(AnnexFactoryFixture fixture) : I
         { """{"name": "x", "format": "avala-json-external", "datasets": [], "projects": [], "slices": []}""", """{"non_field_errors": ["Name at least one dataset, project or slice to export."]}""" },
         { """{"name": "x", "format": "avala-json-external", "dataset": "nope"}""", """{"dataset": ["Must be a valid UUID."]}""" },
         { """{"name": "x", "format": "avala-json-external", "filter_query_string": true, "datasets": [], "projects": [], "slices": []}""", """{"filter_query_string": ["Not a valid string."]}""" },
+        { """{"dataset": "nope"}""", """{"dataset": ["Must be a valid UUID."]}""" },
+        { """{"project": null}""", """{"non_field_errors": ["Name at least one dataset, project or slice to export."]}""" },
+        { """{"dataset": "550e8400-e29b-41d4-a716-446655440000", "projects": []}""", """{"name": ["This field is required."], "format": ["This field is required."]}""" },
+        { """{"dataset": "550e8400-e29b-41d4-a716-446655440000", "format": "invalid"}""", """{"format": ["\"invalid\" is not a valid choice."]}""" },
+        { """{"dataset": "550e8400-e29b-41d4-a716-446655440000", "name": ""}""", """{"name": ["This field may not be blank."]}""" },
         { "[]", """{"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}""" },
         { "\"text\"", """{"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}""" },
         { "12", """{"non_field_errors": ["Invalid data. Expected a dictionary, but got int."]}""" },
@@ -61,6 +66,22 @@ public sealed class CreateExportValidationTests(AnnexFactoryFixture fixture) : I
         var dataset = await Seed.DatasetAsync(tenant.Http);
         var created = await tenant.Http.PostOkAsync("/api/v1/exports/", new { name = "  Nightly  ", format = "avala-json-external", datasets = new[] { dataset }, projects = Array.Empty<string>(), slices = Array.Empty<string>() });
         Assert.Equal("Nightly", created["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_sdk_form_with_only_a_singular_key_needs_no_name_or_format()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var dataset = await Seed.DatasetAsync(tenant.Http, name: "Night drive");
+        var project = await Seed.ProjectAsync(tenant.Http);
+        var created = await tenant.Http.PostOkAsync("/api/v1/exports/", new { dataset });
+        Assert.Equal("avala-json-external", created["format"]!.GetValue<string>());
+        Assert.Matches(@"^Night drive \d{4}-\d\d-\d\d \d\d:\d\d UTC$", created["name"]!.GetValue<string>());
+        Api.AssertJson($"[\"{dataset}\"]", created["datasets"]);
+
+        var byProject = await tenant.Http.PostOkAsync("/api/v1/exports/", new { project, format = "COCO" });
+        Assert.Equal("COCO", byProject["format"]!.GetValue<string>());
+        Assert.StartsWith("Detection ", byProject["name"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

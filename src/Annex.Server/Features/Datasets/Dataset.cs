@@ -9,10 +9,27 @@ public sealed class Dataset : IHasId
     public long OrganizationId { get; set; }
     public required string Name { get; set; }
 
+    /// <summary>URL name, unique in the organization.</summary>
+    public required string Slug { get; set; }
+
+    /// <summary>What the items are; Annex stores images.</summary>
+    public string DataType { get; set; } = DatasetKinds.Image;
+
+    /// <summary><c>private</c> or <c>public</c>, as Avala clients send it; Annex serves every dataset only to its
+    /// own organization either way.</summary>
+    public string Visibility { get; set; } = DatasetKinds.Private;
+
     /// <summary>Kept in step with inserts so listing datasets never counts rows.</summary>
     public long ItemCount { get; set; }
 
     public DateTime CreatedAt { get; set; }
+}
+
+public static class DatasetKinds
+{
+    public const string Image = "image";
+    public const string Private = "private";
+    public const string Public = "public";
 }
 
 public sealed class DatasetItem : IHasId

@@ -61,7 +61,9 @@ public static class DatasetsApi
             return errors.ToResult();
         }
 
-        var dataset = new Dataset { Uid = Guid.CreateVersion7(), OrganizationId = http.Caller().OrganizationId, Name = name!, CreatedAt = Clock.UtcNow(time) };
+        var organizationId = http.Caller().OrganizationId;
+        var slug = await Slugs.FirstFreeAsync(db.Datasets.Where(d => d.OrganizationId == organizationId).Select(d => d.Slug), Slugs.FromName(name!, "dataset"), ct);
+        var dataset = new Dataset { Uid = Guid.CreateVersion7(), OrganizationId = organizationId, Name = name!, Slug = slug, CreatedAt = Clock.UtcNow(time) };
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(ct);
         return Results.Json(ToResponse(dataset), ApiJson.Options, statusCode: StatusCodes.Status201Created);

@@ -39,7 +39,7 @@ public sealed class DemoData(AnnexDbContext db, TimeProvider time, ILogger<DemoD
         var random = new Random(20250121);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
-        var dataset = new Dataset { Uid = DatasetUid, OrganizationId = organization.Id, Name = "Highway Scenes", ItemCount = ItemCount, CreatedAt = now };
+        var dataset = new Dataset { Uid = DatasetUid, OrganizationId = organization.Id, Name = "Highway Scenes", Slug = await Slugs.FirstFreeAsync(db.Datasets.Where(d => d.OrganizationId == organization.Id).Select(d => d.Slug), "highway-scenes", cancellationToken), ItemCount = ItemCount, CreatedAt = now };
         var taxonomy = new StringBuilder("[");
         taxonomy.AppendJoin(',', Labels.Select(l => $"{{\"name\":\"{l.Name}\",\"color\":\"{l.Color}\",\"attributes\":[{{\"name\":\"occluded\",\"type\":\"boolean\"}},{{\"name\":\"truncated\",\"type\":\"boolean\"}}]}}"));
         taxonomy.Append(']');

@@ -4,21 +4,37 @@ using Annex.Server.Infrastructure.Http;
 
 namespace Annex.Server.Features.Exports;
 
-/// <summary>A validated <c>POST /api/v1/exports/</c> body.</summary>
-public sealed record CreateExportRequest(string Name, string Format, List<Guid> Datasets, List<Guid> Projects, List<Guid> Slices, string? FilterQueryString)
+/// <summary>A validated <c>POST /api/v1/exports/</c> body. <see cref="Name"/> is null when the body left
+/// it to the server (see <see cref="Read"/>).</summary>
+public sealed record CreateExportRequest(string? Name, string Format, List<Guid> Datasets, List<Guid> Projects, List<Guid> Slices, string? FilterQueryString)
 {
     public const int MaxFilterLength = FilterParser.MaxLength;
 
+    /// <summary>The format of an export whose body names none (the Avala SDKs' form).</summary>
+    public const string DefaultFormat = "avala-json-external";
+
     /// <summary>Reads the body with DRF's rules: each of datasets/projects/slices is required unless a
-    /// singular dataset/project/slice key is present, in which case missing lists count as empty.</summary>
+    /// singular dataset/project/slice key is present, in which case missing lists count as empty. A body
+    /// that names its sources only with the singular keys (as the Avala SDKs send
+    /// <c>{"dataset": "&lt;uid&gt;"}</c>) may leave out <c>name</c> and <c>format</c>: the format is then
+    /// <see cref="DefaultFormat"/> and the name is left to the caller (null).</summary>
     public static CreateExportRequest? Read(JsonElement body, IReadOnlyCollection<string> formats, ValidationErrors errors)
     {
-        var name = Fields.Text(body, "name", errors, maxLength: 255);
+        var singular = body.TryGetProperty("dataset", out _) || body.TryGetProperty("project", out _) || body.TryGetProperty("slice", out _);
+        var singularOnly = singular && !body.TryGetProperty("datasets", out _) && !body.TryGetProperty("projects", out _) && !body.TryGetProperty("slices", out _);
+        var name = Fields.Text(body, "name", errors, required: !singularOnly, maxLength: 255);
 
         string? format = null;
         if (!body.TryGetProperty("format", out var formatValue))
         {
-            errors.Add("format", Fields.Required);
+            if (singularOnly)
+            {
+                format = DefaultFormat;
+            }
+            else
+            {
+                errors.Add("format", Fields.Required);
+            }
         }
         else if (formatValue.ValueKind == JsonValueKind.Null)
         {
@@ -37,7 +53,6 @@ public sealed record CreateExportRequest(string Name, string Format, List<Guid> 
             }
         }
 
-        var singular = body.TryGetProperty("dataset", out _) || body.TryGetProperty("project", out _) || body.TryGetProperty("slice", out _);
         var datasets = Fields.UuidList(body, "datasets", errors, required: !singular);
         var projects = Fields.UuidList(body, "projects", errors, required: !singular);
         var slices = Fields.UuidList(body, "slices", errors, required: !singular);
@@ -74,7 +89,7 @@ public sealed record CreateExportRequest(string Name, string Format, List<Guid> 
             return null;
         }
 
-        return new CreateExportRequest(name!, format!, datasets, projects, slices, filter);
+        return new CreateExportRequest(name, format!, datasets, projects, slices, filter);
     }
 
     private static List<Guid> Join(List<Guid>? list, Guid? single)

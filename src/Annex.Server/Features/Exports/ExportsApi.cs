@@ -120,7 +120,7 @@ public static class ExportsApi
         {
             Uid = Guid.CreateVersion7(),
             OrganizationId = caller.OrganizationId,
-            Name = request.Name,
+            Name = request.Name ?? await NameAfterSourcesAsync(db, request, now, ct),
             Format = request.Format,
             Status = ExportStatus.Requested,
             Datasets = UidList.Serialize(request.Datasets),
@@ -135,6 +135,31 @@ public static class ExportsApi
         signal.Notify();
         var response = ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName), _ => string.Empty);
         return Results.Json(response, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>The name of an export whose body gave none: what it exports and when, e.g.
+    /// "Highway Scenes 2025-01-21 10:00 UTC". Sources were checked to exist just before.</summary>
+    private static async Task<string> NameAfterSourcesAsync(AnnexDbContext db, CreateExportRequest request, DateTime now, CancellationToken ct)
+    {
+        var names = new List<string>();
+        foreach (var uid in request.Datasets)
+        {
+            names.Add(await db.Datasets.Where(d => d.Uid == uid).Select(d => d.Name).SingleAsync(ct));
+        }
+
+        foreach (var uid in request.Slices)
+        {
+            names.Add(await db.Slices.Where(s => s.Uid == uid).Select(s => s.Name).SingleAsync(ct));
+        }
+
+        foreach (var uid in request.Projects)
+        {
+            names.Add(await db.Projects.Where(p => p.Uid == uid).Select(p => p.Name).SingleAsync(ct));
+        }
+
+        var stamp = now.ToString(" yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+        var sources = string.Join(", ", names);
+        return (sources.Length + stamp.Length > 255 ? sources[..(255 - stamp.Length)] : sources) + stamp;
     }
 
     /// <summary>404 when a named dataset, project or slice does not exist at all; 403 when it belongs to

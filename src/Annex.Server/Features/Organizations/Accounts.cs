@@ -13,7 +13,8 @@ public sealed class Accounts(AnnexDbContext db, TimeProvider time)
 {
     public async Task<Organization> CreateOrganizationAsync(string name, CancellationToken cancellationToken, Guid? uid = null)
     {
-        var organization = new Organization { Uid = uid ?? Guid.CreateVersion7(), Name = name, CreatedAt = Clock.UtcNow(time) };
+        var slug = await Slugs.FirstFreeAsync(db.Organizations.Select(o => o.Slug), Slugs.FromName(name, "organization"), cancellationToken);
+        var organization = new Organization { Uid = uid ?? Guid.CreateVersion7(), Name = name, Slug = slug, CreatedAt = Clock.UtcNow(time) };
         db.Organizations.Add(organization);
         await db.SaveChangesAsync(cancellationToken);
         return organization;

@@ -5,6 +5,10 @@ public sealed class Organization
     public long Id { get; set; }
     public Guid Uid { get; set; }
     public required string Name { get; set; }
+
+    /// <summary>Unique URL name; Avala's owner routes (<c>/datasets/&lt;owner&gt;/...</c>) name the organization by it.</summary>
+    public required string Slug { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }
 

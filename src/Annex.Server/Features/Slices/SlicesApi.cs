@@ -121,7 +121,8 @@ public static class SlicesApi
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var slice = new Slice { Uid = Guid.CreateVersion7(), OrganizationId = organizationId, Name = name!, CreatedAt = Clock.UtcNow(time) };
+        var slug = await Slugs.FirstFreeAsync(db.Slices.Where(s => s.OrganizationId == organizationId).Select(s => s.Slug), Slugs.FromName(name!, "slice"), ct);
+        var slice = new Slice { Uid = Guid.CreateVersion7(), OrganizationId = organizationId, Name = name!, Slug = slug, CreatedAt = Clock.UtcNow(time) };
         db.Slices.Add(slice);
         await db.SaveChangesAsync(ct);
         db.SliceItems.AddRange(distinct.Select(uid => new SliceItem { SliceId = slice.Id, DatasetItemId = itemIds[uid] }));

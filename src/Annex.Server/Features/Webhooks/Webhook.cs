@@ -29,7 +29,11 @@ public sealed class Webhook : Annex.Server.Infrastructure.Data.IHasId
     /// <summary>Key of the HMAC-SHA256 signature of every delivery's body.</summary>
     public required string Secret { get; set; }
 
+    /// <summary>An inactive webhook keeps its history but is sent no new events.</summary>
+    public bool IsActive { get; set; } = true;
+
     public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
 }
 
 /// <summary>One event for one webhook: the body is fixed when the event happens, then sent until the

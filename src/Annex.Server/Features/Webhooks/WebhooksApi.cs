@@ -122,6 +122,7 @@ public static class WebhooksApi
             Secret = secret ?? "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)),
             CreatedAt = Clock.UtcNow(time),
         };
+        webhook.UpdatedAt = webhook.CreatedAt;
         db.Add(webhook);
         await db.SaveChangesAsync(ct);
         return Results.Json(

@@ -84,7 +84,9 @@ public class AnnexDbContext : DbContext
         {
             e.ToTable("organizations");
             e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => x.Slug).IsUnique();
             e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Slug).HasMaxLength(Slugs.MaxLength);
         });
         modelBuilder.Entity<User>(e =>
         {
@@ -106,8 +108,12 @@ public class AnnexDbContext : DbContext
             e.ToTable("datasets");
             e.HasIndex(x => x.Uid).IsUnique();
             e.HasIndex(x => x.OrganizationId);
+            e.HasIndex(x => new { x.OrganizationId, x.Slug }).IsUnique();
             e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId);
             e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Slug).HasMaxLength(Slugs.MaxLength);
+            e.Property(x => x.DataType).HasMaxLength(32).HasDefaultValue(DatasetKinds.Image);
+            e.Property(x => x.Visibility).HasMaxLength(16).HasDefaultValue(DatasetKinds.Private);
         });
         modelBuilder.Entity<DatasetItem>(e =>
         {
@@ -139,8 +145,11 @@ public class AnnexDbContext : DbContext
         {
             e.ToTable("slices");
             e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => new { x.OrganizationId, x.Slug }).IsUnique();
             e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId);
             e.Property(x => x.Name).HasMaxLength(255);
+            e.Property(x => x.Slug).HasMaxLength(Slugs.MaxLength);
+            e.Property(x => x.Visibility).HasMaxLength(16).HasDefaultValue(DatasetKinds.Private);
         });
         modelBuilder.Entity<SliceItem>(e =>
         {

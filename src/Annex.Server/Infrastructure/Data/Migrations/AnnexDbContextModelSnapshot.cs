@@ -67,6 +67,13 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DataType")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("image");
+
                     b.Property<long>("ItemCount")
                         .HasColumnType("INTEGER");
 
@@ -78,14 +85,29 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("Uid")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("private");
 
                     b.HasKey("Id");
 
                     b.HasIndex("OrganizationId");
 
                     b.HasIndex("Uid")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "Slug")
                         .IsUnique();
 
                     b.ToTable("datasets", (string)null);
@@ -311,10 +333,18 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("Uid")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Slug")
+                        .IsUnique();
 
                     b.HasIndex("Uid")
                         .IsUnique();
@@ -409,14 +439,27 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("Uid")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("private");
+
                     b.HasKey("Id");
 
-                    b.HasIndex("OrganizationId");
-
                     b.HasIndex("Uid")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "Slug")
                         .IsUnique();
 
                     b.ToTable("slices", (string)null);
@@ -451,6 +494,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
 
@@ -460,6 +506,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("Uid")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Url")

@@ -76,6 +76,13 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("DataType")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasDefaultValue("image");
+
                     b.Property<long>("ItemCount")
                         .HasColumnType("bigint");
 
@@ -87,14 +94,29 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid>("Uid")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("private");
 
                     b.HasKey("Id");
 
                     b.HasIndex("OrganizationId");
 
                     b.HasIndex("Uid")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "Slug")
                         .IsUnique();
 
                     b.ToTable("datasets", (string)null);
@@ -328,10 +350,18 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid>("Uid")
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Slug")
+                        .IsUnique();
 
                     b.HasIndex("Uid")
                         .IsUnique();
@@ -432,14 +462,27 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid>("Uid")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("private");
+
                     b.HasKey("Id");
 
-                    b.HasIndex("OrganizationId");
-
                     b.HasIndex("Uid")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "Slug")
                         .IsUnique();
 
                     b.ToTable("slices", (string)null);
@@ -476,6 +519,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("boolean");
+
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
 
@@ -486,6 +532,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     b.Property<Guid>("Uid")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Url")
                         .IsRequired()
