@@ -89,7 +89,7 @@ public static class AnnexApp
         services.AddIdempotencyKeys(configuration);
         services.AddRequestBodyLimits(configuration);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDrfErrorSchemas());
         services.AddAnnexHealthChecks();
 
         services.AddScoped<Accounts>();
@@ -187,7 +187,8 @@ public static class AnnexApp
         app.MapAnnexHealthChecks();
         app.MapApiReference();
         app.MapExportDownload();
-        var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes();
+        var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes()
+            .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
         api.MapDatasetsApi();
         api.MapItemMediaApi();
