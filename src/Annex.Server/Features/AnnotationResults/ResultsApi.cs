@@ -14,10 +14,11 @@ public sealed record ResultResponse(Guid Uid, Guid DatasetItemUid, Guid ProjectU
 
 public sealed record ResultsUpsertedResponse(int Created, int Updated, IReadOnlyList<ResultResponse> Results);
 
-/// <summary>One item's annotations in an upsert, as the API reference shows it.</summary>
+/// <summary>An item's annotations in this project; they replace any the item had.</summary>
 public sealed record ResultUpsert(Guid DatasetItemUid, IReadOnlyList<JsonElement> Annotations);
 
-/// <summary>The upsert body as the API reference shows it; a bare array of results is accepted too.</summary>
+/// <summary>Up to 5,000 results, one per item, written all or nothing. A bare array of results is accepted too.</summary>
+/// <remarks>Documentation only: the handler reads the body by hand.</remarks>
 public sealed record UpsertResultsBody(IReadOnlyList<ResultUpsert> Results);
 
 public static class ResultsApi

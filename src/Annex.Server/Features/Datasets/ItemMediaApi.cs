@@ -16,7 +16,8 @@ namespace Annex.Server.Features.Datasets;
 /// <summary>The answer to an upload: what the server stored and the size it read from the image.</summary>
 public sealed record ItemMediaResponse(Guid ItemUid, string ContentType, long Size, int Width, int Height);
 
-/// <summary>The upload form as the API reference shows it: the image in the field <c>file</c>.</summary>
+/// <summary>The image (JPEG, PNG, GIF, BMP, WebP or TIFF) in the form field <c>file</c>.</summary>
+/// <remarks>Documentation only: the handler streams the multipart body itself.</remarks>
 public sealed record ItemMediaUpload(IFormFile File);
 
 public sealed class MediaOptions
@@ -45,7 +46,7 @@ public static class ItemMediaApi
     {
         var group = api.MapGroup("/datasets/{uid}/items/{itemUid}/media").WithTags("Datasets").WithMetadata(OwnBodyLimit.Instance);
         group.MapPut("", UploadMedia).Accepts<ItemMediaUpload>("multipart/form-data");
-        group.MapGet("", DownloadMedia).Produces<Stream>(StatusCodes.Status200OK, "image/*");
+        group.MapGet("", DownloadMedia).Produces<Stream>(StatusCodes.Status200OK, "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/tiff");
         group.MapDelete("", DeleteMedia);
         return api;
     }

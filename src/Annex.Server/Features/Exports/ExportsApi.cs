@@ -15,18 +15,32 @@ public sealed record ExportFormatResponse(string Name, string Description, IRead
 /// <summary>An entry of the older format list, which gives names only.</summary>
 public sealed record ExportFormatName(string Name);
 
-/// <summary>The create body as the API reference shows it; <see cref="CreateExportRequest"/> reads and checks it.
-/// Each list may be replaced by its singular key (<c>dataset</c>, <c>project</c>, <c>slice</c>).</summary>
-public sealed record CreateExportBody(
-    string? Name,
-    string? Format,
-    IReadOnlyList<Guid>? Datasets,
-    IReadOnlyList<Guid>? Projects,
-    IReadOnlyList<Guid>? Slices,
-    Guid? Dataset,
-    Guid? Project,
-    Guid? Slice,
-    string? FilterQueryString);
+/// <summary>A new export: a name, a format from <c>/api/v1/exports/formats/</c>, and what to export. The lists
+/// <c>datasets</c>, <c>projects</c> and <c>slices</c> may each be replaced by a single uid under <c>dataset</c>,
+/// <c>project</c> or <c>slice</c>; at least one source must be named.</summary>
+/// <remarks>Documentation only: the handler reads the body by hand (see <see cref="CreateExportRequest"/>), so
+/// every wrong field gets DRF's message.</remarks>
+public sealed record CreateExportBody
+{
+    public string? Name { get; init; }
+
+    public string? Format { get; init; }
+
+    public IReadOnlyList<Guid>? Datasets { get; init; }
+
+    public IReadOnlyList<Guid>? Projects { get; init; }
+
+    public IReadOnlyList<Guid>? Slices { get; init; }
+
+    public Guid? Dataset { get; init; }
+
+    public Guid? Project { get; init; }
+
+    public Guid? Slice { get; init; }
+
+    /// <summary>Only items matching this filter are exported (see docs/filter-language.md).</summary>
+    public string? FilterQueryString { get; init; }
+}
 
 public static class ExportsApi
 {

@@ -14,9 +14,17 @@ public sealed record ApiKeyResponse(Guid Uid, string Name, string Prefix, IReadO
 /// <summary>The answer to a create: the only time the whole key is shown.</summary>
 public sealed record CreatedApiKeyResponse(Guid Uid, string Name, string Prefix, IReadOnlyList<string> Scopes, Guid User, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? RevokedAt, string Key);
 
-/// <summary>The create body as the API reference shows it: no scopes means full access; expires_at is an
-/// ISO 8601 time in the future.</summary>
-public sealed record CreateApiKeyBody(string Name, IReadOnlyList<string>? Scopes, DateTimeOffset? ExpiresAt);
+/// <summary>A new API key for the caller. Without scopes it has the organization's full access.</summary>
+/// <remarks>Documentation only: the handler reads the body by hand.</remarks>
+public sealed record CreateApiKeyBody
+{
+    public required string Name { get; init; }
+
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>When the key stops working: an ISO 8601 time in the future; none means never.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 /// <summary>Keys of the caller's organization. Managing keys needs a key with full access
 /// (see <see cref="ApiScopes"/>), so a scoped key cannot widen its own access.</summary>

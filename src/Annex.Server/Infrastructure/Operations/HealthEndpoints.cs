@@ -8,11 +8,17 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Annex.Server.Infrastructure.Operations;
 
-/// <summary>A health answer as the API reference shows it: the overall status, and each check's status with
-/// its error when it failed (<c>/healthz</c> runs no checks).</summary>
+/// <summary>The overall status (healthy, degraded or unhealthy) and each check's (<c>/healthz</c> runs none).</summary>
+/// <remarks>Documentation only: the answer is written by the endpoint itself.</remarks>
 public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckResponse> Checks);
 
-public sealed record HealthCheckResponse(string Status, string? Error);
+/// <summary>One check's status; <c>error</c> says why when it is not healthy.</summary>
+public sealed record HealthCheckResponse
+{
+    public required string Status { get; init; }
+
+    public string? Error { get; init; }
+}
 
 /// <summary><c>/healthz</c>: the process is up (checks nothing, for liveness probes). <c>/readyz</c>: the
 /// database and the blob store answer (for load balancers and readiness probes); 503 when one does not.
