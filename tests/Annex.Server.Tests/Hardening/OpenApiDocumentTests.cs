@@ -105,6 +105,29 @@ public sealed class OpenApiDocumentTests(AnnexFactoryFixture fixture) : IClassFi
         Assert.NotNull(paths["/readyz"]?["get"]);
     }
 
+    /// <summary>A documented body is not a routing rule: a request with another Content-Type still reaches the
+    /// handler and gets its DRF answer, never a bare 415.</summary>
+    [Fact]
+    public async Task Documenting_a_body_leaves_requests_with_other_content_types_to_the_handler()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var dataset = await Seed.DatasetAsync(tenant.Http);
+        var item = (await Seed.ItemsAsync(tenant.Http, dataset, 1))[0];
+
+        using var export = await tenant.Http.PostAsync("/api/v1/exports/", new StringContent("{}", System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, export.StatusCode);
+        Assert.NotNull(JsonNode.Parse(await export.Content.ReadAsStringAsync())!["name"]);
+
+        using var key = await tenant.Http.PostAsync("/api/v1/api-keys/", new StringContent("name=k", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, key.StatusCode);
+
+        var bytes = new ByteArrayContent([1, 2, 3]);
+        bytes.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        using var media = await tenant.Http.PutAsync($"/api/v1/datasets/{dataset}/items/{item}/media/", bytes);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, media.StatusCode);
+        Api.AssertJson("""{"file": ["No file was submitted. Check the encoding type on the form."]}""", JsonNode.Parse(await media.Content.ReadAsStringAsync()));
+    }
+
     private static void CheckRequestBody(string name, string method, JsonNode operation, JsonObject schemas, List<string> problems)
     {
         if (method is not ("post" or "put" or "patch") || OperationsWithoutBody.Contains(name))

@@ -29,7 +29,7 @@ public static class ResultsApi
     {
         var group = api.MapGroup("/projects/{projectUid}/results").WithTags("Results");
         group.MapGet("", ListResults);
-        group.MapPost("", UpsertResults).Accepts<UpsertResultsBody>("application/json");
+        group.MapPost("", UpsertResults).AcceptsBody<UpsertResultsBody>();
         return api;
     }
 

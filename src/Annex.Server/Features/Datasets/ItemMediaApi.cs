@@ -45,7 +45,7 @@ public static class ItemMediaApi
     public static RouteGroupBuilder MapItemMediaApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/datasets/{uid}/items/{itemUid}/media").WithTags("Datasets").WithMetadata(OwnBodyLimit.Instance);
-        group.MapPut("", UploadMedia).Accepts<ItemMediaUpload>("multipart/form-data");
+        group.MapPut("", UploadMedia).AcceptsBody<ItemMediaUpload>("multipart/form-data");
         group.MapGet("", DownloadMedia).Produces<Stream>(StatusCodes.Status200OK, "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/tiff");
         group.MapDelete("", DeleteMedia);
         return api;

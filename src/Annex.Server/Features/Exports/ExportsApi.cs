@@ -48,7 +48,7 @@ public static class ExportsApi
     {
         var group = api.MapGroup("/exports").WithTags("Exports");
         group.MapGet("", ListExports);
-        group.MapPost("", CreateExport).Accepts<CreateExportBody>("application/json");
+        group.MapPost("", CreateExport).AcceptsBody<CreateExportBody>();
         group.MapGet("/formats", ListFormats);
         group.MapGet("/{uid}", GetExport);
         group.MapPost("/{uid}/abort", AbortExport);

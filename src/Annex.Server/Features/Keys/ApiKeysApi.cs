@@ -34,7 +34,7 @@ public static class ApiKeysApi
     {
         var group = api.MapGroup("/api-keys").WithTags("API keys");
         group.MapGet("", ListKeys);
-        group.MapPost("", CreateKey).Accepts<CreateApiKeyBody>("application/json");
+        group.MapPost("", CreateKey).AcceptsBody<CreateApiKeyBody>();
         group.MapGet("/{uid}", GetKey);
         group.MapDelete("/{uid}", RevokeKey);
         return api;

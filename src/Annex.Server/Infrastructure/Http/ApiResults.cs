@@ -85,6 +85,17 @@ public sealed class BadRequestError : IResult, IStatusCodeHttpResult, IValueHttp
 
 public static class ApiResultMetadata
 {
+    /// <summary>Content type that keeps routing from answering 415 (see <see cref="AcceptsBody{TBody}"/>); the
+    /// OpenAPI document leaves it out (<see cref="ErrorSchemas"/>).</summary>
+    public const string AnyContentType = "*/*";
+
+    /// <summary>Shows <typeparamref name="TBody"/> as the request body in the OpenAPI document, for handlers
+    /// that read the body by hand. Routing refuses a request whose Content-Type an endpoint does not accept
+    /// with a bare 415; accepting <c>*/*</c> too keeps the handler's own answer (a DRF 400) for every request,
+    /// as before the body was documented.</summary>
+    public static RouteHandlerBuilder AcceptsBody<TBody>(this RouteHandlerBuilder builder, string contentType = "application/json")
+        where TBody : notnull => builder.Accepts<TBody>(contentType, AnyContentType);
+
     /// <summary>Widens a typed answer (e.g. a page or its 400 from <see cref="IdPaging.TypedPageAsync"/>) to one
     /// that can also be a 404, for handlers that first look up a parent.</summary>
     public static Results<TResult1, TResult2, NotFoundError> OrNotFound<TResult1, TResult2>(this Results<TResult1, TResult2> result)

@@ -9,7 +9,21 @@ namespace Annex.Server.Infrastructure.Http;
 /// elements and sub-fields.</summary>
 public static class ErrorSchemas
 {
-    public static OpenApiOptions AddDrfErrorSchemas(this OpenApiOptions options) => options.AddSchemaTransformer((schema, context, _) =>
+    public static OpenApiOptions AddDrfErrorSchemas(this OpenApiOptions options) =>
+        options.AddOperationTransformer(LeaveOutAnyContentType).AddSchemaTransformer(DescribeErrors);
+
+    /// <summary>The wildcard only keeps routing from answering 415 (see <see cref="ApiResultMetadata.AcceptsBody{TBody}"/>).</summary>
+    private static Task LeaveOutAnyContentType(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.RequestBody?.Content is { Count: > 1 } content)
+        {
+            content.Remove(ApiResultMetadata.AnyContentType);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static Task DescribeErrors(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         if (context.JsonTypeInfo.Type == typeof(ValidationErrors))
         {
@@ -36,5 +50,5 @@ public static class ErrorSchemas
         }
 
         return Task.CompletedTask;
-    });
+    }
 }
