@@ -89,7 +89,7 @@ public static class AnnexApp
         services.AddIdempotencyKeys(configuration);
         services.AddRequestBodyLimits(configuration);
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDrfErrorSchemas());
         services.AddAnnexHealthChecks();
 
         services.AddScoped<Accounts>();
@@ -145,15 +145,21 @@ public static class AnnexApp
     private static void MapPipeline(WebApplication app)
     {
         app.UseRequestIdsAndSecurityHeaders();
-        app.UseExceptionHandler(error => error.Run(async context =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var (status, detail) = exception is BadHttpRequestException bad
-                ? (bad.StatusCode, bad.Message)
-                : (StatusCodes.Status500InternalServerError, "Internal server error.");
-            context.Response.StatusCode = status;
-            await context.Response.WriteAsJsonAsync(new ErrorDetail(detail), ApiJson.Options);
-        }));
+            ExceptionHandler = async context =>
+            {
+                var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var (status, detail) = exception is BadHttpRequestException bad
+                    ? (bad.StatusCode, bad.Message)
+                    : (StatusCodes.Status500InternalServerError, "Internal server error.");
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new ErrorDetail(detail), ApiJson.Options);
+            },
+            // A bad request (a body over the limit, a malformed body) is the client's error, answered with a
+            // 4xx and its reason: not an unhandled exception with a stack trace in the server's log.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
         app.UseStatusCodePages(async context =>
         {
             var response = context.HttpContext.Response;
@@ -181,7 +187,8 @@ public static class AnnexApp
         app.MapAnnexHealthChecks();
         app.MapApiReference();
         app.MapExportDownload();
-        var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes();
+        var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes()
+            .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
         api.MapDatasetsApi();
         api.MapItemMediaApi();

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Annex.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Annex.Server.Tests.Hardening;
@@ -101,5 +103,31 @@ public sealed class IdempotencyTests(AnnexFactoryFixture fixture) : IClassFixtur
         Api.AssertJson("""{"detail": "The Idempotency-Key header must be one value of 1 to 255 visible ASCII characters."}""", tooLong.Body);
         var (_, datasets) = await tenant.Http.GetJsonAsync("/api/v1/datasets/");
         Assert.Empty(datasets!["results"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Replays_and_concurrent_retries_log_no_error_or_warning()
+    {
+        var logs = new CapturedLogs();
+        using var factory = new AnnexFactory(
+            settings: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" },
+            services: s => s.AddSingleton<ILoggerProvider>(logs));
+        var tenant = await factory.CreateTenantAsync();
+        var dataset = await Seed.DatasetAsync(tenant.Http);
+        var body = ExportBody(dataset);
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostWithKeyAsync(tenant.Http, "/api/v1/exports/", body, "together")));
+        var first = await PostWithKeyAsync(tenant.Http, "/api/v1/exports/", body, "alone");
+        var replay = await PostWithKeyAsync(tenant.Http, "/api/v1/exports/", body, "alone");
+        var conflict = await PostWithKeyAsync(tenant.Http, "/api/v1/exports/", ExportBody(dataset, "other"), "alone");
+
+        Assert.Equal(9, concurrent.Count(a => a.Replayed));
+        Assert.False(first.Replayed);
+        Assert.True(replay.Replayed);
+        Assert.Equal(HttpStatusCode.Conflict, conflict.Status);
+        var entries = logs.Entries;
+        Assert.Contains(entries, e => e.Level == LogLevel.Information);
+        var loud = entries.Where(e => e.Level >= LogLevel.Warning || e.Exception is not null).ToList();
+        Assert.True(loud.Count == 0, "handled idempotent requests were logged as problems:\n" + string.Join('\n', loud.Take(3)));
     }
 }

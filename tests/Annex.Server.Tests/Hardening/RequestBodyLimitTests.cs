@@ -4,6 +4,9 @@ using System.Text;
 using Annex.Server.Tests.Infrastructure;
 using Annex.Server.Tests.Ingest;
 using Annex.Tests;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Annex.Server.Tests.Hardening;
@@ -72,6 +75,44 @@ public sealed class RequestBodyLimitTests : IDisposable
         };
         using var response = await tenant.Http.SendAsync(upload);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>Kestrel enforces the request's body limit itself while the body is read; the in-memory test
+    /// server does not, so this runs against a real listener on 127.0.0.1.</summary>
+    [Fact]
+    public async Task A_chunked_body_over_the_limit_gets_the_documented_detail_from_kestrel_too()
+    {
+        var logs = new CapturedLogs();
+        using var factory = new AnnexFactory(
+            settings: new Dictionary<string, string?> { ["Http:MaxRequestBodyBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            services: s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var tenant = await factory.CreateTenantAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add("X-Avala-Api-Key", tenant.Key.Key);
+        var dataset = await Seed.DatasetAsync(http);
+        var items = Enumerable.Range(0, 200).Select(i => new { ref_id = $"frame_{i:D5}", metadata = new { note = "a fairly long note to pad the body" } }).ToArray();
+
+        foreach (var idempotencyKey in new[] { null, "chunked-1" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/datasets/{dataset}/items/") { Content = Chunked(Api.Compact(new { items })) };
+            if (idempotencyKey is not null)
+            {
+                request.Headers.Add("Idempotency-Key", idempotencyKey);
+            }
+
+            using var response = await http.SendAsync(request);
+            Assert.Null(request.Content.Headers.ContentLength);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Api.AssertJson($$"""{"detail": "Request body is too large: at most {{Limit}} bytes are accepted."}""", System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync()));
+        }
+
+        Assert.Empty(await http.AllPagesAsync($"/api/v1/datasets/{dataset}/items/"));
+        // A client's oversized body is not a server error.
+        var errors = logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).ToList();
+        Assert.True(errors.Count == 0, "a refused body was logged as an error:\n" + string.Join('\n', errors.Take(3)));
     }
 
     /// <summary>Content with no Content-Length, sent in chunks.</summary>

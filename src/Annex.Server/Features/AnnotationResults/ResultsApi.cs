@@ -5,6 +5,7 @@ using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.AnnotationResults;
@@ -12,6 +13,13 @@ namespace Annex.Server.Features.AnnotationResults;
 public sealed record ResultResponse(Guid Uid, Guid DatasetItemUid, Guid ProjectUid, RawJson Annotations, int AnnotationCount, DateTime CreatedAt, DateTime UpdatedAt);
 
 public sealed record ResultsUpsertedResponse(int Created, int Updated, IReadOnlyList<ResultResponse> Results);
+
+/// <summary>An item's annotations in this project; they replace any the item had.</summary>
+public sealed record ResultUpsert(Guid DatasetItemUid, IReadOnlyList<JsonElement> Annotations);
+
+/// <summary>Up to 5,000 results, one per item, written all or nothing. A bare array of results is accepted too.</summary>
+/// <remarks>Documentation only: the handler reads the body by hand.</remarks>
+public sealed record UpsertResultsBody(IReadOnlyList<ResultUpsert> Results);
 
 public static class ResultsApi
 {
@@ -21,16 +29,16 @@ public static class ResultsApi
     {
         var group = api.MapGroup("/projects/{projectUid}/results").WithTags("Results");
         group.MapGet("", ListResults);
-        group.MapPost("", UpsertResults);
+        group.MapPost("", UpsertResults).AcceptsBody<UpsertResultsBody>();
         return api;
     }
 
-    private static async Task<IResult> ListResults(string projectUid, HttpContext http, AnnexDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<Page<ResultResponse>>, BadRequestError, NotFoundError>> ListResults(string projectUid, HttpContext http, AnnexDbContext db, CancellationToken ct)
     {
         var project = await ProjectsApi.FindAsync(projectUid, http, db, ct);
         if (project is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var query = db.Results.AsNoTracking().Include(r => r.DatasetItem).Where(r => r.ProjectId == project.Id);
@@ -40,29 +48,30 @@ public static class ResultsApi
             {
                 var errors = new ValidationErrors();
                 errors.Add("dataset_item", Fields.InvalidUuid);
-                return errors.ToResult();
+                return errors.ToBadRequest();
             }
 
             query = query.Where(r => r.DatasetItem.Uid == itemUid);
         }
 
-        return await IdPaging.PageAsync<Result, ResultResponse>(
+        var page = await IdPaging.TypedPageAsync<Result, ResultResponse>(
             http.Request,
             query,
             (rows, _) => Task.FromResult<IReadOnlyList<ResultResponse>>([.. rows.Select(r => ToResponse(r, r.DatasetItem.Uid, project.Uid))]),
             ct);
+        return page.OrNotFound();
     }
 
     private static ResultResponse ToResponse(Result r, Guid itemUid, Guid projectUid) =>
         new(r.Uid, itemUid, projectUid, new RawJson(r.Annotations), r.AnnotationCount, r.CreatedAt, r.UpdatedAt);
 
     /// <summary>Creates or replaces the annotations of each named item in this project; all or nothing.</summary>
-    private static async Task<IResult> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<ResultsUpsertedResponse>, Created<ResultsUpsertedResponse>, BadRequestError, NotFoundError>> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
     {
         var project = await ProjectsApi.FindAsync(projectUid, http, db, ct);
         if (project is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct, allowArray: true);
@@ -76,7 +85,7 @@ public static class ResultsApi
         var elements = Fields.BulkList(document!.RootElement, "results", errors, MaxResultsPerRequest);
         if (elements is null)
         {
-            return errors.ToResult();
+            return errors.ToBadRequest();
         }
 
         var labels = new HashSet<string>(ProjectsApi.LabelNames(project.Labels), StringComparer.Ordinal);
@@ -120,7 +129,7 @@ public static class ResultsApi
 
         if (errors.Any)
         {
-            return errors.ToResult();
+            return errors.ToBadRequest();
         }
 
         // Two clients may create the same (item, project) result at once; the loser of that race sees
@@ -130,7 +139,8 @@ public static class ResultsApi
             try
             {
                 var (created, responses) = await WriteAsync(db, project, parsed, itemIds, Clock.UtcNow(time), ct);
-                return Results.Json(new ResultsUpsertedResponse(created, parsed.Count - created, responses), ApiJson.Options, statusCode: created > 0 ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+                var upserted = new ResultsUpsertedResponse(created, parsed.Count - created, responses);
+                return created > 0 ? TypedResults.Created((string?)null, upserted) : TypedResults.Ok(upserted);
             }
             catch (DbUpdateException ex) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(ex))
             {

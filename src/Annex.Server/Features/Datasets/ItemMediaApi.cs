@@ -5,6 +5,7 @@ using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,10 @@ namespace Annex.Server.Features.Datasets;
 
 /// <summary>The answer to an upload: what the server stored and the size it read from the image.</summary>
 public sealed record ItemMediaResponse(Guid ItemUid, string ContentType, long Size, int Width, int Height);
+
+/// <summary>The image (JPEG, PNG, GIF, BMP, WebP or TIFF) in the form field <c>file</c>.</summary>
+/// <remarks>Documentation only: the handler streams the multipart body itself.</remarks>
+public sealed record ItemMediaUpload(IFormFile File);
 
 public sealed class MediaOptions
 {
@@ -40,8 +45,8 @@ public static class ItemMediaApi
     public static RouteGroupBuilder MapItemMediaApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/datasets/{uid}/items/{itemUid}/media").WithTags("Datasets").WithMetadata(OwnBodyLimit.Instance);
-        group.MapPut("", UploadMedia);
-        group.MapGet("", DownloadMedia);
+        group.MapPut("", UploadMedia).AcceptsBody<ItemMediaUpload>("multipart/form-data");
+        group.MapGet("", DownloadMedia).Produces<Stream>(StatusCodes.Status200OK, "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/tiff");
         group.MapDelete("", DeleteMedia);
         return api;
     }
@@ -49,14 +54,14 @@ public static class ItemMediaApi
     /// <summary>Where an item's image lives in the blob store.</summary>
     public static string Key(long organizationId, Guid itemUid) => $"media/{organizationId}/{itemUid:N}";
 
-    private static async Task<IResult> UploadMedia(
+    private static async Task<Results<Ok<ItemMediaResponse>, BadRequestError, NotFoundError>> UploadMedia(
         string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, IOptions<MediaOptions> options, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var item = await FindItemAsync(uid, itemUid, caller.OrganizationId, db, tracking: true, ct);
         if (item is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var limit = options.Value.MaxUploadBytes;
@@ -131,32 +136,32 @@ public static class ItemMediaApi
         item.Height = image.Height;
         item.UpdatedAt = Clock.UtcNow(time);
         await db.SaveChangesAsync(ct);
-        return Results.Json(new ItemMediaResponse(item.Uid, image.ContentType, size, image.Width, image.Height), ApiJson.Options);
+        return TypedResults.Ok(new ItemMediaResponse(item.Uid, image.ContentType, size, image.Width, image.Height));
     }
 
-    private static async Task<IResult> DownloadMedia(string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, CancellationToken ct)
+    private static async Task<Results<FileStreamHttpResult, NotFoundError>> DownloadMedia(string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, CancellationToken ct)
     {
         var item = await FindItemAsync(uid, itemUid, http.Caller().OrganizationId, db, tracking: false, ct);
         if (item?.MediaKey is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var blob = await blobs.OpenReadAsync(item.MediaKey, ct);
         if (blob is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
-        return Results.Stream(blob.Content, item.MediaContentType ?? "application/octet-stream", lastModified: blob.LastModifiedUtc, enableRangeProcessing: true);
+        return TypedResults.Stream(blob.Content, item.MediaContentType ?? "application/octet-stream", lastModified: blob.LastModifiedUtc, enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> DeleteMedia(string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundError>> DeleteMedia(string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, TimeProvider time, CancellationToken ct)
     {
         var item = await FindItemAsync(uid, itemUid, http.Caller().OrganizationId, db, tracking: true, ct);
         if (item?.MediaKey is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var key = item.MediaKey;
@@ -167,14 +172,14 @@ public static class ItemMediaApi
         await db.SaveChangesAsync(ct);
         // After the row lets go of it, so a failure here leaves an orphan, never a dangling reference.
         await blobs.DeleteAsync(key, ct);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static IResult FileError(string message)
+    private static BadRequestError FileError(string message)
     {
         var errors = new ValidationErrors();
         errors.Add("file", message);
-        return errors.ToResult();
+        return errors.ToBadRequest();
     }
 
     private static async Task<DatasetItem?> FindItemAsync(string uid, string itemUid, long organizationId, AnnexDbContext db, bool tracking, CancellationToken ct)

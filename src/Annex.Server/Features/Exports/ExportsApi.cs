@@ -5,6 +5,7 @@ using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
 using Annex.Server.Infrastructure.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Exports;
@@ -14,13 +15,40 @@ public sealed record ExportFormatResponse(string Name, string Description, IRead
 /// <summary>An entry of the older format list, which gives names only.</summary>
 public sealed record ExportFormatName(string Name);
 
+/// <summary>A new export: a name, a format from <c>/api/v1/exports/formats/</c>, and what to export. The lists
+/// <c>datasets</c>, <c>projects</c> and <c>slices</c> may each be replaced by a single uid under <c>dataset</c>,
+/// <c>project</c> or <c>slice</c>; at least one source must be named.</summary>
+/// <remarks>Documentation only: the handler reads the body by hand (see <see cref="CreateExportRequest"/>), so
+/// every wrong field gets DRF's message.</remarks>
+public sealed record CreateExportBody
+{
+    public string? Name { get; init; }
+
+    public string? Format { get; init; }
+
+    public IReadOnlyList<Guid>? Datasets { get; init; }
+
+    public IReadOnlyList<Guid>? Projects { get; init; }
+
+    public IReadOnlyList<Guid>? Slices { get; init; }
+
+    public Guid? Dataset { get; init; }
+
+    public Guid? Project { get; init; }
+
+    public Guid? Slice { get; init; }
+
+    /// <summary>Only items matching this filter are exported (see docs/filter-language.md).</summary>
+    public string? FilterQueryString { get; init; }
+}
+
 public static class ExportsApi
 {
     public static RouteGroupBuilder MapExportsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/exports").WithTags("Exports");
         group.MapGet("", ListExports);
-        group.MapPost("", CreateExport);
+        group.MapPost("", CreateExport).AcceptsBody<CreateExportBody>();
         group.MapGet("/formats", ListFormats);
         group.MapGet("/{uid}", GetExport);
         group.MapPost("/{uid}/abort", AbortExport);
@@ -31,27 +59,28 @@ public static class ExportsApi
     /// <summary>The signed download link carries its own authorization, so it sits outside the API-key group.</summary>
     public static IEndpointRouteBuilder MapExportDownload(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/exports/{uid}/download", DownloadExport).WithTags("Exports").AllowAnonymous();
+        app.MapGet("/api/v1/exports/{uid}/download", DownloadExport).WithTags("Exports").AllowAnonymous()
+            .Produces<Stream>(StatusCodes.Status200OK, "application/zip");
         return app;
     }
 
-    private static IResult ListFormats(ExportFormatRegistry formats) => Results.Json(Describe(formats), ApiJson.Options);
+    private static Ok<IReadOnlyList<ExportFormatResponse>> ListFormats(ExportFormatRegistry formats) => TypedResults.Ok<IReadOnlyList<ExportFormatResponse>>([.. Describe(formats)]);
 
     /// <summary><c>GET /api/v1/formats/</c>, kept for clients written against it: the same formats, names only, sorted.</summary>
-    private static IResult ListFormatNames(ExportFormatRegistry formats) =>
-        Results.Json(Describe(formats).Select(f => new ExportFormatName(f.Name)).OrderBy(f => f.Name, StringComparer.Ordinal), ApiJson.Options);
+    private static Ok<IReadOnlyList<ExportFormatName>> ListFormatNames(ExportFormatRegistry formats) =>
+        TypedResults.Ok<IReadOnlyList<ExportFormatName>>([.. Describe(formats).Select(f => new ExportFormatName(f.Name)).OrderBy(f => f.Name, StringComparer.Ordinal)]);
 
     private static IEnumerable<ExportFormatResponse> Describe(ExportFormatRegistry formats) =>
         formats.All.Select(f => new ExportFormatResponse(f.Name, f.Description, f.AnnotationTypes));
 
-    private static async Task<IResult> ListExports(HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
+    private static async Task<Results<Ok<Page<ExportResponse>>, BadRequestError>> ListExports(HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         var ordering = ExportOrdering.Parse(http.Request.Query["ordering"].ToString(), errors);
         Paging.TryReadLimit(http.Request, errors, out var limit);
         if (errors.Any)
         {
-            return errors.ToResult();
+            return errors.ToBadRequest();
         }
 
         ExportCursor? cursor = null;
@@ -60,7 +89,7 @@ public static class ExportsApi
             cursor = Paging.Decode<ExportCursor>(cursorText.ToString());
             if (cursor is null || cursor.Ordering != ordering!.Text || (ordering.Field != ExportOrdering.CreatedAt && cursor.Value is null))
             {
-                return ApiErrors.BadRequest(Paging.InvalidCursor);
+                return BadRequestError.Detail(Paging.InvalidCursor);
             }
         }
 
@@ -89,10 +118,10 @@ public static class ExportsApi
         var previous = hasBefore && rows.Count > 0 ? Paging.LinkTo(http.Request, Paging.Encode(ordering.CursorAt(rows[0], reverse: true))) : null;
         var organization = new OrganizationRef(caller.OrganizationUid, caller.OrganizationName);
         var results = rows.Select(e => ExportResponse.From(e, organization, x => links.Create(http.Request, x))).ToList();
-        return Results.Json(new Page<ExportResponse>(next, previous, results), ApiJson.Options);
+        return TypedResults.Ok(new Page<ExportResponse>(next, previous, results));
     }
 
-    private static async Task<IResult> CreateExport(HttpContext http, AnnexDbContext db, ExportFormatRegistry formats, ExportSignal signal, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Created<ExportResponse>, BadRequestError, ForbiddenError, NotFoundError>> CreateExport(HttpContext http, AnnexDbContext db, ExportFormatRegistry formats, ExportSignal signal, TimeProvider time, CancellationToken ct)
     {
         var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (error is not null)
@@ -105,14 +134,16 @@ public static class ExportsApi
         var request = CreateExportRequest.Read(document!.RootElement, formats.Names, errors);
         if (request is null)
         {
-            return errors.ToResult();
+            return errors.ToBadRequest();
         }
 
         var caller = http.Caller();
-        var access = await CheckAccessAsync(db, caller.OrganizationId, request, ct);
-        if (access is not null)
+        switch (await CheckAccessAsync(db, caller.OrganizationId, request, ct))
         {
-            return access;
+            case NotFoundError notFound:
+                return notFound;
+            case ForbiddenError forbidden:
+                return forbidden;
         }
 
         var now = Clock.UtcNow(time);
@@ -134,7 +165,8 @@ public static class ExportsApi
         await db.SaveChangesAsync(ct);
         signal.Notify();
         var response = ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName), _ => string.Empty);
-        return Results.Json(response, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+        // A null location: the answer carries no Location header, as it never did.
+        return TypedResults.Created((string?)null, response);
     }
 
     /// <summary>The name of an export whose body gave none: what it exports and when, e.g.
@@ -164,7 +196,7 @@ public static class ExportsApi
 
     /// <summary>404 when a named dataset, project or slice does not exist at all; 403 when it belongs to
     /// another organization.</summary>
-    private static async Task<IResult?> CheckAccessAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
+    private static async Task<DetailError?> CheckAccessAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
     {
         var owners = new List<long>();
         owners.AddRange(await db.Datasets.Where(d => request.Datasets.Contains(d.Uid)).Select(d => d.OrganizationId).ToListAsync(ct));
@@ -172,24 +204,24 @@ public static class ExportsApi
         owners.AddRange(await db.Slices.Where(s => request.Slices.Contains(s.Uid)).Select(s => s.OrganizationId).ToListAsync(ct));
         if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
-        return owners.Any(o => o != organizationId) ? ApiErrors.Forbidden() : null;
+        return owners.Any(o => o != organizationId) ? new ForbiddenError() : null;
     }
 
-    private static async Task<IResult> GetExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
+    private static async Task<Results<Ok<ExportResponse>, NotFoundError>> GetExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)
     {
         var export = await FindAsync(uid, http, db, ct);
-        return export is null ? ApiErrors.NotFound() : Results.Json(Respond(export, http, links), ApiJson.Options);
+        return export is null ? NotFoundError.Instance : TypedResults.Ok(Respond(export, http, links));
     }
 
-    private static async Task<IResult> AbortExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<ExportResponse>, BadRequestError, NotFoundError>> AbortExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, TimeProvider time, CancellationToken ct)
     {
         var export = await FindAsync(uid, http, db, ct);
         if (export is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var now = Clock.UtcNow(time);
@@ -204,47 +236,46 @@ public static class ExportsApi
         var current = await db.Exports.AsNoTracking().SingleAsync(e => e.Id == export.Id, ct);
         if (changed == 0)
         {
-            return ApiErrors.BadRequest($"This export is already {current.Status}; only a requested or exporting export can be aborted.");
+            return BadRequestError.Detail($"This export is already {current.Status}; only a requested or exporting export can be aborted.");
         }
 
-        return Results.Json(Respond(current, http, links), ApiJson.Options);
+        return TypedResults.Ok(Respond(current, http, links));
     }
 
-    private static async Task<IResult> DownloadExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, IBlobStore blobs, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<FileStreamHttpResult, ForbiddenError, GoneError, NotFoundError>> DownloadExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, IBlobStore blobs, TimeProvider time, CancellationToken ct)
     {
         if (!Guid.TryParse(uid, out var exportUid))
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         switch (links.Check(exportUid, http.Request.Query["expires"].ToString(), http.Request.Query["signature"].ToString()))
         {
             case DownloadLinkCheck.BadSignature:
-                return ApiErrors.Detail(StatusCodes.Status403Forbidden, "Invalid download signature: the link was altered or is incomplete.");
+                return new ForbiddenError("Invalid download signature: the link was altered or is incomplete.");
             case DownloadLinkCheck.Expired:
-                return ApiErrors.Detail(StatusCodes.Status403Forbidden, "Download link has expired; fetch the export again for a fresh download_url.");
+                return new ForbiddenError("Download link has expired; fetch the export again for a fresh download_url.");
         }
 
         var export = await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Uid == exportUid, ct);
         if (export is { Status: ExportStatus.Exported, ExpiresAt: { } expiresAt } && (expiresAt <= Clock.UtcNow(time) || export.ArchiveKey is null))
         {
-            return ApiErrors.Detail(
-                StatusCodes.Status410Gone,
+            return new GoneError(
                 $"This export's archive expired at {expiresAt:yyyy-MM-ddTHH:mm:ssZ} and was deleted; create a new export to download the data again.");
         }
 
         if (export is not { Status: ExportStatus.Exported, ArchiveKey: not null })
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var blob = await blobs.OpenReadAsync(export.ArchiveKey, ct);
         if (blob is null)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
-        return Results.Stream(
+        return TypedResults.Stream(
             blob.Content,
             "application/zip",
             fileDownloadName: ExportArchive.DownloadName(export),

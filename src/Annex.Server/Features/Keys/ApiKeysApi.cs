@@ -4,6 +4,7 @@ using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Keys;
@@ -13,6 +14,18 @@ public sealed record ApiKeyResponse(Guid Uid, string Name, string Prefix, IReadO
 /// <summary>The answer to a create: the only time the whole key is shown.</summary>
 public sealed record CreatedApiKeyResponse(Guid Uid, string Name, string Prefix, IReadOnlyList<string> Scopes, Guid User, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? RevokedAt, string Key);
 
+/// <summary>A new API key for the caller. Without scopes it has the organization's full access.</summary>
+/// <remarks>Documentation only: the handler reads the body by hand.</remarks>
+public sealed record CreateApiKeyBody
+{
+    public required string Name { get; init; }
+
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>When the key stops working: an ISO 8601 time in the future; none means never.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
+
 /// <summary>Keys of the caller's organization. Managing keys needs a key with full access
 /// (see <see cref="ApiScopes"/>), so a scoped key cannot widen its own access.</summary>
 public static class ApiKeysApi
@@ -21,7 +34,7 @@ public static class ApiKeysApi
     {
         var group = api.MapGroup("/api-keys").WithTags("API keys");
         group.MapGet("", ListKeys);
-        group.MapPost("", CreateKey);
+        group.MapPost("", CreateKey).AcceptsBody<CreateApiKeyBody>();
         group.MapGet("/{uid}", GetKey);
         group.MapDelete("/{uid}", RevokeKey);
         return api;
@@ -33,22 +46,22 @@ public static class ApiKeysApi
     private static ApiKeyResponse ToResponse(ApiKey key) =>
         new(key.Uid, key.Name, key.Prefix, [.. ApiScopes.Parse(key.Scopes).Order(StringComparer.Ordinal)], key.User.Uid, key.CreatedAt, key.ExpiresAt, key.RevokedAt);
 
-    private static Task<IResult> ListKeys(HttpContext http, AnnexDbContext db, CancellationToken ct) =>
-        IdPaging.PageAsync<ApiKey, ApiKeyResponse>(
+    private static Task<Results<Ok<Page<ApiKeyResponse>>, BadRequestError>> ListKeys(HttpContext http, AnnexDbContext db, CancellationToken ct) =>
+        IdPaging.TypedPageAsync<ApiKey, ApiKeyResponse>(
             http.Request,
             OrganizationKeys(db, http.Caller()),
             (rows, _) => Task.FromResult<IReadOnlyList<ApiKeyResponse>>([.. rows.Select(ToResponse)]),
             ct);
 
-    private static async Task<IResult> GetKey(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<ApiKeyResponse>, NotFoundError>> GetKey(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
     {
         var key = Guid.TryParse(uid, out var parsed)
             ? await OrganizationKeys(db, http.Caller()).SingleOrDefaultAsync(k => k.Uid == parsed, ct)
             : null;
-        return key is null ? ApiErrors.NotFound() : Results.Json(ToResponse(key), ApiJson.Options);
+        return key is null ? NotFoundError.Instance : TypedResults.Ok(ToResponse(key));
     }
 
-    private static async Task<IResult> CreateKey(HttpContext http, AnnexDbContext db, Accounts accounts, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Created<CreatedApiKeyResponse>, BadRequestError>> CreateKey(HttpContext http, AnnexDbContext db, Accounts accounts, TimeProvider time, CancellationToken ct)
     {
         var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct);
         if (error is not null)
@@ -64,23 +77,22 @@ public static class ApiKeysApi
         var expiresAt = ReadExpiry(body, Clock.UtcNow(time), errors);
         if (errors.Any)
         {
-            return errors.ToResult();
+            return errors.ToBadRequest();
         }
 
         var issued = await accounts.CreateApiKeyAsync(http.Caller().UserUid, name!, ct, scopes, expiresAt);
         var key = await OrganizationKeys(db, http.Caller()).SingleAsync(k => k.Uid == issued.Uid, ct);
         var shown = ToResponse(key);
-        return Results.Json(
-            new CreatedApiKeyResponse(shown.Uid, shown.Name, shown.Prefix, shown.Scopes, shown.User, shown.CreatedAt, shown.ExpiresAt, shown.RevokedAt, issued.Key),
-            ApiJson.Options,
-            statusCode: StatusCodes.Status201Created);
+        return TypedResults.Created(
+            (string?)null,
+            new CreatedApiKeyResponse(shown.Uid, shown.Name, shown.Prefix, shown.Scopes, shown.User, shown.CreatedAt, shown.ExpiresAt, shown.RevokedAt, issued.Key));
     }
 
-    private static async Task<IResult> RevokeKey(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundError>> RevokeKey(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
     {
         if (!Guid.TryParse(uid, out var parsed))
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         var organizationId = http.Caller().OrganizationId;
@@ -88,12 +100,12 @@ public static class ApiKeysApi
         var exists = await db.ApiKeys.AnyAsync(k => k.Uid == parsed && k.User.OrganizationId == organizationId, ct);
         if (!exists)
         {
-            return ApiErrors.NotFound();
+            return NotFoundError.Instance;
         }
 
         await db.ApiKeys.Where(k => k.Uid == parsed && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
     private static DateTime? ReadExpiry(JsonElement body, DateTime now, ValidationErrors errors)

@@ -9,7 +9,7 @@ namespace Annex.Server.Infrastructure.Http;
 public static class JsonBody
 {
     /// <summary>Parses the body as a JSON object (or, for bulk endpoints, an array). An empty body counts as <c>{}</c>.</summary>
-    public static async Task<(JsonDocument? Document, IResult? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken, bool allowArray = false)
+    public static async Task<(JsonDocument? Document, BadRequestError? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken, bool allowArray = false)
     {
         JsonDocument document;
         try
@@ -26,13 +26,13 @@ public static class JsonBody
         }
         catch (JsonException ex)
         {
-            return (null, ApiErrors.BadRequest($"JSON parse error - {ParseMessage(ex)}"));
+            return (null, BadRequestError.Detail($"JSON parse error - {ParseMessage(ex)}"));
         }
 
         if (FindInvalidText(document.RootElement) is { } problem)
         {
             document.Dispose();
-            return (null, ApiErrors.BadRequest($"JSON parse error - {problem}"));
+            return (null, BadRequestError.Detail($"JSON parse error - {problem}"));
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object && !(allowArray && document.RootElement.ValueKind == JsonValueKind.Array))
@@ -41,7 +41,7 @@ public static class JsonBody
             document.Dispose();
             var errors = new ValidationErrors();
             errors.Add("non_field_errors", $"Invalid data. Expected a dictionary, but got {type}.");
-            return (null, errors.ToResult());
+            return (null, errors.ToBadRequest());
         }
 
         return (document, null);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Annex.Server.Infrastructure.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 
@@ -93,12 +94,22 @@ public static class IdPaging
         IQueryable<TEntity> query,
         Func<List<TEntity>, CancellationToken, Task<IReadOnlyList<TOut>>> project,
         CancellationToken cancellationToken)
+        where TEntity : class, IHasId =>
+        (await TypedPageAsync(request, query, project, cancellationToken)).Result;
+
+    /// <summary><see cref="PageAsync"/> typed for handlers that return <c>Results&lt;...&gt;</c>, so the
+    /// OpenAPI document shows the page and its 400.</summary>
+    public static async Task<Results<Ok<Page<TOut>>, BadRequestError>> TypedPageAsync<TEntity, TOut>(
+        HttpRequest request,
+        IQueryable<TEntity> query,
+        Func<List<TEntity>, CancellationToken, Task<IReadOnlyList<TOut>>> project,
+        CancellationToken cancellationToken)
         where TEntity : class, IHasId
     {
         var errors = new ValidationErrors();
         if (!Paging.TryReadLimit(request, errors, out var limit))
         {
-            return errors.ToResult();
+            return errors.ToBadRequest();
         }
 
         IdCursor? cursor = null;
@@ -107,7 +118,7 @@ public static class IdPaging
             cursor = Paging.Decode<IdCursor>(cursorText.ToString());
             if (cursor is null)
             {
-                return ApiErrors.BadRequest(Paging.InvalidCursor);
+                return BadRequestError.Detail(Paging.InvalidCursor);
             }
         }
 
@@ -138,6 +149,6 @@ public static class IdPaging
             previous = null;
         }
 
-        return Results.Json(new Page<TOut>(next, previous, await project(rows, cancellationToken)), ApiJson.Options);
+        return TypedResults.Ok(new Page<TOut>(next, previous, await project(rows, cancellationToken)));
     }
 }

@@ -25,9 +25,9 @@ public sealed class OwnBodyLimit : IRequestSizeLimitMetadata
 
 /// <summary>
 /// Refuses request bodies over <see cref="RequestLimitsOptions.MaxRequestBodyBytes"/> with a 413 before the
-/// endpoint reads them: at once when Content-Length says so, and while reading for a chunked body. Kestrel
-/// enforces the same limit itself; the stream here does it for every host, so the behaviour is the same
-/// in tests and behind any server.
+/// endpoint reads them: at once when Content-Length says so, and while reading for a chunked body. A chunked
+/// body is counted here rather than by Kestrel, so the answer (a DRF detail) is the same in tests and behind
+/// any server.
 /// </summary>
 public static class RequestBodyLimits
 {
@@ -54,11 +54,6 @@ public static class RequestBodyLimits
 
         var limit = metadata?.MaxRequestBodySize
             ?? context.RequestServices.GetRequiredService<IOptions<RequestLimitsOptions>>().Value.MaxRequestBodyBytes;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-        {
-            feature.MaxRequestBodySize = limit;
-        }
-
         if (context.Request.ContentLength > limit)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -66,7 +61,15 @@ public static class RequestBodyLimits
             return;
         }
 
-        if (context.Request.ContentLength is null)
+        var chunked = context.Request.ContentLength is null;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            // A chunked body is counted by the stream below, which throws with our message; Kestrel counting
+            // the same bytes would get there first and answer with its own text.
+            feature.MaxRequestBodySize = chunked ? null : limit;
+        }
+
+        if (chunked)
         {
             context.Request.Body = new LimitedReadStream(context.Request.Body, limit);
         }

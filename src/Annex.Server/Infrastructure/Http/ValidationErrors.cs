@@ -54,5 +54,10 @@ public sealed class ValidationErrors
         Count++;
     }
 
+    /// <summary>The same answer as <see cref="ToResult"/>, typed for handlers that return <c>Results&lt;...&gt;</c>.</summary>
+    public BadRequestError ToBadRequest() => BadRequestError.Fields(this);
+
+    internal Dictionary<string, object> Body => _root;
+
     public IResult ToResult() => Results.Json(_root, ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
 }

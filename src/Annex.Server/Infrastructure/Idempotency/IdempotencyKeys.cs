@@ -69,24 +69,10 @@ public static class IdempotencyKeys
         while (true)
         {
             var now = Clock.UtcNow(time);
-            var record = new IdempotentRequest
+            if (await TryClaimAsync(db, caller.OrganizationId, key, fingerprint, now, now + options.Retention, ct) is { } claimed)
             {
-                OrganizationId = caller.OrganizationId,
-                Key = key,
-                Fingerprint = fingerprint,
-                CreatedAt = now,
-                ExpiresAt = now + options.Retention,
-            };
-            db.Add(record);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                await RunFirstAsync(context, next, db, record);
+                await RunFirstAsync(context, next, db, claimed);
                 return;
-            }
-            catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
-            {
-                db.ChangeTracker.Clear();
             }
 
             var existing = await db.Set<IdempotentRequest>().AsNoTracking()
@@ -119,6 +105,8 @@ public static class IdempotencyKeys
                 }
 
                 await context.Response.Body.WriteAsync(existing.ResponseBody ?? [], ct);
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IdempotencyKeys))
+                    .LogInformation("Replayed the stored {StatusCode} response of an earlier request with the same {Header}", status, Header);
                 return;
             }
 
@@ -133,8 +121,23 @@ public static class IdempotencyKeys
         }
     }
 
+    /// <summary>Inserts the key's row unless the key is already taken, and returns the new row's id (null when
+    /// taken). Insert-if-absent rather than a plain insert that fails on the unique index: a retry is the normal
+    /// case here, and a failed insert would be logged by the database layer as an error with a stack trace.</summary>
+    private static async Task<long?> TryClaimAsync(AnnexDbContext db, long organizationId, string key, string fingerprint, DateTime createdAt, DateTime expiresAt, CancellationToken ct)
+    {
+        // The same statement on SQLite (3.35 and later) and PostgreSQL; the unique index is (OrganizationId, Key).
+        var ids = await db.Database.SqlQuery<long>($"""
+            INSERT INTO "idempotent_requests" ("OrganizationId", "Key", "Fingerprint", "CreatedAt", "ExpiresAt")
+            VALUES ({organizationId}, {key}, {fingerprint}, {createdAt}, {expiresAt})
+            ON CONFLICT ("OrganizationId", "Key") DO NOTHING
+            RETURNING "Id" AS "Value"
+            """).ToListAsync(ct);
+        return ids.Count == 1 ? ids[0] : null;
+    }
+
     /// <summary>Runs the request, keeping a copy of its response for the retries.</summary>
-    private static async Task RunFirstAsync(HttpContext context, RequestDelegate next, AnnexDbContext db, IdempotentRequest record)
+    private static async Task RunFirstAsync(HttpContext context, RequestDelegate next, AnnexDbContext db, long recordId)
     {
         var original = context.Response.Body;
         using var buffer = new MemoryStream();
@@ -148,18 +151,20 @@ public static class IdempotencyKeys
         finally
         {
             context.Response.Body = original;
+            var record = db.Set<IdempotentRequest>().Where(r => r.Id == recordId);
             // The outcome is recorded even when the caller went away: the work it asked for was done.
             if (completed)
             {
-                record.StatusCode = context.Response.StatusCode;
-                record.ContentType = context.Response.ContentType;
-                record.ResponseBody = buffer.ToArray();
-                await db.SaveChangesAsync(CancellationToken.None);
+                var status = context.Response.StatusCode;
+                var contentType = context.Response.ContentType;
+                var body = buffer.ToArray();
+                await record.ExecuteUpdateAsync(
+                    s => s.SetProperty(r => r.StatusCode, status).SetProperty(r => r.ContentType, contentType).SetProperty(r => r.ResponseBody, body),
+                    CancellationToken.None);
             }
             else
             {
-                db.ChangeTracker.Clear();
-                await db.Set<IdempotentRequest>().Where(r => r.Id == record.Id).ExecuteDeleteAsync(CancellationToken.None);
+                await record.ExecuteDeleteAsync(CancellationToken.None);
             }
         }
 

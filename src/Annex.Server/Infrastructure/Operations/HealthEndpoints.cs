@@ -1,11 +1,24 @@
+using System.Reflection;
 using System.Text.Json;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Storage;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Annex.Server.Infrastructure.Operations;
+
+/// <summary>The overall status (healthy, degraded or unhealthy) and each check's (<c>/healthz</c> runs none).</summary>
+/// <remarks>Documentation only: the answer is written by the endpoint itself.</remarks>
+public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthCheckResponse> Checks);
+
+/// <summary>One check's status; <c>error</c> says why when it is not healthy.</summary>
+public sealed record HealthCheckResponse
+{
+    public required string Status { get; init; }
+
+    public string? Error { get; init; }
+}
 
 /// <summary><c>/healthz</c>: the process is up (checks nothing, for liveness probes). <c>/readyz</c>: the
 /// database and the blob store answer (for load balancers and readiness probes); 503 when one does not.
@@ -24,11 +37,39 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapAnnexHealthChecks(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .DisableRateLimiting().AllowAnonymous();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .DisableRateLimiting().AllowAnonymous();
+        string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/healthz", methods, (HealthCheckService health, CancellationToken ct) => CheckAsync(health, _ => false, ct))
+            .WithTags("Operations").DisableRateLimiting().AllowAnonymous();
+        app.MapMethods("/readyz", methods, (HealthCheckService health, CancellationToken ct) => CheckAsync(health, c => c.Tags.Contains(ReadyTag), ct))
+            .WithTags("Operations").DisableRateLimiting().AllowAnonymous();
         return app;
+    }
+
+    private static async Task<HealthAnswer> CheckAsync(HealthCheckService health, Func<HealthCheckRegistration, bool> predicate, CancellationToken ct) =>
+        new(await health.CheckHealthAsync(predicate, ct));
+
+    /// <summary>200 when healthy (or degraded), 503 when not, with the report: what the health check middleware
+    /// answers, as a typed result so the API reference shows both.</summary>
+    private sealed class HealthAnswer(HealthReport report) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+    {
+        public int StatusCode => report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+
+        int? IStatusCodeHttpResult.StatusCode => StatusCode;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCode;
+            var headers = httpContext.Response.Headers;
+            headers.Pragma = "no-cache";
+            headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+            return WriteAsync(httpContext, report);
+        }
+
+        static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder)
+        {
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(HealthResponse), ["application/json"]));
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(HealthResponse), ["application/json"]));
+        }
     }
 
     private static Task WriteAsync(HttpContext context, HealthReport report)
