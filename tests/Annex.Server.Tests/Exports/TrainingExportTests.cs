@@ -171,6 +171,32 @@ public sealed class TrainingExportTests(AnnexFactoryFixture fixture) : IClassFix
         Assert.Equal(9, report.RootElement.GetProperty("annotations").GetProperty("read").GetInt32());
     }
 
+    [Theory]
+    [InlineData("avala-json-external")]
+    [InlineData("YOLO")]
+    [InlineData("YOLO-SEG")]
+    [InlineData("YOLO-OBB")]
+    [InlineData("YOLO-POSE")]
+    [InlineData("COCO")]
+    [InlineData("VOC")]
+    [InlineData("CSV")]
+    public async Task Two_exports_of_the_same_data_are_the_same_apart_from_their_own_name_and_time(string format)
+    {
+        var seeded = await SeedAsync("Twice" + format);
+        var first = await DownloadAsync(seeded, format, "first");
+        var second = await DownloadAsync(seeded, format, "second");
+
+        Assert.Equal(ArchiveEntries.Normalized(first), ArchiveEntries.Normalized(second));
+    }
+
+    private async Task<byte[]> DownloadAsync(Seeded seeded, string format, string name)
+    {
+        var created = await seeded.Tenant.Http.PostOkAsync("/api/v1/exports/", new { name, format, datasets = new[] { seeded.Dataset }, projects = new[] { seeded.Project }, slices = Array.Empty<string>() });
+        var done = await Seed.WaitForAsync(seeded.Tenant.Http, created["uid"]!.GetValue<string>(), ["exported", "failed"]);
+        Assert.True(done["status"]!.GetValue<string>() == "exported", done.ToJsonString());
+        return await Archives.DownloadAsync(fixture.Factory, done["download_url"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Every_training_format_is_listed()
     {
