@@ -48,4 +48,37 @@ public sealed class ReportOutcomeTests
         Assert.Equal(0, report.ChangeCount(ReportChanges.PolygonToBox));
         Assert.Equal(report.AnnotationsRead, EdgeCaseDataset.Accounted(report));
     }
+
+    [Theory]
+    [InlineData("YOLO-POSE")]
+    [InlineData("COCO")]
+    public async Task A_box_written_with_its_keypoints_shares_their_outcome(string format)
+    {
+        var item = new TrainingItem(new Guid(2, 0, 0, new byte[8]), "frame", """{"split":"train"}""", 200, 100, null,
+        [
+            // Wholly outside the image: the box and its keypoints are both dropped.
+            EdgeCaseDataset.Box("person", 300, 10, 40, 40),
+            EdgeCaseDataset.Keypoints("person", (310, 20, "nose", true)),
+
+            // A label in no exported project: both are unknown.
+            EdgeCaseDataset.Box("ghost", 10, 10, 40, 40),
+            EdgeCaseDataset.Keypoints("ghost", (20, 20, "nose", true)),
+
+            // Written together.
+            EdgeCaseDataset.Box("person", 100, 10, 40, 40),
+            EdgeCaseDataset.Keypoints("person", (110, 20, "nose", true)),
+        ]);
+        using var report = new ExportReport(format);
+        await using (var writer = Create(format, new TrainingArchiveSettings(new MemoryStream(), EdgeCaseDataset.Classes, report, DateTime.UnixEpoch, CompressionLevel.Fastest)))
+        {
+            await writer.WriteItemAsync(item, null, CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(6, report.AnnotationsRead);
+        Assert.Equal(2, report.AnnotationsWritten);
+        Assert.Equal(2, report.ChangeCount(ReportChanges.DroppedZeroArea));
+        Assert.Equal(2, report.ChangeCount(ReportChanges.UnknownLabel));
+        Assert.Equal(report.AnnotationsRead, EdgeCaseDataset.Accounted(report));
+    }
 }
