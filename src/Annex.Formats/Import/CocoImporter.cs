@@ -5,11 +5,12 @@ using System.Text.RegularExpressions;
 namespace Annex.Formats.Import;
 
 /// <summary>
-/// Reads COCO instances files. Per COCO annotation: polygon <c>segmentation</c> rings become polygons, labelled
-/// <c>keypoints</c> become one keypoints annotation (with the <c>bbox</c> as a box beside it when there is no polygon),
-/// and only when neither is there the <c>bbox</c> becomes a
-/// bounding box (COCO derives the box from the other two). RLE masks and crowd regions have no Annex equivalent
-/// and are listed in <see cref="ImportedDataset.Skipped"/>.
+/// Reads COCO instances and person_keypoints files. Per COCO annotation: polygon <c>segmentation</c> rings become
+/// polygons, labelled <c>keypoints</c> become one keypoints annotation (with the <c>bbox</c> as a box beside it when
+/// there is no polygon), and only when neither is there the <c>bbox</c> becomes a bounding box (COCO derives the box
+/// from the other two). A segmentation that is just the four corners of the bbox (how boxes are written for mask
+/// readers) is a box. RLE masks and crowd regions have no Annex equivalent and are listed in
+/// <see cref="ImportedDataset.Skipped"/>.
 /// </summary>
 public static partial class CocoImporter
 {
@@ -29,19 +30,26 @@ public static partial class CocoImporter
     }
 
     /// <summary>
-    /// Reads every <c>annotations/instances_*.json</c> of a COCO folder, and finds each image at
-    /// <c>images/&lt;split&gt;/</c>, <c>&lt;split&gt;/</c> (e.g. <c>val2017/</c>) or <c>images/</c>.
+    /// Reads every <c>annotations/instances_*.json</c> and <c>annotations/person_keypoints_*.json</c> of a COCO folder,
+    /// and finds each image at <c>images/&lt;split&gt;/</c>, <c>&lt;split&gt;/</c> (e.g. <c>val2017/</c>) or
+    /// <c>images/</c>. A split's two files are one dataset, as COCO lays them out: the keypoints file's objects take the
+    /// place of the instances objects with the same id (the same object, with its keypoints), its images and
+    /// categories are those of the instances file.
     /// </summary>
     public static ImportedDataset ReadFolder(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var annotations = Path.Combine(folder, "annotations");
-        var files = Directory.Exists(annotations)
-            ? Directory.GetFiles(annotations, "instances_*.json").Order(StringComparer.Ordinal).ToArray()
+        var splitFiles = Directory.Exists(annotations)
+            ? Directory.GetFiles(annotations, "instances_*.json").Concat(Directory.GetFiles(annotations, "person_keypoints_*.json"))
+                .GroupBy(file => RawSplitOf(Path.GetFileName(file))!, StringComparer.Ordinal)
+                .OrderBy(split => split.Key, StringComparer.Ordinal)
+                .Select(split => split.OrderBy(file => Path.GetFileName(file).StartsWith("person_keypoints_", StringComparison.Ordinal)).ToArray())
+                .ToArray()
             : [];
-        if (files.Length == 0)
+        if (splitFiles.Length == 0)
         {
-            throw new ImportException("annotations", null, "no instances_*.json file found");
+            throw new ImportException("annotations", null, "no instances_*.json or person_keypoints_*.json file found");
         }
 
         var labels = new List<ImportedLabel>();
@@ -49,15 +57,22 @@ public static partial class CocoImporter
         var items = new List<ImportedItem>();
         var refIds = new HashSet<string>(StringComparer.Ordinal);
         var skipped = new List<ImportSkip>();
-        foreach (var file in files)
+        foreach (var files in splitFiles)
         {
-            var relative = "annotations/" + Path.GetFileName(file);
+            var relative = "annotations/" + Path.GetFileName(files[0]);
             var rawSplit = RawSplitOf(relative);
             string? MediaPath(string imageFile) => FindImage(folder, rawSplit, SplitOf(relative), imageFile);
 
-            using var stream = File.OpenRead(file);
-            using var document = Parse(stream, relative);
-            var dataset = new Reader(relative, SplitOf(relative), MediaPath).Read(document.RootElement);
+            var reader = new Reader(relative, SplitOf(relative), MediaPath);
+            foreach (var file in files)
+            {
+                relative = "annotations/" + Path.GetFileName(file);
+                using var stream = File.OpenRead(file);
+                using var document = Parse(stream, relative);
+                reader.Add(relative, document.RootElement);
+            }
+
+            var dataset = reader.Result();
             labels.AddRange(dataset.Labels.Where(label => labelNames.Add(label.Name)));
             foreach (var item in dataset.Items)
             {
@@ -149,23 +164,40 @@ public static partial class CocoImporter
 
     private sealed record Category(string Name, int KeypointCount, IReadOnlyList<string>? KeypointNames);
 
-    private sealed record Image(string RefId, int? Width, int? Height, string? MediaPath, List<ImportedAnnotation> Annotations);
+    /// <summary>An image and its objects in file order; each object is the annotations one COCO annotation becomes.</summary>
+    private sealed record Image(string RefId, string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
+    {
+        /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next.</summary>
+        public Dictionary<long, int> ObjectIndexes { get; } = [];
+    }
 
     private sealed class Reader(string file, string? split, Func<string, string?>? mediaPath)
     {
         private readonly Dictionary<long, Category> _categories = [];
         private readonly Dictionary<long, Image> _images = [];
         private readonly List<ImportSkip> _skipped = [];
+        private readonly List<ImportedLabel> _labels = [];
+        private readonly List<Image> _order = [];
+        private string _file = file;
+        private bool _first = true;
 
         public ImportedDataset Read(JsonElement root)
         {
+            Add(_file, root);
+            return Result();
+        }
+
+        /// <summary>Reads one file of the split; a later file's objects replace the earlier file's of the same id.</summary>
+        public void Add(string fileName, JsonElement root)
+        {
+            _file = fileName;
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw Error("$", "expected a COCO object with \"images\", \"annotations\" and \"categories\"");
             }
 
-            var labels = ReadCategories(Array(root, "categories", "$"));
-            var order = ReadImages(Array(root, "images", "$"));
+            ReadCategories(Array(root, "categories", "$"));
+            ReadImages(Array(root, "images", "$"));
             if (Optional(root, "annotations") is not null)
             {
                 var index = 0;
@@ -176,15 +208,19 @@ public static partial class CocoImporter
                 }
             }
 
-            var metadata = ImportJson.Split(split);
-            var items = order.Select(image => new ImportedItem(
-                image.RefId, image.Width, image.Height, metadata, image.MediaPath, image.Annotations)).ToList();
-            return new ImportedDataset(labels, items) { Skipped = _skipped };
+            _first = false;
         }
 
-        private List<ImportedLabel> ReadCategories(JsonElement categories)
+        public ImportedDataset Result()
         {
-            var labels = new List<ImportedLabel>();
+            var metadata = ImportJson.Split(split);
+            var items = _order.Select(image => new ImportedItem(
+                image.RefId, image.Width, image.Height, metadata, image.MediaPath, [.. image.Objects.SelectMany(o => o)])).ToList();
+            return new ImportedDataset(_labels, items) { Skipped = _skipped };
+        }
+
+        private void ReadCategories(JsonElement categories)
+        {
             var names = new HashSet<string>(StringComparer.Ordinal);
             var index = 0;
             foreach (var category in categories.EnumerateArray())
@@ -225,15 +261,36 @@ public static partial class CocoImporter
                     keypoints = null;
                 }
 
+                if (!_first && _categories.TryGetValue(id, out var known))
+                {
+                    // The same category in the split's keypoints file, which may add its keypoints.
+                    if (known.Name != name)
+                    {
+                        throw Error(path + ".name", $"the category id {id} is \"{known.Name}\" in the file before, \"{name}\" here");
+                    }
+
+                    if (keypoints is not null && known.KeypointNames is null)
+                    {
+                        _categories[id] = new Category(name, keypoints.Count, keypoints);
+                        var label = _labels.FindIndex(l => l.Name == name);
+                        _labels[label] = _labels[label] with { Keypoints = keypoints, Skeleton = skeleton };
+                    }
+
+                    continue;
+                }
+
                 if (!_categories.TryAdd(id, new Category(name, keypoints?.Count ?? 0, keypoints)))
                 {
                     throw Error(path + ".id", $"the category id {id} is used twice");
                 }
 
-                labels.Add(new ImportedLabel(name, Keypoints: keypoints, Skeleton: skeleton));
-            }
+                if (_labels.Any(l => l.Name == name))
+                {
+                    throw Error(path + ".name", $"the category name \"{name}\" is used twice");
+                }
 
-            return labels;
+                _labels.Add(new ImportedLabel(name, Keypoints: keypoints, Skeleton: skeleton));
+            }
         }
 
         private int[] ReadEdge(JsonElement edge, int keypointCount, string path)
@@ -248,9 +305,8 @@ public static partial class CocoImporter
             throw Error(path, $"expected a pair of keypoint numbers from 1 to {keypointCount}");
         }
 
-        private List<Image> ReadImages(JsonElement images)
+        private void ReadImages(JsonElement images)
         {
-            var order = new List<Image>();
             var refIds = new HashSet<string>(StringComparer.Ordinal);
             var index = 0;
             foreach (var image in images.EnumerateArray())
@@ -266,16 +322,29 @@ public static partial class CocoImporter
                     throw Error(path + ".file_name", $"two images are named \"{fileName}\"");
                 }
 
-                var entry = new Image(refId, Size(image, "width", path), Size(image, "height", path), mediaPath?.Invoke(fileName), []);
+                if (!_first && _images.TryGetValue(id, out var known))
+                {
+                    if (known.FileName != fileName)
+                    {
+                        throw Error(path + ".file_name", $"the image id {id} is \"{known.FileName}\" in the file before, \"{fileName}\" here");
+                    }
+
+                    continue;
+                }
+
+                if (!_first && _order.Any(i => i.RefId == refId))
+                {
+                    throw Error(path + ".file_name", $"two images are named \"{fileName}\"");
+                }
+
+                var entry = new Image(refId, fileName, Size(image, "width", path), Size(image, "height", path), mediaPath?.Invoke(fileName), []);
                 if (!_images.TryAdd(id, entry))
                 {
                     throw Error(path + ".id", $"the image id {id} is used twice");
                 }
 
-                order.Add(entry);
+                _order.Add(entry);
             }
-
-            return order;
         }
 
         private void ReadAnnotation(JsonElement annotation, string path)
@@ -293,9 +362,10 @@ public static partial class CocoImporter
                 throw Error(path + ".category_id", $"no category has id {categoryId}");
             }
 
-            var described = Optional(annotation, "id") is { } idElement && idElement.TryGetInt64(out var id)
-                ? $"{path} (id {id.ToString(CultureInfo.InvariantCulture)})"
-                : path;
+            long? id = Optional(annotation, "id") is { } idElement && idElement.TryGetInt64(out var number) ? number : null;
+            var described = id is { } known ? $"{path} (id {known.ToString(CultureInfo.InvariantCulture)})" : path;
+            var annotations = new List<ImportedAnnotation>();
+            Place(image, id, annotations);
             var segmentation = Optional(annotation, "segmentation");
             if (segmentation is { ValueKind: JsonValueKind.Object })
             {
@@ -311,7 +381,7 @@ public static partial class CocoImporter
 
             var attributes = Optional(annotation, "attributes") is { ValueKind: JsonValueKind.Object } a ? a.GetRawText() : null;
             var found = false;
-            if (segmentation is { } rings)
+            if (segmentation is { } rings && !IsBoxOutline(rings, Optional(annotation, "bbox")))
             {
                 RequireArray(rings, path + ".segmentation");
                 var ringIndex = 0;
@@ -332,7 +402,7 @@ public static partial class CocoImporter
                     }
 
                     var vertices = Enumerable.Range(0, values.Length / 2).Select(i => (values[2 * i], values[2 * i + 1]));
-                    image.Annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.Polygon, ImportJson.Vertices(vertices), attributes));
+                    annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.Polygon, ImportJson.Vertices(vertices), attributes));
                     found = true;
                 }
             }
@@ -371,10 +441,10 @@ public static partial class CocoImporter
                     if (!found && Optional(annotation, "bbox") is { } keypointBox
                         && Numbers(keypointBox, path + ".bbox") is [var x, var y, var w, var h] && w > 0 && h > 0)
                     {
-                        image.Annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.BoundingBox, ImportJson.Box(x, y, w, h), attributes));
+                        annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.BoundingBox, ImportJson.Box(x, y, w, h), attributes));
                     }
 
-                    image.Annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.Keypoints, ImportJson.Keypoints(points), attributes));
+                    annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.Keypoints, ImportJson.Keypoints(points), attributes));
                     found = true;
                 }
             }
@@ -402,12 +472,58 @@ public static partial class CocoImporter
                 return;
             }
 
-            image.Annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.BoundingBox, ImportJson.Box(box[0], box[1], box[2], box[3]), attributes));
+            annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.BoundingBox, ImportJson.Box(box[0], box[1], box[2], box[3]), attributes));
         }
 
-        private void Skip(string path, string reason) => _skipped.Add(new ImportSkip(file, null, $"{path}: {reason}; skipped"));
+        /// <summary>Puts a COCO annotation's object on its image: in place of the earlier file's object of the same id,
+        /// else after the others.</summary>
+        private void Place(Image image, long? id, List<ImportedAnnotation> annotations)
+        {
+            if (id is { } known && image.ObjectIndexes.TryGetValue(known, out var index) && !_first)
+            {
+                image.Objects[index] = annotations;
+                return;
+            }
 
-        private ImportException Error(string path, string reason) => new(file, null, $"{path}: {reason}");
+            if (id is { } key)
+            {
+                image.ObjectIndexes.TryAdd(key, image.Objects.Count);
+            }
+
+            image.Objects.Add(annotations);
+        }
+
+        /// <summary>True for one ring of four points on the corners of the annotation's bbox, as boxes are written for
+        /// mask readers; each value is rounded on its own, so they match within a thousandth of a pixel.</summary>
+        private static bool IsBoxOutline(JsonElement rings, JsonElement? bbox)
+        {
+            if (rings.ValueKind != JsonValueKind.Array || rings.GetArrayLength() != 1 || bbox is not { ValueKind: JsonValueKind.Array } box
+                || box.GetArrayLength() != 4 || rings[0] is not { ValueKind: JsonValueKind.Array } ring || ring.GetArrayLength() != 8
+                || !ring.EnumerateArray().Concat(box.EnumerateArray()).All(v => v.ValueKind == JsonValueKind.Number))
+            {
+                return false;
+            }
+
+            const double Tolerance = 1e-3;
+            double x = box[0].GetDouble(), y = box[1].GetDouble(), w = box[2].GetDouble(), h = box[3].GetDouble();
+            var corners = new HashSet<(bool Right, bool Bottom)>();
+            for (var i = 0; i < 4; i++)
+            {
+                double px = ring[2 * i].GetDouble(), py = ring[2 * i + 1].GetDouble();
+                bool? right = Math.Abs(px - x) <= Tolerance ? false : Math.Abs(px - (x + w)) <= Tolerance ? true : null;
+                bool? bottom = Math.Abs(py - y) <= Tolerance ? false : Math.Abs(py - (y + h)) <= Tolerance ? true : null;
+                if (right is null || bottom is null || !corners.Add((right.Value, bottom.Value)))
+                {
+                    return false;
+                }
+            }
+
+            return w > 0 && h > 0;
+        }
+
+        private void Skip(string path, string reason) => _skipped.Add(new ImportSkip(_file, null, $"{path}: {reason}; skipped"));
+
+        private ImportException Error(string path, string reason) => new(_file, null, $"{path}: {reason}");
 
         private void RequireObject(JsonElement element, string path)
         {

@@ -33,12 +33,19 @@ public static class ReportChanges
 
     /// <summary>An annotation of an item without width/height, which cannot be normalized: not written.</summary>
     public const string NoImageSize = "no_image_size";
+
+    /// <summary>True for the reasons an annotation is left out; the other changes describe an annotation that is written.</summary>
+    public static bool LeavesOut(string change) => change is DroppedZeroArea or UnknownLabel or DuplicateRemoved or NoImageSize;
 }
 
 /// <summary>
 /// <c>export_report.json</c>: what a format changed or left out, so nothing is lost silently. Counters are
 /// exact; examples are bounded per reason; items whose media lives only at an external URL are all listed,
 /// kept in a temporary file until the report is written so memory stays flat.
+/// Every annotation read ends under exactly one outcome: written, or left out for one reason (see
+/// <see cref="ReportChanges.LeavesOut"/>, <see cref="Unsupported"/>). Changes made on the way (clipped, converted,
+/// keypoints emptied) are held until the annotation is written and forgotten when it is left out, so they count
+/// written annotations only: a box wholly outside the image is dropped, not also clipped.
 /// </summary>
 public sealed class ExportReport : IDisposable
 {
@@ -50,6 +57,7 @@ public sealed class ExportReport : IDisposable
     private readonly SortedDictionary<string, long> _unsupported = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _examplesPerReason = new(StringComparer.Ordinal);
     private readonly List<Example> _examples = [];
+    private readonly List<Example> _pending = [];
     private FileStream? _externalMedia;
     private Utf8JsonWriter? _externalMediaWriter;
     private bool _examplesTruncated;
@@ -88,7 +96,17 @@ public sealed class ExportReport : IDisposable
 
     public void CountAnnotationRead(int count = 1) => AnnotationsRead += count;
 
-    public void CountAnnotationWritten(int count = 1) => AnnotationsWritten += count;
+    /// <summary>Counts written annotations, with the changes held for them.</summary>
+    public void CountAnnotationWritten(int count = 1)
+    {
+        AnnotationsWritten += count;
+        foreach (var change in _pending)
+        {
+            Count(change);
+        }
+
+        _pending.Clear();
+    }
 
     public void CountImageIncluded() => ImagesIncluded++;
 
@@ -98,18 +116,37 @@ public sealed class ExportReport : IDisposable
 
     public long UnsupportedCount(string annotationType) => _unsupported.GetValueOrDefault(annotationType);
 
-    /// <summary>Counts one change of kind <paramref name="change"/> (see <see cref="ReportChanges"/>).</summary>
+    /// <summary>
+    /// Counts one change of kind <paramref name="change"/> (see <see cref="ReportChanges"/>) to the annotation at hand.
+    /// A reason to leave it out counts at once and forgets the changes held for it; any other change is held until
+    /// the annotation is written (<see cref="CountAnnotationWritten"/>).
+    /// </summary>
     public void Change(string change, ReportItem item, string? label, string? detail = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(change);
-        _changes[change] = _changes.GetValueOrDefault(change) + 1;
-        AddExample(change, item, label, detail);
+        var example = new Example(item, label, change, detail);
+        if (ReportChanges.LeavesOut(change))
+        {
+            _pending.Clear();
+            Count(example);
+        }
+        else
+        {
+            _pending.Add(example);
+        }
     }
 
-    /// <summary>Counts an annotation the format has no way to write.</summary>
+    private void Count(Example change)
+    {
+        _changes[change.Reason] = _changes.GetValueOrDefault(change.Reason) + 1;
+        AddExample(change.Reason, change.Item, change.Label, change.Detail);
+    }
+
+    /// <summary>Counts an annotation the format has no way to write (forgetting the changes held for it).</summary>
     public void Unsupported(string annotationType, ReportItem item, string label)
     {
         ArgumentException.ThrowIfNullOrEmpty(annotationType);
+        _pending.Clear();
         _unsupported[annotationType] = _unsupported.GetValueOrDefault(annotationType) + 1;
         AddExample("unsupported_type", item, label, $"{_format} cannot represent a {annotationType}.");
     }

@@ -13,13 +13,18 @@ public sealed class KeypointBoxes
 
     private KeypointBoxes(IReadOnlyList<StoredAnnotation> annotations) => _annotations = annotations;
 
-    public static KeypointBoxes Pair(IReadOnlyList<StoredAnnotation> annotations)
+    public static KeypointBoxes Pair(IReadOnlyList<StoredAnnotation> annotations) => Pair(annotations, _ => true);
+
+    /// <summary>Pairs as <see cref="Pair(IReadOnlyList{StoredAnnotation})"/>, only the keypoints annotations
+    /// <paramref name="canTakeBox"/> accepts (those the format can write) taking a box.</summary>
+    public static KeypointBoxes Pair(IReadOnlyList<StoredAnnotation> annotations, Func<StoredAnnotation, bool> canTakeBox)
     {
         ArgumentNullException.ThrowIfNull(annotations);
+        ArgumentNullException.ThrowIfNull(canTakeBox);
         var pairing = new KeypointBoxes(annotations);
         for (var k = 0; k < annotations.Count; k++)
         {
-            if (annotations[k].Shape is not KeypointsShape keypoints)
+            if (annotations[k].Shape is not KeypointsShape keypoints || !canTakeBox(annotations[k]))
             {
                 continue;
             }

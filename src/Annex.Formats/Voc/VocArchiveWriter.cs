@@ -7,7 +7,8 @@ namespace Annex.Formats;
 /// <summary>
 /// Pascal VOC: <c>Annotations/&lt;stem&gt;.xml</c> per image (<c>size</c> and one <c>object/bndbox</c> per box),
 /// images under <c>JPEGImages/</c>, <c>ImageSets/Main/&lt;split&gt;.txt</c> listing the stems of each split,
-/// <c>labels.txt</c> with the class names in taxonomy order, and <c>export_report.json</c>. Coordinates follow the
+/// <c>labels.txt</c> with the class names in taxonomy order, the same as datumaro's <c>labelmap.txt</c>, and
+/// <c>export_report.json</c>. Coordinates follow the
 /// VOC devkit: whole pixels, 1-based and inclusive, so a box from x = 10 to x = 60 is xmin 11, xmax 60.
 /// </summary>
 public sealed class VocArchiveWriter : ITrainingArchiveWriter
@@ -172,8 +173,45 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
         }
 
         await _archive.WriteTextAsync("labels.txt", labels.ToString(), cancellationToken);
+        await _archive.WriteTextAsync(LabelMapEntryName, LabelMap(_classes), cancellationToken);
         await _archive.WriteReportAsync(_report, cancellationToken);
         await _archive.CompleteAsync(cancellationToken);
+    }
+
+    public const string LabelMapEntryName = "labelmap.txt";
+
+    /// <summary>
+    /// datumaro's label map, which it reads instead of the 20 VOC classes: a header, then <c>name:r,g,b::</c> per label
+    /// (no parts, no actions). datumaro splits each stripped line at ':' and skips lines starting with '#', so a name
+    /// with ':' or a line break, starting with '#' or with spaces around it cannot be written and is left out.
+    /// </summary>
+    private static string LabelMap(ClassList classes)
+    {
+        var map = new StringBuilder("# label:color_rgb:parts:actions\n");
+        foreach (var label in classes.Labels)
+        {
+            var name = label.Name;
+            if (name.Length == 0 || name[0] == '#' || name.Trim() != name || name.IndexOfAny([':', '\n', '\r']) >= 0)
+            {
+                continue;
+            }
+
+            map.Append(name).Append(':').Append(Rgb(label.Color)).Append("::\n");
+        }
+
+        return map.ToString();
+    }
+
+    /// <summary>"#RRGGBB" as "r,g,b"; anything else as no color.</summary>
+    private static string Rgb(string? color)
+    {
+        if (color is not { Length: 7 } || color[0] != '#'
+            || !int.TryParse(color.AsSpan(1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var rgb))
+        {
+            return "";
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{rgb >> 16 & 0xFF},{rgb >> 8 & 0xFF},{rgb & 0xFF}");
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);

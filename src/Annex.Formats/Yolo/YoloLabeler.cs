@@ -66,31 +66,46 @@ public sealed class YoloLabeler
             var annotation = annotations[i];
             if (pairedBoxes is not null && pairedBoxes.IsPairedBox(i))
             {
-                // Written on the row of the keypoints it frames.
-                _report.CountAnnotationWritten();
+                // Written on the row of the keypoints it frames, and counted with them.
                 continue;
             }
 
+            var pairedBox = pairedBoxes?.Box(i);
+            var carried = pairedBox is null ? 1 : 2;
             if (!_classes.TryGetIndex(annotation.Label, out var classIndex))
             {
-                _report.Change(ReportChanges.UnknownLabel, item, annotation.Label, "The label is in none of the exported projects.");
+                for (var n = 0; n < carried; n++)
+                {
+                    _report.Change(ReportChanges.UnknownLabel, item, annotation.Label, "The label is in none of the exported projects.");
+                }
+
                 continue;
             }
 
-            var row = Row(item, image, classIndex, annotation, pairedBoxes?.Box(i));
+            var row = Row(item, image, classIndex, annotation, pairedBox);
             if (row is null)
             {
+                if (pairedBox is not null)
+                {
+                    // A pose row with its box is only dropped for want of area.
+                    _report.Change(ReportChanges.DroppedZeroArea, item, annotation.Label, "The box of the keypoints has no area inside the image.");
+                }
+
                 continue;
             }
 
             if (!seen.Add(row))
             {
-                _report.Change(ReportChanges.DuplicateRemoved, item, annotation.Label, "The same row is already in this item's labels.");
+                for (var n = 0; n < carried; n++)
+                {
+                    _report.Change(ReportChanges.DuplicateRemoved, item, annotation.Label, "The same row is already in this item's labels.");
+                }
+
                 continue;
             }
 
             rows.Add(row);
-            _report.CountAnnotationWritten();
+            _report.CountAnnotationWritten(carried);
         }
 
         return rows;

@@ -16,13 +16,17 @@ public sealed class CocoArchiveWriterTests
         using var zip = new ZipArchive(new MemoryStream(archive));
 
         Assert.Equal(
-            ["annotations/instances_train.json", "annotations/instances_val.json", "annotations/instances_test.json"],
+            [
+                "annotations/instances_train.json", "annotations/person_keypoints_train.json",
+                "annotations/instances_val.json", "annotations/person_keypoints_val.json",
+                "annotations/instances_test.json", "annotations/person_keypoints_test.json",
+            ],
             zip.Entries.Where(e => e.FullName.StartsWith("annotations/", StringComparison.Ordinal)).Select(e => e.FullName));
+        Assert.Empty(CocoChecks.CheckArchive(zip));
         var images = 0;
         foreach (var split in Splits.All)
         {
             using var document = JsonDocument.Parse(zip.GetEntry(CocoArchiveWriter.EntryName(split))!.Open());
-            Assert.Empty(CocoChecks.Check(document.RootElement));
             var categories = document.RootElement.GetProperty("categories");
             Assert.Equal([1, 2, 3], categories.EnumerateArray().Select(c => c.GetProperty("id").GetInt32()));
             Assert.Equal("person", categories[1].GetProperty("name").GetString());
@@ -42,14 +46,16 @@ public sealed class CocoArchiveWriterTests
             }
         }
 
-        Assert.Equal(5, images);
+        // The item without width/height is left out, its annotation counted under no_image_size.
+        Assert.Equal(4, images);
+        Assert.Equal(1, report.ChangeCount(ReportChanges.NoImageSize));
         Assert.Equal(report.AnnotationsRead, EdgeCaseDataset.Accounted(report));
         Assert.Equal(1, report.UnsupportedCount(AnnotationTypes.Cuboid));
         Assert.Equal(1, report.ChangeCount(ReportChanges.UnknownLabel));
     }
 
     [Fact]
-    public async Task Boxes_are_absolute_pixels_with_empty_segmentation_and_keypoints_take_their_box()
+    public async Task Boxes_are_absolute_pixels_with_their_corners_as_segmentation_and_keypoints_take_their_box_in_the_keypoints_file()
     {
         var (archive, _) = await EdgeCaseDataset.WriteAsync(s => new CocoArchiveWriter(s), "COCO");
         using var zip = new ZipArchive(new MemoryStream(archive));
@@ -59,12 +65,41 @@ public sealed class CocoArchiveWriterTests
         // Item 2: a car box clipped at the corner, a person box framing the nose keypoint.
         Assert.Equal(2, annotations.Count);
         Assert.Equal("[199,99,1,1]", annotations[0].GetProperty("bbox").GetRawText());
-        Assert.Equal("[]", annotations[0].GetProperty("segmentation").GetRawText());
+        Assert.Equal("[[199,99,200,99,200,100,199,100]]", annotations[0].GetProperty("segmentation").GetRawText());
         Assert.Equal(1, annotations[0].GetProperty("area").GetDouble());
         Assert.Equal(2, annotations[1].GetProperty("category_id").GetInt32());
         Assert.Equal("[20,20,30,60]", annotations[1].GetProperty("bbox").GetRawText());
-        Assert.Equal("[30,30,2,0,0,0,0,0,0]", annotations[1].GetProperty("keypoints").GetRawText());
-        Assert.Equal(1, annotations[1].GetProperty("num_keypoints").GetInt32());
+        Assert.Equal("[[20,20,50,20,50,80,20,80]]", annotations[1].GetProperty("segmentation").GetRawText());
+        Assert.False(annotations[1].TryGetProperty("keypoints", out _));
+
+        // The keypoints: in person_keypoints_val.json, under the id of their object, with the keypoint labels only.
+        using var keypoints = JsonDocument.Parse(zip.GetEntry("annotations/person_keypoints_val.json")!.Open());
+        Assert.Equal(["person"], keypoints.RootElement.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(2, keypoints.RootElement.GetProperty("categories")[0].GetProperty("id").GetInt32());
+        Assert.Equal(val.RootElement.GetProperty("images").GetRawText(), keypoints.RootElement.GetProperty("images").GetRawText());
+        var person = Assert.Single(keypoints.RootElement.GetProperty("annotations").EnumerateArray());
+        Assert.Equal(annotations[1].GetProperty("id").GetInt32(), person.GetProperty("id").GetInt32());
+        Assert.Equal("[20,20,30,60]", person.GetProperty("bbox").GetRawText());
+        Assert.Equal("[[20,20,50,20,50,80,20,80]]", person.GetProperty("segmentation").GetRawText());
+        Assert.Equal("[30,30,2,0,0,0,0,0,0]", person.GetProperty("keypoints").GetRawText());
+        Assert.Equal(1, person.GetProperty("num_keypoints").GetInt32());
+    }
+
+    [Fact]
+    public async Task Without_keypoint_labels_there_is_no_keypoints_file()
+    {
+        var classes = new ClassList([[new LabelRecord("car", "#FF0000", null, null, null)]]);
+        var output = new MemoryStream();
+        using var report = new ExportReport("COCO");
+        await using (var writer = new CocoArchiveWriter(new TrainingArchiveSettings(output, classes, report, DateTime.UnixEpoch, CompressionLevel.Fastest)))
+        {
+            await writer.WriteItemAsync(new TrainingItem(Guid.Empty, "a", "{}", 10, 10, null, [EdgeCaseDataset.Box("car", 1, 1, 2, 2)]), null, CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
+
+        using var zip = new ZipArchive(new MemoryStream(output.ToArray()));
+        Assert.Equal(["annotations/instances_train.json", "export_report.json"], zip.Entries.Select(e => e.FullName));
+        Assert.Empty(CocoChecks.CheckArchive(zip));
     }
 
     [Fact]
@@ -97,10 +132,12 @@ public sealed class CocoArchiveWriterTests
 
             using var first = new ZipArchive(new MemoryStream(archive));
             using var again = new ZipArchive(new MemoryStream(output.ToArray()));
-            foreach (var split in Splits.All)
+            Assert.Equal(first.Entries.Select(e => e.FullName).Where(n => n.StartsWith("annotations/", StringComparison.Ordinal)),
+                again.Entries.Select(e => e.FullName).Where(n => n.StartsWith("annotations/", StringComparison.Ordinal)));
+            foreach (var entry in first.Entries.Where(e => e.FullName.StartsWith("annotations/", StringComparison.Ordinal)))
             {
-                using var before = JsonDocument.Parse(first.GetEntry(CocoArchiveWriter.EntryName(split))!.Open());
-                using var after = JsonDocument.Parse(again.GetEntry(CocoArchiveWriter.EntryName(split))!.Open());
+                using var before = JsonDocument.Parse(entry.Open());
+                using var after = JsonDocument.Parse(again.GetEntry(entry.FullName)!.Open());
                 var expected = Shapes(before);
                 var actual = Shapes(after);
                 Assert.Equal(expected.Count, actual.Count);

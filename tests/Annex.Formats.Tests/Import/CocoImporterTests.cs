@@ -150,6 +150,64 @@ public class CocoImporterTests
         }
     }
 
+    [Fact]
+    public void A_segmentation_on_the_corners_of_its_bbox_is_a_box()
+    {
+        var dataset = Read("""
+            {"images":[{"id":1,"file_name":"a.jpg","width":100,"height":100}],
+             "categories":[{"id":1,"name":"car"}],
+             "annotations":[
+               {"id":1,"image_id":1,"category_id":1,"bbox":[10,20,30.5,40],"segmentation":[[10,20,40.5,20,40.5,60,10,60]],"area":1220,"iscrowd":0},
+               {"id":2,"image_id":1,"category_id":1,"bbox":[0,0,10,10],"segmentation":[[0,0,10,10,0,10,10,0]],"area":100,"iscrowd":0},
+               {"id":3,"image_id":1,"category_id":1,"bbox":[0,0,10,10],"segmentation":[[0,0,10,0,10,10,0,9]],"area":95,"iscrowd":0}]}
+            """, "annotations/instances_train.json");
+
+        // The corners in another order are still the box; a fourth point off the corner is a polygon.
+        Assert.Equal(["bounding_box", "bounding_box", "polygon"], dataset.Items[0].Annotations.Select(a => a.Type));
+        Assert.Equal("""{"x":10,"y":20,"width":30.5,"height":40}""", dataset.Items[0].Annotations[0].CoordinatesJson);
+    }
+
+    [Fact]
+    public void ReadFolder_takes_the_keypoints_of_a_split_from_its_person_keypoints_file()
+    {
+        var root = Directory.CreateTempSubdirectory("annex-coco-");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root.FullName, "annotations"));
+            const string Images = """[{"id":1,"file_name":"a.jpg","width":100,"height":100},{"id":2,"file_name":"b.jpg","width":100,"height":100}]""";
+            File.WriteAllText(Path.Combine(root.FullName, "annotations", "instances_val.json"), $$"""
+                {"images":{{Images}},
+                 "categories":[{"id":1,"name":"car","supercategory":""},{"id":2,"name":"person","supercategory":""}],
+                 "annotations":[
+                   {"id":1,"image_id":1,"category_id":1,"bbox":[1,1,5,5],"segmentation":[[1,1,6,1,6,6,1,6]],"area":25,"iscrowd":0},
+                   {"id":2,"image_id":1,"category_id":2,"bbox":[20,20,30,60],"segmentation":[[20,20,50,20,50,80,20,80]],"area":1800,"iscrowd":0},
+                   {"id":3,"image_id":2,"category_id":2,"bbox":[0,0,10,10],"segmentation":[[0,0,10,0,10,10,0,10]],"area":100,"iscrowd":0}]}
+                """);
+            File.WriteAllText(Path.Combine(root.FullName, "annotations", "person_keypoints_val.json"), $$"""
+                {"images":{{Images}},
+                 "categories":[{"id":2,"name":"person","supercategory":"","keypoints":["nose","tail"],"skeleton":[[1,2]]}],
+                 "annotations":[
+                   {"id":2,"image_id":1,"category_id":2,"bbox":[20,20,30,60],"segmentation":[[20,20,50,20,50,80,20,80]],"area":1800,"iscrowd":0,"keypoints":[30,30,2,0,0,0],"num_keypoints":1}]}
+                """);
+
+            var dataset = CocoImporter.ReadFolder(root.FullName);
+
+            Assert.Equal(["car", "person"], dataset.Labels.Select(l => l.Name));
+            Assert.Equal(["nose", "tail"], dataset.Labels[1].Keypoints!);
+            Assert.Equal([[1, 2]], dataset.Labels[1].Skeleton!);
+            Assert.Equal(["a", "b"], dataset.Items.Select(i => i.RefId));
+
+            // The person object of the instances file is the one with keypoints: its box and keypoints, once.
+            Assert.Equal(["car:bounding_box", "person:bounding_box", "person:keypoints"], dataset.Items[0].Annotations.Select(a => $"{a.Label}:{a.Type}"));
+            Assert.Equal("""{"points":[{"x":30,"y":30,"label":"nose","visible":true}]}""", dataset.Items[0].Annotations[2].CoordinatesJson);
+            Assert.Equal(["person:bounding_box"], dataset.Items[1].Annotations.Select(a => $"{a.Label}:{a.Type}"));
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
     internal static void AssertValid(ImportedAnnotation annotation, IReadOnlySet<string> labels)
     {
         var text = $$"""{"label":{{JsonSerializer.Serialize(annotation.Label)}},"type":"{{annotation.Type}}"{{(annotation.CoordinatesJson is null ? "" : ",\"coordinates\":" + annotation.CoordinatesJson)}}}""";

@@ -20,10 +20,10 @@ public class ExportReportTests
         using var report = new ExportReport("YOLO", maxExamplesPerReason: 2);
         report.CountItem();
         report.CountAnnotationRead(10);
-        report.CountAnnotationWritten(4);
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 4; i++)
         {
             report.Change(ReportChanges.ClippedToImage, Item, "car");
+            report.CountAnnotationWritten();
         }
 
         report.Change(ReportChanges.DroppedZeroArea, Item, "car", "0 x 4 after clipping");
@@ -31,7 +31,7 @@ public class ExportReportTests
         report.Unsupported(AnnotationTypes.Cuboid, Item, "van");
         report.ItemWithoutImageSize(Item, skippedAnnotations: 3);
 
-        Assert.Equal(5, report.ChangeCount(ReportChanges.ClippedToImage));
+        Assert.Equal(4, report.ChangeCount(ReportChanges.ClippedToImage));
         Assert.Equal(2, report.UnsupportedCount(AnnotationTypes.Cuboid));
 
         using var document = await WriteAsync(report);
@@ -42,7 +42,7 @@ public class ExportReportTests
         Assert.Equal(4, root.GetProperty("annotations").GetProperty("written").GetInt64());
         Assert.Equal(1, root.GetProperty("items_without_image_size").GetInt64());
         var changes = root.GetProperty("changes");
-        Assert.Equal(5, changes.GetProperty(ReportChanges.ClippedToImage).GetInt64());
+        Assert.Equal(4, changes.GetProperty(ReportChanges.ClippedToImage).GetInt64());
         Assert.Equal(1, changes.GetProperty(ReportChanges.DroppedZeroArea).GetInt64());
         Assert.Equal(3, changes.GetProperty(ReportChanges.NoImageSize).GetInt64());
         Assert.Equal(2, root.GetProperty("unsupported").GetProperty("cuboid").GetInt64());
@@ -57,6 +57,40 @@ public class ExportReportTests
         Assert.Equal("car", dropped.GetProperty("label").GetString());
         Assert.True(root.GetProperty("examples_truncated").GetBoolean());
         Assert.Empty(root.GetProperty("external_media").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Changes_count_only_for_annotations_that_are_written()
+    {
+        using var report = new ExportReport("COCO");
+        report.CountAnnotationRead(4);
+
+        // Clipped and written.
+        report.Change(ReportChanges.ClippedToImage, Item, "car");
+        report.CountAnnotationWritten();
+
+        // Wholly outside: clipped to nothing, then dropped. Only the drop counts.
+        report.Change(ReportChanges.ClippedToImage, Item, "car");
+        report.Change(ReportChanges.DroppedZeroArea, Item, "car");
+
+        // A rotated box converted, clipped, then found empty.
+        report.Change(ReportChanges.BoxToPolygon, Item, "sign");
+        report.Change(ReportChanges.ClippedToImage, Item, "sign");
+        report.Change(ReportChanges.DroppedZeroArea, Item, "sign");
+
+        // Keypoints outside the image on an annotation the format cannot write.
+        report.Change(ReportChanges.KeypointOutsideImage, Item, "person");
+        report.Unsupported(AnnotationTypes.Keypoints, Item, "person");
+
+        Assert.Equal(1, report.ChangeCount(ReportChanges.ClippedToImage));
+        Assert.Equal(2, report.ChangeCount(ReportChanges.DroppedZeroArea));
+        Assert.Equal(0, report.ChangeCount(ReportChanges.BoxToPolygon));
+        Assert.Equal(0, report.ChangeCount(ReportChanges.KeypointOutsideImage));
+        Assert.Equal(report.AnnotationsRead, report.AnnotationsWritten + report.ChangeCount(ReportChanges.DroppedZeroArea) + report.UnsupportedTypes.Values.Sum());
+
+        using var document = await WriteAsync(report);
+        var reasons = document.RootElement.GetProperty("examples").EnumerateArray().Select(e => e.GetProperty("reason").GetString()).ToList();
+        Assert.Equal([ReportChanges.ClippedToImage, ReportChanges.DroppedZeroArea, ReportChanges.DroppedZeroArea, "unsupported_type"], reasons);
     }
 
     [Fact]

@@ -54,6 +54,76 @@ public sealed class VocAndCsvWriterTests
     }
 
     [Fact]
+    public async Task Voc_writes_the_label_map_datumaro_reads_beside_labels_txt()
+    {
+        var classes = new ClassList([[
+            new LabelRecord("building", "#FF8000", null, null, null),
+            new LabelRecord("car", "#00ff00", null, null, null),
+            new LabelRecord("tree", "green", null, null, null),
+        ]]);
+        var output = new MemoryStream();
+        using var report = new ExportReport("VOC");
+        await using (var writer = new VocArchiveWriter(new TrainingArchiveSettings(output, classes, report, DateTime.UnixEpoch, CompressionLevel.Fastest)))
+        {
+            await writer.WriteItemAsync(new TrainingItem(Guid.Empty, "a", "{}", 100, 100, null,
+                [EdgeCaseDataset.Box("building", 1, 1, 20, 20), EdgeCaseDataset.Box("car", 30, 30, 20, 20), EdgeCaseDataset.Box("tree", 60, 60, 20, 20)]), null, CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
+
+        using var zip = new ZipArchive(new MemoryStream(output.ToArray()));
+        string Text(string name) => new StreamReader(zip.GetEntry(name)!.Open(), Encoding.UTF8).ReadToEnd();
+        Assert.Equal("building\ncar\ntree\n", Text("labels.txt"));
+        Assert.Equal("# label:color_rgb:parts:actions\nbuilding:255,128,0::\ncar:0,255,0::\ntree:::\n", Text("labelmap.txt"));
+
+        // Without labelmap.txt datumaro declares only the 20 VOC classes: every object's name must be declared in it.
+        var declared = DatumaroLabelMap(Text("labelmap.txt"));
+        Assert.Equal(["building", "car", "tree"], declared);
+        var names = XDocument.Load(zip.GetEntry("Annotations/a_00000000000000000000000000000000.xml")!.Open()).Root!.Elements("object").Select(o => o.Element("name")!.Value);
+        Assert.All(names, name => Assert.Contains(name, declared));
+    }
+
+    [Fact]
+    public async Task Voc_label_map_leaves_out_a_name_datumaro_cannot_read()
+    {
+        var (archive, _) = await EdgeCaseDataset.WriteAsync(s => new VocArchiveWriter(s), "VOC");
+        using var zip = new ZipArchive(new MemoryStream(archive));
+        var text = new StreamReader(zip.GetEntry("labelmap.txt")!.Open(), Encoding.UTF8).ReadToEnd();
+
+        // "sign: \"stop\"" would split into five fields, which datumaro refuses for the whole file.
+        Assert.Equal("# label:color_rgb:parts:actions\ncar:255,0,0::\nperson:0,255,0::\n", text);
+        Assert.Equal(["car", "person"], DatumaroLabelMap(text));
+    }
+
+    /// <summary>datumaro's label map rules (voc format parse_label_map): lines stripped, '#' lines and blank ones
+    /// skipped, four ':'-separated fields, names unique, a color of three integers or none.</summary>
+    private static List<string> DatumaroLabelMap(string text)
+    {
+        var names = new List<string>();
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var fields = line.Split(':');
+            Assert.Equal(4, fields.Length);
+            Assert.DoesNotContain(fields[0], names);
+            if (fields[1].Length > 0)
+            {
+                var color = fields[1].Split(',');
+                Assert.Equal(3, color.Length);
+                Assert.All(color, c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            names.Add(fields[0]);
+        }
+
+        return names;
+    }
+
+    [Fact]
     public async Task Csv_has_one_parsable_row_per_annotation()
     {
         var (archive, report) = await EdgeCaseDataset.WriteAsync(s => new CsvArchiveWriter(s), "CSV");
