@@ -7,8 +7,12 @@ using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Features.Exports.Worker;
 
-/// <summary>An export this worker holds the lease on.</summary>
-public sealed record ClaimedExport(long Id, Guid Uid, string Format, int Attempt);
+/// <summary>An export this worker holds the lease on. <see cref="ClaimToken"/> is new for every claim.</summary>
+public sealed record ClaimedExport(long Id, Guid Uid, string Format, int Attempt, Guid ClaimToken)
+{
+    /// <summary>Where this attempt publishes its archive.</summary>
+    public string ArchiveKey => ExportArchive.Key(Uid);
+}
 
 /// <summary>
 /// The export queue, kept in the exports table itself. A worker claims the next <c>requested</c> export
@@ -79,7 +83,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                     logger.LogWarning("Export {ExportUid}: took over after its previous worker's lease expired (attempt {Attempt})", candidate.Uid, candidate.Attempts + 1);
                 }
 
-                return new ClaimedExport(candidate.Id, candidate.Uid, candidate.Format, candidate.Attempts + 1);
+                return new ClaimedExport(candidate.Id, candidate.Uid, candidate.Format, candidate.Attempts + 1, Guid.NewGuid());
             }
         }
 

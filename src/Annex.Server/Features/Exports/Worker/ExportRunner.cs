@@ -11,6 +11,7 @@ namespace Annex.Server.Features.Exports.Worker;
 /// An abort or a lost lease stops it at the next heartbeat and leaves no archive behind.</summary>
 public sealed class ExportRunner(
     IDbContextFactory<AnnexDbContext> contexts,
+    IExportSourceOpener sources,
     ExportQueue queue,
     ExportFormatRegistry formats,
     IBlobStore blobs,
@@ -29,7 +30,7 @@ public sealed class ExportRunner(
             var export = await LoadAsync(claimed, running.Token);
             var job = ExportJob.From(export);
             var format = formats.Get(job.Format);
-            await using var source = await ExportSource.OpenAsync(contexts, export, Math.Max(1, options.Value.BatchSize), running.Token);
+            await using var source = await sources.OpenAsync(export, running.Token);
             var total = await source.CountTasksAsync(running.Token);
             if (!await queue.StartAsync(claimed, total, running.Token))
             {
@@ -38,7 +39,7 @@ public sealed class ExportRunner(
             }
 
             heartbeat = HeartbeatAsync(claimed, progress, running, () => leaseLost = true, heartbeatStop.Token);
-            var key = ExportArchive.Key(claimed.Uid);
+            var key = claimed.ArchiveKey;
             long size;
             await using (var pending = await blobs.BeginWriteAsync(key, running.Token))
             {
