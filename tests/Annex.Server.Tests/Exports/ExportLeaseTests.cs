@@ -110,12 +110,12 @@ public sealed class ExportLeaseTests
         Assert.NotNull(current);
         Assert.Equal(stale.Id, current.Id);
         Assert.Equal(2, current.Attempt);
-        Assert.NotEqual(stale.ArchiveKey, current.ArchiveKey);
 
         Assert.False(await queue.HeartbeatAsync(stale, 0, CancellationToken.None));
         Assert.False(await queue.StartAsync(stale, 2, CancellationToken.None));
         Assert.False(await queue.CompleteAsync(stale, stale.ArchiveKey, 10, 2, CancellationToken.None));
         Assert.False(await queue.FailAsync(stale, "stale", CancellationToken.None));
+        Assert.NotEqual(stale.ArchiveKey, current.ArchiveKey);
         Assert.True(await queue.HeartbeatAsync(current, 0, CancellationToken.None));
         Assert.True(await queue.CompleteAsync(current, current.ArchiveKey, 10, 2, CancellationToken.None));
         var row = await RowAsync(factory, uid);
