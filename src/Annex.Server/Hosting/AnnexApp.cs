@@ -98,6 +98,7 @@ public static class AnnexApp
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
+        services.AddSingleton<IExportSourceOpener, ExportSourceOpener>();
         services.AddSingleton<ExportRunner>();
         services.AddSingleton<IExportFormat, AvalaJsonExportFormat>();
         AddTrainingFormats(services);

@@ -113,11 +113,14 @@ public sealed partial class WorkerCrashTests(ITestOutputHelper output)
                 Assert.Equal(tasks, Assert.Single(document.RootElement.GetProperty("datasets").EnumerateArray()).GetProperty("items").GetArrayLength());
             }
 
-            // Written once: one version of each archive in the bucket, no other object, no delete marker.
+            // Written once: one version of each archive (the key of the attempt that completed) in the bucket, no
+            // other object, no delete marker.
             var versions = await AllVersionsAsync(bucket);
             Assert.DoesNotContain(versions, v => v.IsDeleteMarker == true);
+            var archiveKeys = await ArchiveKeysAsync(connectionString);
+            Assert.All(archiveKeys, pair => Assert.StartsWith($"exports/{pair.Key:D}.", pair.Value, StringComparison.Ordinal));
             Assert.Equal(
-                expected.Keys.Select(uid => $"annex/exports/{uid:D}.zip").Order(StringComparer.Ordinal),
+                expected.Keys.Select(uid => $"annex/{archiveKeys[uid]}").Order(StringComparer.Ordinal),
                 versions.Select(v => v.Key).Order(StringComparer.Ordinal));
 
             // Claimed once, except the interrupted export, claimed again by a survivor once its lease ran out.
@@ -216,6 +219,21 @@ public sealed partial class WorkerCrashTests(ITestOutputHelper output)
         }
 
         return attempts;
+    }
+
+    private static async Task<Dictionary<Guid, string>> ArchiveKeysAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("""SELECT "Uid", "ArchiveKey" FROM exports WHERE "ArchiveKey" IS NOT NULL""", connection);
+        await using var reader = await query.ExecuteReaderAsync();
+        var keys = new Dictionary<Guid, string>();
+        while (await reader.ReadAsync())
+        {
+            keys[reader.GetGuid(0)] = reader.GetString(1);
+        }
+
+        return keys;
     }
 
     private static async Task<List<S3ObjectVersion>> AllVersionsAsync(TestBucket bucket)

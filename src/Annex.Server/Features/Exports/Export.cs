@@ -36,7 +36,11 @@ public sealed class Export
     /// <summary>When the archive stops being downloadable and is deleted (set when it is published).</summary>
     public DateTime? ExpiresAt { get; set; }
 
+    /// <summary>The process holding the lease, for operators; the worker fences its writes with <see cref="ClaimToken"/>.</summary>
     public string? LeaseOwner { get; set; }
+
+    /// <summary>New for every claim: only the claim that holds the lease can write the export.</summary>
+    public Guid? ClaimToken { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
     public int Attempts { get; set; }
 

@@ -2,15 +2,24 @@ namespace Annex.Server.Features.Exports;
 
 public static class ExportArchive
 {
-    /// <summary>Blob key of an export's archive.</summary>
-    public static string Key(Guid exportUid) => $"exports/{exportUid:D}.zip";
+    /// <summary>Blob key of the archive one attempt (claim) of an export writes: attempts never share an
+    /// archive, so one that lost its lease cannot overwrite or delete the archive of the one that took over.</summary>
+    public static string Key(Guid exportUid, Guid claimToken) => $"exports/{exportUid:D}.{claimToken:N}.zip";
 
-    /// <summary>The export an archive key belongs to.</summary>
+    /// <summary>The export an archive key belongs to (keys of one attempt, and the older one-per-export keys).</summary>
     public static bool TryParseKey(string key, out Guid exportUid)
     {
         exportUid = Guid.Empty;
-        return key.StartsWith("exports/", StringComparison.Ordinal) && key.EndsWith(".zip", StringComparison.Ordinal)
-            && Guid.TryParseExact(key["exports/".Length..^".zip".Length], "D", out exportUid);
+        if (!key.StartsWith("exports/", StringComparison.Ordinal) || !key.EndsWith(".zip", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var name = key["exports/".Length..^".zip".Length];
+        const int uidLength = 36;
+        return name.Length >= uidLength
+            && (name.Length == uidLength || (name[uidLength] == '.' && Guid.TryParseExact(name[(uidLength + 1)..], "N", out _)))
+            && Guid.TryParseExact(name[..uidLength], "D", out exportUid);
     }
 
     /// <summary>File name offered to browsers: the export name made safe, and the uid to keep it unique.</summary>

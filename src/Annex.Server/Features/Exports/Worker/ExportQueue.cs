@@ -7,16 +7,21 @@ using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Features.Exports.Worker;
 
-/// <summary>An export this worker holds the lease on.</summary>
-public sealed record ClaimedExport(long Id, Guid Uid, string Format, int Attempt);
+/// <summary>An export this worker holds the lease on. <see cref="ClaimToken"/> is new for every claim.</summary>
+public sealed record ClaimedExport(long Id, Guid Uid, string Format, int Attempt, Guid ClaimToken)
+{
+    /// <summary>Where this attempt publishes its archive; no other attempt uses it.</summary>
+    public string ArchiveKey => ExportArchive.Key(Uid, ClaimToken);
+}
 
 /// <summary>
 /// The export queue, kept in the exports table itself. A worker claims the next <c>requested</c> export
 /// (or one whose lease ran out) inside a short transaction: on PostgreSQL the candidate row is locked
 /// with <c>FOR UPDATE SKIP LOCKED</c>, so concurrent workers on any number of replicas each take a
 /// different export without waiting for each other; on SQLite the transaction takes the database's
-/// single write lock. Every later write by that worker is conditional on still holding the lease, so a
-/// worker that lost it changes nothing.
+/// single write lock. Every claim gets a token of its own (<see cref="Export.ClaimToken"/>), and every later
+/// write of that run is conditional on the row still carrying it, so a run that lost its lease changes
+/// nothing, even when another slot of the same process took the export over.
 /// </summary>
 /// <para>Fair scheduling: an organization runs at most <see cref="ExportsOptions.MaxRunningPerOrganization"/>
 /// exports at once, and among waiting exports those of organizations with the fewest running go first,
@@ -47,6 +52,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
 
             if (candidate.Attempts >= _options.MaxAttempts)
             {
+                // Waiting or with an expired lease: either way it leaves the claim order for good.
                 await GiveUpAsync(db, candidate.Id, candidate.Attempts, now, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 continue;
@@ -60,11 +66,13 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
             }
 
             var expires = now + _options.LeaseDuration;
+            var token = Guid.NewGuid();
             var claimed = await db.Exports
                 .Where(e => e.Id == candidate.Id && (e.Status == ExportStatus.Requested || (e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now)))
                 .ExecuteUpdateAsync(
                     s => s.SetProperty(e => e.Status, ExportStatus.Exporting)
                         .SetProperty(e => e.LeaseOwner, WorkerId)
+                        .SetProperty(e => e.ClaimToken, token)
                         .SetProperty(e => e.LeaseExpiresAt, expires)
                         .SetProperty(e => e.Attempts, e => e.Attempts + 1)
                         .SetProperty(e => e.TotalTaskCount, (long?)null)
@@ -79,7 +87,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                     logger.LogWarning("Export {ExportUid}: took over after its previous worker's lease expired (attempt {Attempt})", candidate.Uid, candidate.Attempts + 1);
                 }
 
-                return new ClaimedExport(candidate.Id, candidate.Uid, candidate.Format, candidate.Attempts + 1);
+                return new ClaimedExport(candidate.Id, candidate.Uid, candidate.Format, candidate.Attempts + 1, token);
             }
         }
 
@@ -94,7 +102,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
         var cap = _options.MaxRunningPerOrganization;
         if (postgres)
         {
-            return await db.Exports.FromSqlRaw(
+            var candidates = db.Exports.FromSqlRaw(
                 """
                 SELECT e.* FROM exports AS e
                 WHERE (e."Status" = 'requested' AND (
@@ -109,7 +117,14 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 FOR UPDATE OF e SKIP LOCKED
                 """,
                 now,
-                cap).AsNoTracking().ToAsyncEnumerable().FirstOrDefaultAsync(cancellationToken);
+                cap).AsNoTracking().AsAsyncEnumerable();
+            // Enumerated as it is: composing (FirstOrDefaultAsync) would wrap the locking query in a subquery.
+            await foreach (var row in candidates.WithCancellation(cancellationToken))
+            {
+                return row;
+            }
+
+            return null;
         }
 
         var running = db.Exports.Where(x => x.Status == ExportStatus.Exporting && x.LeaseExpiresAt >= now);
@@ -141,11 +156,14 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
     public Task<bool> StartAsync(ClaimedExport job, long total, CancellationToken cancellationToken) =>
         UpdateHeldAsync(job, s => s.SetProperty(e => e.TotalTaskCount, total).SetProperty(e => e.ExportedTaskCount, 0L), cancellationToken);
 
-    /// <summary>Renews the lease and publishes progress; false when the export was aborted or taken over.</summary>
-    public Task<bool> HeartbeatAsync(ClaimedExport job, long exported, CancellationToken cancellationToken)
+    /// <summary>Renews the lease and publishes progress (none yet before writing starts: <paramref name="exported"/>
+    /// is null); false when the export was aborted or taken over.</summary>
+    public Task<bool> HeartbeatAsync(ClaimedExport job, long? exported, CancellationToken cancellationToken)
     {
         var expires = Clock.UtcNow(time) + _options.LeaseDuration;
-        return UpdateHeldAsync(job, s => s.SetProperty(e => e.LeaseExpiresAt, expires).SetProperty(e => e.ExportedTaskCount, exported), cancellationToken);
+        return exported is { } tasks
+            ? UpdateHeldAsync(job, s => s.SetProperty(e => e.LeaseExpiresAt, expires).SetProperty(e => e.ExportedTaskCount, tasks), cancellationToken)
+            : UpdateHeldAsync(job, s => s.SetProperty(e => e.LeaseExpiresAt, expires), cancellationToken);
     }
 
     public Task<bool> CompleteAsync(ClaimedExport job, string archiveKey, long archiveSize, long exported, CancellationToken cancellationToken)
@@ -160,6 +178,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 .SetProperty(e => e.ExportedTaskCount, exported)
                 .SetProperty(e => e.TotalTaskCount, exported)
                 .SetProperty(e => e.LeaseOwner, (string?)null)
+                .SetProperty(e => e.ClaimToken, (Guid?)null)
                 .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
             cancellationToken,
             WebhookEvents.ExportCompleted);
@@ -171,6 +190,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
             s => s.SetProperty(e => e.Status, ExportStatus.Failed)
                 .SetProperty(e => e.Error, error)
                 .SetProperty(e => e.LeaseOwner, (string?)null)
+                .SetProperty(e => e.ClaimToken, (Guid?)null)
                 .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
             cancellationToken,
             WebhookEvents.ExportFailed);
@@ -184,6 +204,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 .SetProperty(e => e.TotalTaskCount, (long?)null)
                 .SetProperty(e => e.ExportedTaskCount, (long?)null)
                 .SetProperty(e => e.LeaseOwner, (string?)null)
+                .SetProperty(e => e.ClaimToken, (Guid?)null)
                 .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null),
             cancellationToken);
 
@@ -198,7 +219,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
         // The outcome and its webhook deliveries commit together, or neither does.
         await using var transaction = webhookEvent is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
         var changed = await db.Exports
-            .Where(e => e.Id == job.Id && e.Status == ExportStatus.Exporting && e.LeaseOwner == WorkerId)
+            .Where(e => e.Id == job.Id && e.Status == ExportStatus.Exporting && e.ClaimToken == job.ClaimToken)
             .ExecuteUpdateAsync(
                 s =>
                 {
@@ -219,7 +240,13 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
     {
         var error = $"The export was interrupted {attempts} times (its worker stopped before finishing) and was given up. Create a new export to try again.";
         // Inside the claim's transaction: committed with the failure.
-        await FailUnheldAsync(db, e => e.Id == id && e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now, id, error, now, cancellationToken);
+        await FailUnheldAsync(
+            db,
+            e => e.Status == ExportStatus.Requested || (e.Status == ExportStatus.Exporting && e.LeaseExpiresAt < now),
+            id,
+            error,
+            now,
+            cancellationToken);
         logger.LogWarning("Export {ExportId}: failed after {Attempts} interrupted attempts", id, attempts);
     }
 
@@ -237,6 +264,7 @@ public sealed class ExportQueue(IDbContextFactory<AnnexDbContext> contexts, IOpt
                 s => s.SetProperty(e => e.Status, ExportStatus.Failed)
                     .SetProperty(e => e.Error, error)
                     .SetProperty(e => e.LeaseOwner, (string?)null)
+                    .SetProperty(e => e.ClaimToken, (Guid?)null)
                     .SetProperty(e => e.LeaseExpiresAt, (DateTime?)null)
                     .SetProperty(e => e.UpdatedAt, now),
                 cancellationToken);

@@ -6,11 +6,14 @@ using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Features.Exports.Worker;
 
-/// <summary>Runs one claimed export: counts its tasks, streams the archive into a pending blob while a
-/// heartbeat renews the lease and publishes progress, then publishes the archive and marks it exported.
-/// An abort or a lost lease stops it at the next heartbeat and leaves no archive behind.</summary>
+/// <summary>Runs one claimed export: opens its snapshot, scope and filter, counts its tasks, streams the
+/// archive into a pending blob, then publishes the archive and marks it exported. From the claim to the
+/// last byte a heartbeat renews the lease (and, once writing started, publishes progress), so however long
+/// the filter takes, no other worker takes the export over. An abort or a lost lease stops it at the next
+/// heartbeat and leaves no archive behind.</summary>
 public sealed class ExportRunner(
     IDbContextFactory<AnnexDbContext> contexts,
+    IExportSourceOpener sources,
     ExportQueue queue,
     ExportFormatRegistry formats,
     IBlobStore blobs,
@@ -23,13 +26,14 @@ public sealed class ExportRunner(
         var progress = new ExportProgress();
         var leaseLost = false;
         using var heartbeatStop = new CancellationTokenSource();
-        Task? heartbeat = null;
+        var started = false;
+        var heartbeat = HeartbeatAsync(claimed, () => Volatile.Read(ref started) ? progress.Tasks : null, running, () => leaseLost = true, heartbeatStop.Token);
         try
         {
             var export = await LoadAsync(claimed, running.Token);
             var job = ExportJob.From(export);
             var format = formats.Get(job.Format);
-            await using var source = await ExportSource.OpenAsync(contexts, export, Math.Max(1, options.Value.BatchSize), running.Token);
+            await using var source = await sources.OpenAsync(export, running.Token);
             var total = await source.CountTasksAsync(running.Token);
             if (!await queue.StartAsync(claimed, total, running.Token))
             {
@@ -37,8 +41,8 @@ public sealed class ExportRunner(
                 return;
             }
 
-            heartbeat = HeartbeatAsync(claimed, progress, running, () => leaseLost = true, heartbeatStop.Token);
-            var key = ExportArchive.Key(claimed.Uid);
+            Volatile.Write(ref started, true);
+            var key = claimed.ArchiveKey;
             long size;
             await using (var pending = await blobs.BeginWriteAsync(key, running.Token))
             {
@@ -55,13 +59,14 @@ public sealed class ExportRunner(
             }
             else
             {
-                // Aborted (or taken over) between the last heartbeat and now: withdraw what was published.
+                // Aborted (or taken over) between the last heartbeat and now: withdraw what this attempt published.
                 await blobs.DeleteAsync(key, CancellationToken.None);
                 logger.LogInformation("Export {ExportUid}: finished writing but was aborted; archive removed", claimed.Uid);
             }
         }
-        catch (OperationCanceledException) when (running.IsCancellationRequested)
+        catch (Exception ex) when (running.IsCancellationRequested && ex is OperationCanceledException or System.Data.Common.DbException)
         {
+            // A cancelled database command may surface as the provider's own exception (SQLite's "interrupted").
             if (stopping.IsCancellationRequested && !leaseLost)
             {
                 await queue.ReleaseAsync(claimed, CancellationToken.None);
@@ -81,10 +86,7 @@ public sealed class ExportRunner(
         finally
         {
             await heartbeatStop.CancelAsync();
-            if (heartbeat is not null)
-            {
-                await heartbeat;
-            }
+            await heartbeat;
         }
     }
 
@@ -94,14 +96,14 @@ public sealed class ExportRunner(
         return await db.Exports.AsNoTracking().SingleAsync(e => e.Id == claimed.Id, cancellationToken);
     }
 
-    private async Task HeartbeatAsync(ClaimedExport claimed, ExportProgress progress, CancellationTokenSource running, Action onLeaseLost, CancellationToken stop)
+    private async Task HeartbeatAsync(ClaimedExport claimed, Func<long?> exported, CancellationTokenSource running, Action onLeaseLost, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(options.Value.HeartbeatInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                if (!await queue.HeartbeatAsync(claimed, progress.Tasks, stop))
+                if (!await queue.HeartbeatAsync(claimed, exported(), stop))
                 {
                     onLeaseLost();
                     await running.CancelAsync();

@@ -50,8 +50,10 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     /// filter kept, so the filter is evaluated once per export rather than once per query.</summary>
     public string? KeptTasksTable { get; init; }
 
-    /// <summary>Fills <paramref name="table"/> with the ids of the tasks of the scope's projects that pass
-    /// the filter, in one pass over the results; returns the scope reading from it.</summary>
+    /// <summary>Fills <paramref name="table"/> with the ids of the tasks in scope that pass the filter; returns
+    /// the scope reading from it. The filter is evaluated on the export's own tasks alone, so its cost follows
+    /// the export, not the size of the organization: first the tasks in scope are found through indexes
+    /// (projects, datasets, slices; no filter yet), then the filter runs once on each of them.</summary>
     public async Task<ExportScope> MaterializeFilterAsync(AnnexDbContext db, string table, CancellationToken cancellationToken)
     {
         if (Filter is null)
@@ -59,27 +61,71 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             return this;
         }
 
-        // The table name is built by the caller from numbers only; user values stay parameters.
+        // Table names are built by the caller from numbers only; user values stay parameters.
         var postgres = db.Database.IsNpgsql();
-        var qualified = TempTable(db, table);
-        await db.Database.ExecuteSqlRawAsync(
-            // On SQLite, INTEGER PRIMARY KEY makes the id the row's own key (no separate index to fill).
-            string.Concat("DROP TABLE IF EXISTS ", qualified, "; CREATE TEMP TABLE \"", table, "\" (\"Id\" ", postgres ? "BIGINT" : "INTEGER", " PRIMARY KEY, \"DatasetItemId\" BIGINT NOT NULL)"),
-            cancellationToken);
-        var (condition, parameters) = FilterSql.For(Filter, postgres, firstParameter: 1);
-        var sql = string.Concat(
-            "INSERT INTO ", qualified, " (\"Id\", \"DatasetItemId\") SELECT r.\"Id\", r.\"DatasetItemId\" FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" ",
-            postgres ? "WHERE r.\"ProjectId\" = ANY({0}) AND " : "WHERE r.\"ProjectId\" IN (SELECT value FROM json_each({0})) AND ",
-            condition);
-        object projectIds = postgres ? ProjectIds.ToArray() : System.Text.Json.JsonSerializer.Serialize(ProjectIds);
-        await db.Database.ExecuteSqlRawAsync(sql, [projectIds, .. parameters], cancellationToken);
+        var scopeTable = table + "_scope";
+        var kept = TempTable(db, table);
+        var scoped = TempTable(db, scopeTable);
+        foreach (var name in new[] { table, scopeTable })
+        {
+            await db.Database.ExecuteSqlRawAsync(
+                // On SQLite, INTEGER PRIMARY KEY makes the id the row's own key (no separate index to fill).
+                string.Concat("DROP TABLE IF EXISTS ", TempTable(db, name), "; CREATE TEMP TABLE \"", name, "\" (\"Id\" ", postgres ? "BIGINT" : "INTEGER", " PRIMARY KEY, \"DatasetItemId\" BIGINT NOT NULL)"),
+                cancellationToken);
+        }
+
+        await db.Database.ExecuteSqlRawAsync(string.Concat("INSERT INTO ", scoped, " (\"Id\", \"DatasetItemId\") ", ScopedTasksSql(postgres)), ScopedTasksParameters(postgres), cancellationToken);
+
+        var (condition, parameters) = FilterSql.For(Filter, postgres);
+        // Each task in scope is joined to its result and item by primary key and the filter is evaluated on that
+        // row: SQLite keeps the order of a CROSS JOIN, and on PostgreSQL the LATERAL subquery (OFFSET 0 keeps it
+        // from being merged into the outer query) runs once per task, so no plan can evaluate the filter on a
+        // scan of the whole results table.
+        var filterSql = postgres
+            ? string.Concat(
+                "INSERT INTO ", kept, " (\"Id\", \"DatasetItemId\") SELECT s.\"Id\", s.\"DatasetItemId\" FROM ", scoped, " AS s CROSS JOIN LATERAL (",
+                "SELECT 1 FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE r.\"Id\" = s.\"Id\" AND i.\"Id\" = s.\"DatasetItemId\" AND ",
+                condition,
+                " OFFSET 0) AS f")
+            : string.Concat(
+                "INSERT INTO ", kept, " (\"Id\", \"DatasetItemId\") SELECT s.\"Id\", s.\"DatasetItemId\" FROM ", scoped,
+                " AS s CROSS JOIN results AS r CROSS JOIN dataset_items AS i WHERE r.\"Id\" = s.\"Id\" AND i.\"Id\" = s.\"DatasetItemId\" AND ",
+                condition);
+        await db.Database.ExecuteSqlRawAsync(filterSql, parameters, cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE ", scoped), cancellationToken);
         if (postgres)
         {
             // PostgreSQL never analyzes temporary tables by itself; without statistics it guesses their size.
-            await db.Database.ExecuteSqlRawAsync(string.Concat("ANALYZE ", qualified), cancellationToken);
+            await db.Database.ExecuteSqlRawAsync(string.Concat("ANALYZE ", kept), cancellationToken);
         }
 
         return this with { KeptTasksTable = table };
+    }
+
+    /// <summary>The ids of the tasks in scope and of their items, the same set <see cref="Results"/> reads without a
+    /// filter: results of the scope's projects ({0}) on items of the named datasets ({1}) or slices ({2}), or on
+    /// any item when neither is named.</summary>
+    private string ScopedTasksSql(bool postgres)
+    {
+        string InList(int parameter) => postgres
+            ? string.Concat(" = ANY({", parameter.ToString(System.Globalization.CultureInfo.InvariantCulture), "})")
+            : string.Concat(" IN (SELECT value FROM json_each({", parameter.ToString(System.Globalization.CultureInfo.InvariantCulture), "}))");
+        var sql = string.Concat("SELECT r.\"Id\", r.\"DatasetItemId\" FROM results AS r WHERE r.\"ProjectId\"", InList(0));
+        if (!ItemsNamed)
+        {
+            return sql;
+        }
+
+        return string.Concat(
+            sql,
+            " AND r.\"DatasetItemId\" IN (SELECT i.\"Id\" FROM dataset_items AS i WHERE i.\"DatasetId\"", InList(1),
+            " UNION ALL SELECT si.\"DatasetItemId\" FROM slice_items AS si WHERE si.\"SliceId\"", InList(2), ")");
+    }
+
+    private object[] ScopedTasksParameters(bool postgres)
+    {
+        object Ids(IReadOnlyList<long> ids) => postgres ? ids.ToArray() : System.Text.Json.JsonSerializer.Serialize(ids);
+        return ItemsNamed ? [Ids(ProjectIds), Ids(DatasetIds), Ids(SliceIds)] : [Ids(ProjectIds)];
     }
 
     /// <summary>The connection's temporary schema is <c>temp</c> on SQLite and <c>pg_temp</c> on PostgreSQL.</summary>

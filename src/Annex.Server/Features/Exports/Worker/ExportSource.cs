@@ -4,8 +4,22 @@ using Annex.Server.Infrastructure.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Features.Exports;
+
+/// <summary>Opens the rows of an export: its snapshot, its scope and the tasks its filter keeps. A service,
+/// so a host can wrap it (to observe or delay the work before writing starts).</summary>
+public interface IExportSourceOpener
+{
+    Task<ExportSource> OpenAsync(Export export, CancellationToken cancellationToken);
+}
+
+public sealed class ExportSourceOpener(IDbContextFactory<AnnexDbContext> contexts, IOptions<ExportsOptions> options) : IExportSourceOpener
+{
+    public Task<ExportSource> OpenAsync(Export export, CancellationToken cancellationToken) =>
+        ExportSource.OpenAsync(contexts, export, Math.Max(1, options.Value.BatchSize), cancellationToken);
+}
 
 public sealed record SourceDataset(long Id, Guid Uid, string Name);
 
