@@ -37,10 +37,10 @@ public sealed class CrashLeftoversTests
                 var dataset = await Seed.DatasetAsync(tenant.Http);
                 var project = await Seed.ProjectAsync(tenant.Http);
                 // Images at external URLs: the report spills their list too.
-                var items = Enumerable.Range(0, 3000).Select(n => new { ref_id = $"frame_{n:D5}", width = 640, height = 480, media_url = $"https://images.example.com/{n}.jpg" }).ToArray();
+                var items = Enumerable.Range(0, 1000).Select(n => new { ref_id = $"frame_{n:D5}", width = 640, height = 480, media_url = $"https://images.example.com/{n}.jpg" }).ToArray();
                 var created = await tenant.Http.PostOkAsync($"/api/v1/datasets/{dataset}/items/", new { items });
                 await Seed.ResultsAsync(tenant.Http, project, [.. created["items"]!.AsArray().Select(i => i!["uid"]!.GetValue<string>())], perItem: 2);
-                var export = await tenant.Http.PostOkAsync("/api/v1/exports/", new { name = "Killed", format = "COCO", datasets = new[] { dataset }, projects = new[] { project } });
+                var export = await tenant.Http.PostOkAsync("/api/v1/exports/", new { name = "Killed", format = "COCO", datasets = new[] { dataset }, projects = new[] { project }, slices = Array.Empty<string>() });
                 exportUid = export["uid"]!.GetValue<string>();
             }
 
@@ -62,7 +62,8 @@ public sealed class CrashLeftoversTests
                 await server.KillAsync();
             }
 
-            Assert.Empty(Files(systemTemp));
+            // (The runtime keeps its diagnostic pipes there too.)
+            Assert.DoesNotContain(Files(systemTemp), f => f.StartsWith("annex-", StringComparison.Ordinal));
             var left = Files(spillRoot);
             Assert.Contains(left, f => f.StartsWith("annex-zip-", StringComparison.Ordinal));
             Assert.Contains(left, f => f.StartsWith("annex-coco-", StringComparison.Ordinal));
