@@ -142,7 +142,7 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
         return metadata;
     }
 
-    private static object? RandomValue(Random random) => random.Next(7) switch
+    private static JsonNode? RandomValue(Random random) => random.Next(7) switch
     {
         0 => null,
         1 => random.Next(2) == 0,

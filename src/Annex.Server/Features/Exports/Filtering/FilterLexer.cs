@@ -294,7 +294,7 @@ internal sealed class FilterLexer(string text)
         _ => -1,
     };
 
-    // No stored text holds it (PostgreSQL's text cannot), and PostgreSQL refuses it as a parameter.
+    // PostgreSQL's text cannot hold it: such a filter would pass here and fail the export there.
     private FilterToken NulCharacter(int at) => Fail(at, $"A string cannot hold the NUL character (U+0000), found at position {at + 1}.");
 
     private FilterToken Unterminated(int start) => Fail(start, $"Unterminated string starting at position {start + 1}.");
