@@ -68,6 +68,7 @@ public sealed class CrashLeftoversTests
             Assert.Contains(left, f => f.StartsWith("annex-zip-", StringComparison.Ordinal));
             Assert.Contains(left, f => f.StartsWith("annex-coco-", StringComparison.Ordinal));
             Assert.Contains(left, f => f.StartsWith("annex-report-", StringComparison.Ordinal));
+            var killedFolder = Assert.Single(Directory.GetDirectories(spillRoot));
             if (bucket is not null)
             {
                 Assert.Single(await bucket.OpenUploadsAsync());
@@ -77,7 +78,8 @@ public sealed class CrashLeftoversTests
             // lease runs out and finishes; on S3 the sweep after that aborts the dead writer's upload.
             using var restarted = new AnnexFactory(dataPath, new Dictionary<string, string?>(settings) { ["Storage:S3:SweepInterval"] = "00:00:00.500" });
             _ = restarted.Server;
-            Assert.Empty(Files(spillRoot));
+            Assert.False(Directory.Exists(killedFolder));
+            Assert.False(File.Exists(killedFolder + ".lock"));
             await using (var scope = restarted.Services.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<AnnexDbContext>();
@@ -90,6 +92,7 @@ public sealed class CrashLeftoversTests
                 }
             }
 
+            // The new process's own spill files went when its export closed them.
             Assert.Empty(Files(spillRoot));
             if (bucket is not null)
             {
