@@ -20,6 +20,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
     private readonly ClassList _classes;
     private readonly ExportReport _report;
     private readonly DateTime _created;
+    private readonly string? _tempFolder;
     private readonly Dictionary<string, SplitFile> _splits = new(StringComparer.Ordinal);
     private readonly bool _writesKeypoints;
 
@@ -29,6 +30,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         _classes = settings.Classes;
         _report = settings.Report;
         _created = settings.TimestampUtc;
+        _tempFolder = settings.TempFolder;
         _archive = new TrainingArchive(settings);
         _writesKeypoints = _classes.Labels.Any(HasKeypoints);
     }
@@ -61,7 +63,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
 
         if (!_splits.TryGetValue(item.Split, out var split))
         {
-            split = new SplitFile(_writesKeypoints);
+            split = new SplitFile(_tempFolder, _writesKeypoints);
             _splits.Add(item.Split, split);
         }
 
@@ -309,7 +311,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
     {
         if (_splits.Count == 0)
         {
-            _splits.Add(Splits.Train, new SplitFile(_writesKeypoints));
+            _splits.Add(Splits.Train, new SplitFile(_tempFolder, _writesKeypoints));
         }
 
         foreach (var name in Splits.All.Where(_splits.ContainsKey))
@@ -429,19 +431,21 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
     /// each spooled to a temporary file.</summary>
     private sealed class SplitFile : IAsyncDisposable
     {
-        private readonly FileStream _imagesFile = Spool();
-        private readonly FileStream _annotationsFile = Spool();
+        private readonly FileStream _imagesFile;
+        private readonly FileStream _annotationsFile;
         private readonly FileStream? _keypointsFile;
 
-        public SplitFile(bool withKeypoints)
+        public SplitFile(string? tempFolder, bool withKeypoints)
         {
+            _imagesFile = SpillFiles.Create(tempFolder, "annex-coco", ".json");
+            _annotationsFile = SpillFiles.Create(tempFolder, "annex-coco", ".json");
             Images = new Utf8JsonWriter(_imagesFile);
             Annotations = new Utf8JsonWriter(_annotationsFile);
             Images.WriteStartArray();
             Annotations.WriteStartArray();
             if (withKeypoints)
             {
-                _keypointsFile = Spool();
+                _keypointsFile = SpillFiles.Create(tempFolder, "annex-coco", ".json");
                 KeypointAnnotations = new Utf8JsonWriter(_keypointsFile);
                 KeypointAnnotations.WriteStartArray();
             }
@@ -456,10 +460,6 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         public int ImageCount { get; set; }
 
         public int AnnotationCount { get; set; }
-
-        private static FileStream Spool() => new(
-            Path.Combine(Path.GetTempPath(), $"annex-coco-{Guid.NewGuid():N}.json"),
-            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
 
         public async Task FlushIfNeededAsync(CancellationToken cancellationToken)
         {

@@ -67,6 +67,7 @@ public static partial class CocoImporter
             foreach (var file in files)
             {
                 relative = "annotations/" + Path.GetFileName(file);
+                ImportPaths.RequireInside(folder, relative);
                 using var stream = File.OpenRead(file);
                 using var document = Parse(stream, relative);
                 reader.Add(relative, document.RootElement);
@@ -129,8 +130,13 @@ public static partial class CocoImporter
 
         candidates.Add($"images/{imageFile}");
         candidates.Add(imageFile);
-        return candidates.FirstOrDefault(candidate =>
-            !candidate.Split('/').Contains("..") && File.Exists(Path.Combine(folder, candidate)));
+        var found = candidates.FirstOrDefault(candidate => File.Exists(Path.Combine(folder, candidate)));
+        if (found is not null)
+        {
+            ImportPaths.RequireInside(folder, found);
+        }
+
+        return found;
     }
 
     private static JsonDocument Parse(Stream json, string fileName)
@@ -316,6 +322,11 @@ public static partial class CocoImporter
                 RequireObject(image, path);
                 var id = Integer(image, "id", path);
                 var fileName = String(image, "file_name", path);
+                if (mediaPath is not null && ImportPaths.LeavesFolder(fileName))
+                {
+                    throw Error(path + ".file_name", $"\"{fileName}\" leads out of the import folder (an absolute path or \"..\"); an import reads only files inside its folder");
+                }
+
                 var refId = RefIdOf(fileName);
                 if (!refIds.Add(refId))
                 {
