@@ -190,5 +190,6 @@ public static class AnnexApp
         api.MapSlicesApi();
         api.MapWebhooksApi();
         api.MapApiKeysApi();
+        api.MapOrganizationsApi();
     }
 }
