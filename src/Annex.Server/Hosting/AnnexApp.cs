@@ -95,6 +95,7 @@ public static class AnnexApp
         services.AddScoped<Accounts>();
         services.AddScoped<FirstStart>();
         services.AddScoped<DemoData>();
+        services.AddSingleton<UrlSigner>();
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
@@ -181,9 +182,11 @@ public static class AnnexApp
         app.MapAnnexHealthChecks();
         app.MapApiReference();
         app.MapExportDownload();
+        app.MapManualUploadReceiver();
         var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes();
         api.MapExportsApi();
         api.MapDatasetsApi();
+        api.MapManualUploadsApi();
         api.MapItemMediaApi();
         api.MapProjectsApi();
         api.MapResultsApi();

@@ -1,6 +1,6 @@
 namespace Annex.Server.Features.Organizations;
 
-public sealed class Organization
+public sealed class Organization : Annex.Server.Infrastructure.Data.IHasId
 {
     public long Id { get; set; }
     public Guid Uid { get; set; }

@@ -91,7 +91,10 @@ public static class OrganizationsApi
         if (http.Request.Query.TryGetValue("search", out var searchValues) && searchValues.ToString().Trim() is { Length: > 0 } search)
         {
             var lowered = search.ToLowerInvariant();
+            // Lower() on both sides is what translates to SQL on every provider; the StringComparison overload does not.
+#pragma warning disable CA1862
             users = users.Where(u => u.Email.ToLower().Contains(lowered));
+#pragma warning restore CA1862
         }
 
         return await IdPaging.PageAsync<User, OrganizationMemberResponse>(
