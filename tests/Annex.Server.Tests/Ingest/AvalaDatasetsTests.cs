@@ -35,8 +35,8 @@ public sealed class AvalaDatasetsTests(AnnexFactoryFixture fixture) : IClassFixt
         var first = await tenant.Http.PostOkAsync("/api/v1/datasets/", new { name = "Straßen & Brücken" });
         var second = await tenant.Http.PostOkAsync("/api/v1/datasets/", new { name = "Straßen & Brücken" });
 
-        Assert.Equal("stra-en-brucken", first["slug"]!.GetValue<string>());
-        Assert.Equal("stra-en-brucken-2", second["slug"]!.GetValue<string>());
+        Assert.Equal("strassen-brucken", first["slug"]!.GetValue<string>());
+        Assert.Equal("strassen-brucken-2", second["slug"]!.GetValue<string>());
         Assert.Equal("private", first["visibility"]!.GetValue<string>());
     }
 
@@ -138,7 +138,7 @@ public sealed class AvalaDatasetsTests(AnnexFactoryFixture fixture) : IClassFixt
         var first = page["results"]![0]!;
         Shape.HasFields(first, "uid", "key", "dataset", "dataset_slug", "dataset_owner_name", "url", "metadata", "width", "height", "created_at", "updated_at");
         Assert.Equal(items[0], first["uid"]!.GetValue<string>());
-        Assert.Equal("frame_1", first["key"]!.GetValue<string>());
+        Assert.Equal("frame_00001", first["key"]!.GetValue<string>());
         Assert.Equal(uid, first["dataset"]!.GetValue<string>());
         Assert.Equal("night-drive", first["dataset_slug"]!.GetValue<string>());
         Assert.Equal(owner, first["dataset_owner_name"]!.GetValue<string>());

@@ -24,9 +24,9 @@ public sealed class S3ManualUploadTests
         var url = target["url"]!.GetValue<string>();
         Assert.StartsWith(bucket.Options.ServiceUrl!, url, StringComparison.Ordinal);
         var fields = target["fields"]!.AsObject();
-        Assert.Equal($"annex/media/", fields["key"]!.GetValue<string>()[.."annex/media/".Length]);
-        Assert.NotNull(fields["policy"]);
-        Assert.NotNull(fields["x-amz-signature"]);
+        var names = fields.Select(f => f.Key.ToLowerInvariant()).ToList();
+        Assert.True(names.Contains("policy") && names.Contains("x-amz-signature"), "fields: " + fields.ToJsonString());
+        Assert.StartsWith("annex/media/", fields["key"]!.GetValue<string>(), StringComparison.Ordinal);
         await ManualUpload.UploadAsync(tenant.Http, store, "On S3", "frames/b.jpg", TestImages.Jpeg(64, 48), "image/jpeg", expectLocal: false);
 
         var dataset = await tenant.Http.PostOkAsync("/api/v1/datasets/manual-upload/", ManualUpload.CreateBody("On S3", "on-s3"));
