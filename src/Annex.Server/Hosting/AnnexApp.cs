@@ -113,6 +113,8 @@ public static class AnnexApp
             .ValidateOnStart();
         services.AddSingleton<WebhookDeliverer>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliverer>());
+        services.AddSingleton<ManualUploadSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ManualUploadSweeper>());
         services.AddSingleton<ExpiredArchiveSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredArchiveSweeper>());
         if (s3)

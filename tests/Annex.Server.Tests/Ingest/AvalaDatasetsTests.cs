@@ -38,6 +38,13 @@ public sealed class AvalaDatasetsTests(AnnexFactoryFixture fixture) : IClassFixt
         Assert.Equal("strassen-brucken", first["slug"]!.GetValue<string>());
         Assert.Equal("strassen-brucken-2", second["slug"]!.GetValue<string>());
         Assert.Equal("private", first["visibility"]!.GetValue<string>());
+
+        // "items" would make /datasets/<owner>/items/ ambiguous.
+        Assert.Equal("items-dataset", (await tenant.Http.PostOkAsync("/api/v1/datasets/", new { name = "Items" }))["slug"]!.GetValue<string>());
+        await tenant.Http.PostRejectedAsync(
+            "/api/v1/datasets/",
+            """{"name": "Items", "slug": "items"}""",
+            """{"slug": ["\"items\" is reserved: /datasets/<owner>/items/ is the item list of the dataset with the uid <owner>. Choose another slug."]}""");
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Annex.Server.Tests.Infrastructure;
 using Annex.Tests;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Annex.Server.Tests.Ingest;
@@ -221,5 +223,55 @@ public static class ManualUpload
         using var response = await PostFileAsync(uploader, url, fields, Path.GetFileName(path), bytes, contentType);
         Assert.True(response.IsSuccessStatusCode, $"upload to {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return target;
+    }
+}
+
+/// <summary>Uploads that no dataset took are forgotten a day after their link expired, with their files.</summary>
+public sealed class ManualUploadSweeperTests(AnnexFactoryFixture fixture) : IClassFixture<AnnexFactoryFixture>
+{
+    [Fact]
+    public async Task Unused_uploads_are_deleted_with_their_files_a_day_after_the_link_expired()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var anonymous = fixture.Factory.CreateClientWithKey(null);
+        var target = await ManualUpload.UploadAsync(tenant.Http, anonymous, "Forgotten", "a.png", TestImages.Png(8, 6), "image/png", expectLocal: true);
+        var uid = Guid.Parse(target["uid"]!.GetValue<string>());
+        var key = Annex.Server.Features.Datasets.ItemMediaApi.Key(await OrganizationIdAsync(uid), uid);
+        var blobs = fixture.Factory.Services.GetRequiredService<Annex.Server.Infrastructure.Storage.IBlobStore>();
+        var present = await blobs.OpenReadAsync(key, CancellationToken.None);
+        Assert.NotNull(present);
+        await present.Content.DisposeAsync();
+
+        var clock = new ShiftedTime { Offset = TimeSpan.FromHours(24) };
+        Assert.Equal(0, await Sweeper(clock).SweepAsync(CancellationToken.None));
+        clock.Offset = TimeSpan.FromHours(25) + TimeSpan.FromMinutes(1);
+        Assert.True(await Sweeper(clock).SweepAsync(CancellationToken.None) >= 1);
+
+        Assert.Null(await blobs.OpenReadAsync(key, CancellationToken.None));
+        await tenant.Http.PostRejectedAsync(
+            "/api/v1/datasets/manual-upload/",
+            Api.Compact(ManualUpload.CreateBody("Forgotten", "forgotten")),
+            """{"name": ["No files were uploaded for a dataset named \"Forgotten\"; upload them with /datasets/manual-upload/file-upload-url/ first."]}""");
+    }
+
+    private Annex.Server.Features.Datasets.ManualUploadSweeper Sweeper(TimeProvider clock) => new(
+        fixture.Factory.Services.GetRequiredService<IServiceScopeFactory>(),
+        fixture.Factory.Services.GetRequiredService<Annex.Server.Infrastructure.Storage.IBlobStore>(),
+        clock,
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<Annex.Server.Features.Datasets.ManualUploadSweeper>.Instance);
+
+    private async Task<long> OrganizationIdAsync(Guid uploadUid)
+    {
+        await using var scope = fixture.Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Annex.Server.Infrastructure.Data.AnnexDbContext>();
+        return (await db.ManualUploads.SingleAsync(u => u.Uid == uploadUid)).OrganizationId;
+    }
+
+    /// <summary>The system clock moved forward by <see cref="Offset"/>.</summary>
+    private sealed class ShiftedTime : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
     }
 }

@@ -23,6 +23,9 @@ public static class DatasetsApi
 {
     public const int MaxItemsPerRequest = 10_000;
 
+    /// <summary>The one slug a dataset cannot have: its owner/slug URL would be another route's.</summary>
+    private const string ReservedSlug = "items";
+
     public static RouteGroupBuilder MapDatasetsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/datasets").WithTags("Datasets");
@@ -164,6 +167,11 @@ public static class DatasetsApi
                     errors.Add("slug", $"Enter a valid \"slug\" consisting of lowercase letters, numbers or hyphens (not at either end), at most {Slugs.MaxLength} characters.");
                     slug = null;
                 }
+                else if (slug == ReservedSlug)
+                {
+                    errors.Add("slug", $"\"{ReservedSlug}\" is reserved: /datasets/<owner>/{ReservedSlug}/ is the item list of the dataset with the uid <owner>. Choose another slug.");
+                    slug = null;
+                }
             }
         }
 
@@ -211,7 +219,8 @@ public static class DatasetsApi
         var taken = db.Datasets.Where(d => d.OrganizationId == caller.OrganizationId).Select(d => d.Slug);
         if (slug is null)
         {
-            slug = await Slugs.FirstFreeAsync(taken, Slugs.FromName(name!, "dataset"), ct);
+            var derived = Slugs.FromName(name!, "dataset");
+            slug = await Slugs.FirstFreeAsync(taken, derived == ReservedSlug ? $"{derived}-dataset" : derived, ct);
         }
         else if (await taken.AnyAsync(s => s == slug, ct))
         {
