@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Annex.Server.Features.Organizations;
 using Annex.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,5 +94,43 @@ public sealed class OrganizationsTests(AnnexFactoryFixture fixture) : IClassFixt
         Api.AssertJson(created["organization"]!.ToJsonString(), fetched["organization"]);
         var listed = await tenant.Http.GetOkAsync("/api/v1/exports/");
         Api.AssertJson(created["organization"]!.ToJsonString(), listed["results"]![0]!["organization"]);
+    }
+
+    [Fact]
+    public async Task The_api_document_describes_the_bodies_of_the_dataset_upload_and_organization_endpoints()
+    {
+        using var client = fixture.Factory.CreateClient();
+        var paths = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!["paths"]!;
+
+        JsonNode Operation(string path, string method) =>
+            paths[path]?[method] ?? throw new Xunit.Sdk.XunitException($"{method} {path} is not in the document: {string.Join(", ", paths.AsObject().Select(p => p.Key))}");
+
+        void Responds(JsonNode operation, params string[] statuses)
+        {
+            foreach (var status in statuses)
+            {
+                Assert.True(operation["responses"]?[status]?["content"]?["application/json"]?["schema"] is not null, $"no {status} body: {operation.ToJsonString()}");
+            }
+        }
+
+        Responds(Operation("/api/v1/organizations", "get"), "200", "400");
+        Responds(Operation("/api/v1/organizations/{slug}", "get"), "200", "404");
+        Responds(Operation("/api/v1/organizations/{slug}/members", "get"), "200", "404");
+        Responds(Operation("/api/v1/datasets/{owner}/{slug}", "get"), "200", "404");
+        Responds(Operation("/api/v1/datasets/{owner}/{slug}/items", "get"), "200", "404");
+        Responds(Operation("/api/v1/datasets/{owner}/{slug}/items/{itemUid}", "get"), "200", "404");
+        Responds(Operation("/api/v1/datasets", "get"), "200", "400");
+        Responds(Operation("/api/v1/datasets/{uid}", "get"), "200", "404");
+
+        foreach (var (path, status) in new[] { ("/api/v1/datasets", "201"), ("/api/v1/datasets/manual-upload", "201"), ("/api/v1/datasets/manual-upload/file-upload-url", "200") })
+        {
+            var operation = Operation(path, "post");
+            Responds(operation, status, "400");
+            Assert.True(operation["requestBody"]?["content"]?["application/json"]?["schema"] is not null, $"POST {path} has no request body: {operation.ToJsonString()}");
+        }
+
+        var receiver = Operation("/api/v1/datasets/manual-upload/{uploadUid}", "post");
+        Responds(receiver, "400", "403", "404", "409");
+        Assert.NotNull(receiver["requestBody"]?["content"]?["multipart/form-data"]);
     }
 }

@@ -17,6 +17,9 @@ namespace Annex.Server.Features.Datasets;
 /// <summary>Where to send one file: a form POST to <c>url</c> with <c>fields</c> and then the file as <c>file</c>.</summary>
 public sealed record UploadUrlResponse(string Url, IReadOnlyDictionary<string, string> Fields, Guid Uid, DateTime ExpiresAt);
 
+/// <summary>The form a local-storage upload URL takes (for the API description): the file, after any fields.</summary>
+public sealed record UploadForm(IFormFile File);
+
 /// <summary>The body of <c>POST /datasets/manual-upload/file-upload-url/</c> (for the API description).</summary>
 public sealed record UploadUrlBody(string DatasetName, string FilePathInDataset, long ContentLength);
 
@@ -42,11 +45,11 @@ public static class ManualUploadsApi
     {
         var group = api.MapGroup("/datasets/manual-upload").WithTags("Datasets");
         group.MapPost("/file-upload-url", CreateUploadUrl)
-            .Accepts<UploadUrlBody>("application/json")
+            .DescribesBody<UploadUrlBody>()
             .Produces<UploadUrlResponse>()
             .ProducesErrors(StatusCodes.Status400BadRequest);
         group.MapPost("", CreateDataset)
-            .Accepts<CreateDatasetBody>("application/json")
+            .DescribesBody<CreateDatasetBody>()
             .Produces<DatasetResponse>(StatusCodes.Status201Created)
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
         return api;
@@ -59,7 +62,7 @@ public static class ManualUploadsApi
             .WithTags("Datasets")
             .AllowAnonymous()
             .WithMetadata(OwnBodyLimit.Instance)
-            .Accepts<IFormFile>("multipart/form-data")
+            .DescribesBody<UploadForm>("multipart/form-data")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return app;
