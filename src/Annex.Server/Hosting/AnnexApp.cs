@@ -95,6 +95,7 @@ public static class AnnexApp
         services.AddScoped<Accounts>();
         services.AddScoped<FirstStart>();
         services.AddScoped<DemoData>();
+        services.AddSingleton<UrlSigner>();
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<SpillFolder>();
         services.AddSingleton<ExportSignal>();
@@ -114,6 +115,8 @@ public static class AnnexApp
             .ValidateOnStart();
         services.AddSingleton<WebhookDeliverer>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliverer>());
+        services.AddSingleton<ManualUploadSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<ManualUploadSweeper>());
         services.AddSingleton<ExpiredArchiveSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ExpiredArchiveSweeper>());
         if (s3)
@@ -189,15 +192,18 @@ public static class AnnexApp
         app.MapAnnexHealthChecks();
         app.MapApiReference();
         app.MapExportDownload();
+        app.MapManualUploadReceiver();
         var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes()
             .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
         api.MapDatasetsApi();
+        api.MapManualUploadsApi();
         api.MapItemMediaApi();
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();
         api.MapWebhooksApi();
         api.MapApiKeysApi();
+        api.MapOrganizationsApi();
     }
 }

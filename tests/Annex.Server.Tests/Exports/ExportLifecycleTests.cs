@@ -84,7 +84,7 @@ public sealed class ExportLifecycleTests(DemoServerFixture fixture) : IClassFixt
         Api.AssertJson($"[\"{DemoDataset}\"]", created["datasets"]);
         Api.AssertJson("[]", created["projects"]);
         Api.AssertJson("[]", created["slices"]);
-        Assert.Equal(["uid", "name"], created["organization"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["uid", "name", "slug"], created["organization"]!.AsObject().Select(p => p.Key));
         var createdAt = created["created_at"]!.GetValue<string>();
         Assert.EndsWith("Z", createdAt, StringComparison.Ordinal);
         Assert.True(DateTime.TryParse(createdAt, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out _));

@@ -31,6 +31,14 @@ public static class Api
 
     public static Task<(HttpStatusCode Status, JsonNode? Body)> PostJsonAsync(this HttpClient client, string url, object? body) => client.SendAsync(HttpMethod.Post, url, body);
 
+    /// <summary>GETs a URL and asserts 200.</summary>
+    public static async Task<JsonNode> GetOkAsync(this HttpClient client, string url)
+    {
+        var (status, body) = await client.GetJsonAsync(url);
+        Assert.True(status == HttpStatusCode.OK, $"GET {url}: expected 200, got {(int)status}: {body?.ToJsonString()}");
+        return body!;
+    }
+
     /// <summary>POSTs and asserts the status; returns the body.</summary>
     public static async Task<JsonNode> PostOkAsync(this HttpClient client, string url, object body, HttpStatusCode expected = HttpStatusCode.Created)
     {

@@ -7,10 +7,11 @@ namespace Annex.Server.Tests.Infrastructure;
 
 /// <summary>An organization with one of everything the API has a uid for: a dataset with items (the first
 /// with an uploaded image), a project (with a keypoint label) and results, a slice, an export, a webhook,
-/// a second API key, and a spare dataset, project and slice for DELETE to take. Tests that walk every endpoint fill the
-/// route's uids from here.</summary>
+/// a second API key, a manual upload link, and a spare dataset, project and slice for DELETE to take. Tests that
+/// walk every endpoint fill the route's uids (and the owner and slug names of Avala's routes) from here.</summary>
 public sealed record TenantObjects(
-    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key)
+    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key,
+    string OrganizationSlug, string DatasetSlug, string Upload)
 {
     /// <summary>The webhook points at the discard port on loopback, so even a delivery would leave this
     /// machine alone; servers that hold these objects must allow loopback webhooks.</summary>
@@ -18,7 +19,9 @@ public sealed record TenantObjects(
 
     public static readonly IReadOnlyDictionary<string, string?> ServerSettings = new Dictionary<string, string?> { ["Webhooks:AllowPrivateAddresses"] = "true" };
 
-    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key];
+    /// <summary>The uids, which no refusal or other organization's list may show. (Slugs are left out: they are
+    /// names, and another organization may well have the same.)</summary>
+    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key, Upload];
 
     public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
     {
@@ -45,7 +48,11 @@ public sealed record TenantObjects(
         var spareProject = await Seed.ProjectAsync(http);
         await Seed.ResultsAsync(http, spareProject, spareItems, perItem: 1);
         var spareSlice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Spare", items = spareItems }))["uid"]!.GetValue<string>();
-        return new TenantObjects(http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key);
+        var organizationSlug = (await http.GetOkAsync("/api/v1/organizations/"))["results"]![0]!["slug"]!.GetValue<string>();
+        var datasetSlug = (await http.GetOkAsync($"/api/v1/datasets/{dataset}/"))["slug"]!.GetValue<string>();
+        var upload = (await http.PostOkAsync(
+            "/api/v1/datasets/manual-upload/file-upload-url/", new { dataset_name = "Uploaded", file_path_in_dataset = "a.png", content_length = 100 }, HttpStatusCode.OK))["uid"]!.GetValue<string>();
+        return new TenantObjects(http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key, organizationSlug, datasetSlug, upload);
     }
 
     /// <summary>The uid a route parameter takes; a parameter no case knows fails the test, so a new route
@@ -53,6 +60,10 @@ public sealed record TenantObjects(
     public string UidFor(ApiEndpoint endpoint, string parameter) => (parameter, endpoint.Resource) switch
     {
         ("itemUid", _) => Items[0],
+        ("uploadUid", _) => Upload,
+        ("owner", "datasets") => OrganizationSlug,
+        ("slug", "datasets") => DatasetSlug,
+        ("slug", "organizations") => OrganizationSlug,
         ("projectUid", _) => Project,
         // Deleting what other requests use would leave them nothing but 404s.
         ("uid", "datasets") when endpoint.Method == "DELETE" => SpareDataset,

@@ -12,7 +12,7 @@ public sealed class DatasetsTests(AnnexFactoryFixture fixture) : IClassFixture<A
         var tenant = await fixture.Factory.CreateTenantAsync();
         var created = await tenant.Http.PostOkAsync("/api/v1/datasets/", new { name = "  Highway  " });
 
-        Shape.HasFields(created, "uid", "name", "item_count", "created_at");
+        Shape.HasFields(created, "uid", "name", "slug", "item_count", "data_type", "status", "visibility", "created_at");
         var uid = Shape.Uid(created["uid"]);
         Assert.Equal("Highway", created["name"]!.GetValue<string>());
         Assert.Equal(0, created["item_count"]!.GetValue<long>());

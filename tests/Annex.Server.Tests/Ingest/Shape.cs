@@ -36,14 +36,6 @@ public static class Shape
         return parsed;
     }
 
-    /// <summary>GETs a URL and asserts 200.</summary>
-    public static async Task<JsonNode> GetOkAsync(this HttpClient client, string url)
-    {
-        var (status, body) = await client.GetJsonAsync(url);
-        Assert.True(status == HttpStatusCode.OK, $"GET {url}: expected 200, got {(int)status}: {body?.ToJsonString()}");
-        return body!;
-    }
-
     /// <summary>POSTs and asserts a 400 whose body is exactly <paramref name="expectedJson"/>.</summary>
     public static async Task PostRejectedAsync(this HttpClient client, string url, object body, string expectedJson)
     {

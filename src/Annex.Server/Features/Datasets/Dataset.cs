@@ -30,6 +30,15 @@ public static class DatasetKinds
     public const string Image = "image";
     public const string Private = "private";
     public const string Public = "public";
+
+    /// <summary>Avala's status of a dataset whose items are in place. Annex writes items in the request that
+    /// creates them, so every dataset is in this state.</summary>
+    public const string Created = "created";
+
+    /// <summary>The data types Annex stores (Avala also has video, point clouds and more).</summary>
+    public static readonly IReadOnlyList<string> DataTypes = [Image];
+
+    public static readonly IReadOnlyList<string> Visibilities = [Private, Public];
 }
 
 public sealed class DatasetItem : IHasId

@@ -9,7 +9,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Datasets;
 
-public sealed record DatasetResponse(Guid Uid, string Name, long ItemCount, DateTime CreatedAt);
+/// <summary>A dataset as Avala's <c>Dataset</c> type reads it; <c>status</c> is always <c>created</c> (see <see cref="DatasetKinds.Created"/>).</summary>
+public sealed record DatasetResponse(Guid Uid, string Name, string Slug, long ItemCount, string DataType, string Status, string Visibility, DateTime CreatedAt);
+
+/// <summary>What a dataset is created with, read from Avala's create body.</summary>
+public sealed record DatasetFields(string Name, string Slug, string DataType, string Visibility);
 
 public sealed record ItemResponse(Guid Uid, string RefId, RawJson Metadata, int? Width, int? Height, string? MediaUrl, DateTime CreatedAt, DateTime UpdatedAt);
 
@@ -19,28 +23,68 @@ public static class DatasetsApi
 {
     public const int MaxItemsPerRequest = 10_000;
 
+    /// <summary>The one slug a dataset cannot have: its owner/slug URL would be another route's.</summary>
+    private const string ReservedSlug = "items";
+
     public static RouteGroupBuilder MapDatasetsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/datasets").WithTags("Datasets");
-        group.MapGet("", ListDatasets);
-        group.MapPost("", CreateDataset);
-        group.MapGet("/{uid}", GetDataset);
+        group.MapGet("", ListDatasets)
+            .Produces<Page<DatasetResponse>>()
+            .ProducesErrors(StatusCodes.Status400BadRequest);
+        group.MapPost("", CreateDataset)
+            .DescribesBody<CreateDatasetBody>()
+            .Produces<DatasetResponse>(StatusCodes.Status201Created)
+            .ProducesErrors(StatusCodes.Status400BadRequest);
+        group.MapGet("/{uid}", GetDataset)
+            .Produces<DatasetResponse>()
+            .ProducesErrors(StatusCodes.Status404NotFound);
         group.MapDelete("/{uid}", DeleteDataset);
         group.MapGet("/{uid}/items", ListItems);
         group.MapPost("/{uid}/items", CreateItems);
+        group.MapDatasetsByOwnerAndSlug();
         return api;
     }
 
-    public static DatasetResponse ToResponse(Dataset d) => new(d.Uid, d.Name, d.ItemCount, d.CreatedAt);
+    public static DatasetResponse ToResponse(Dataset d) => new(d.Uid, d.Name, d.Slug, d.ItemCount, d.DataType, DatasetKinds.Created, d.Visibility, d.CreatedAt);
 
     public static ItemResponse ToResponse(DatasetItem i) => new(i.Uid, i.RefId, new RawJson(i.Metadata), i.Width, i.Height, i.MediaUrl, i.CreatedAt, i.UpdatedAt);
 
+    /// <summary>The organization's datasets; <c>name</c> (part of the name, any case), <c>data_type</c>,
+    /// <c>status</c> and <c>visibility</c> narrow the list, as the Avala SDKs send them.</summary>
     private static Task<IResult> ListDatasets(HttpContext http, AnnexDbContext db, CancellationToken ct)
     {
         var caller = http.Caller();
+        var datasets = db.Datasets.AsNoTracking().Where(d => d.OrganizationId == caller.OrganizationId);
+        var query = http.Request.Query;
+        if (query.TryGetValue("name", out var names) && names.ToString().Trim() is { Length: > 0 } name)
+        {
+            var lowered = name.ToLowerInvariant();
+            // Lower() on both sides is what translates to SQL on every provider; the StringComparison overload does not.
+#pragma warning disable CA1862
+            datasets = datasets.Where(d => d.Name.ToLower().Contains(lowered));
+#pragma warning restore CA1862
+        }
+
+        if (query.TryGetValue("data_type", out var dataTypes) && dataTypes.ToString() is { Length: > 0 } dataType)
+        {
+            datasets = datasets.Where(d => d.DataType == dataType);
+        }
+
+        if (query.TryGetValue("visibility", out var visibilities) && visibilities.ToString() is { Length: > 0 } visibility)
+        {
+            datasets = datasets.Where(d => d.Visibility == visibility);
+        }
+
+        if (query.TryGetValue("status", out var statuses) && statuses.ToString() is { Length: > 0 } status && status != DatasetKinds.Created)
+        {
+            // Every dataset is "created"; no dataset is in any other state.
+            datasets = datasets.Where(d => false);
+        }
+
         return IdPaging.PageAsync<Dataset, DatasetResponse>(
             http.Request,
-            db.Datasets.AsNoTracking().Where(d => d.OrganizationId == caller.OrganizationId),
+            datasets,
             (rows, _) => Task.FromResult<IReadOnlyList<DatasetResponse>>([.. rows.Select(ToResponse)]),
             ct);
     }
@@ -54,19 +98,176 @@ public static class DatasetsApi
         }
 
         using var _ = document;
+        var caller = http.Caller();
         var errors = new ValidationErrors();
-        var name = Fields.Text(document!.RootElement, "name", errors, maxLength: 255);
-        if (errors.Any)
+        var fields = await ReadDatasetFieldsAsync(document!.RootElement, caller, db, errors, ct);
+        if (fields is null)
         {
             return errors.ToResult();
         }
 
-        var organizationId = http.Caller().OrganizationId;
-        var slug = await Slugs.FirstFreeAsync(db.Datasets.Where(d => d.OrganizationId == organizationId).Select(d => d.Slug), Slugs.FromName(name!, "dataset"), ct);
-        var dataset = new Dataset { Uid = Guid.CreateVersion7(), OrganizationId = organizationId, Name = name!, Slug = slug, CreatedAt = Clock.UtcNow(time) };
+        var dataset = NewDataset(fields, caller.OrganizationId, Clock.UtcNow(time));
         db.Datasets.Add(dataset);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (DatabaseErrors.IsUniqueViolation(ex))
+        {
+            // Another request took the slug between our check and our insert.
+            return SlugTaken(fields.Slug);
+        }
+
         return Results.Json(ToResponse(dataset), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    public static Dataset NewDataset(DatasetFields fields, long organizationId, DateTime now) => new()
+    {
+        Uid = Guid.CreateVersion7(),
+        OrganizationId = organizationId,
+        Name = fields.Name,
+        Slug = fields.Slug,
+        DataType = fields.DataType,
+        Visibility = fields.Visibility,
+        CreatedAt = now,
+    };
+
+    public static IResult SlugTaken(string slug)
+    {
+        var errors = new ValidationErrors();
+        errors.Add("slug", SlugTakenMessage(slug));
+        return errors.ToResult();
+    }
+
+    private static string SlugTakenMessage(string slug) => $"A dataset with the slug \"{slug}\" already exists in your organization.";
+
+    /// <summary>
+    /// Reads Avala's dataset create body: <c>name</c>; optional <c>slug</c> (derived from the name when left
+    /// out; a slug the organization already uses is an error, so a retried create never makes a second
+    /// dataset), <c>data_type</c> (only what Annex stores), <c>visibility</c>, <c>create_metadata</c>, and the
+    /// owner fields, which must name the caller's organization. Fields about Avala's own storage and
+    /// presentation (<c>industry</c>, <c>license</c>, <c>gpu_texture_format</c>) are accepted and not kept.
+    /// Returns null with <paramref name="errors"/> filled when the body is refused.
+    /// </summary>
+    public static async Task<DatasetFields?> ReadDatasetFieldsAsync(JsonElement body, Caller caller, AnnexDbContext db, ValidationErrors errors, CancellationToken ct)
+    {
+        var name = Fields.Text(body, "name", errors, maxLength: 255);
+        string? slug = null;
+        if (body.TryGetProperty("slug", out var slugValue))
+        {
+            if (slugValue.ValueKind == JsonValueKind.String && slugValue.GetString()!.Trim().Length == 0)
+            {
+                errors.Add("slug", Fields.NotBlank);
+            }
+            else if (slugValue.ValueKind != JsonValueKind.Null)
+            {
+                slug = slugValue.ValueKind == JsonValueKind.String ? slugValue.GetString()!.Trim() : null;
+                if (slug is null || !Slugs.IsValid(slug))
+                {
+                    errors.Add("slug", $"Enter a valid \"slug\" consisting of lowercase letters, numbers or hyphens (not at either end), at most {Slugs.MaxLength} characters.");
+                    slug = null;
+                }
+                else if (slug == ReservedSlug)
+                {
+                    errors.Add("slug", $"\"{ReservedSlug}\" is reserved: /datasets/<owner>/{ReservedSlug}/ is the item list of the dataset with the uid <owner>. Choose another slug.");
+                    slug = null;
+                }
+            }
+        }
+
+        var dataType = Choice(body, "data_type", DatasetKinds.DataTypes, DatasetKinds.Image, errors, choice => $"\"{choice}\" is not a data type Annex can store. Choose one of: {string.Join(", ", DatasetKinds.DataTypes)}.");
+        var visibility = Choice(body, "visibility", DatasetKinds.Visibilities, DatasetKinds.Private, errors, choice => $"\"{choice}\" is not a valid choice. Choose one of: {string.Join(", ", DatasetKinds.Visibilities)}.");
+        OptionalBoolean(body, "create_metadata", errors);
+        if (OptionalBoolean(body, "is_sequence", errors) == true)
+        {
+            errors.Add("is_sequence", "Annex stores single images, not sequences.");
+        }
+
+        if (body.TryGetProperty("provider_config", out var provider) && provider.ValueKind != JsonValueKind.Null)
+        {
+            errors.Add("provider_config", "Annex keeps images in its own storage; upload them with /datasets/manual-upload/ or the item media endpoint.");
+        }
+
+        if (body.TryGetProperty("metadata", out var metadata) && metadata.ValueKind != JsonValueKind.Null
+            && !(metadata.ValueKind == JsonValueKind.Object && !metadata.EnumerateObject().Any()))
+        {
+            errors.Add("metadata", "Annex keeps metadata on items, not on datasets; send it with each item.");
+        }
+
+        if (body.TryGetProperty("owner_name", out var owner) && owner.ValueKind != JsonValueKind.Null
+            && !(owner.ValueKind == JsonValueKind.String && owner.GetString() == caller.OrganizationSlug))
+        {
+            errors.Add("owner_name", "Datasets are created in the organization of the API key; owner_name must be its slug.");
+        }
+
+        if (body.TryGetProperty("organization_uid", out var organizationUid) && organizationUid.ValueKind != JsonValueKind.Null
+            && !(Fields.TryUuid(organizationUid, out var parsedOrganization) && parsedOrganization == caller.OrganizationUid))
+        {
+            errors.Add("organization_uid", "Datasets are created in the organization of the API key; organization_uid must be its uid.");
+        }
+
+        if (body.TryGetProperty("organization_id", out var organizationId) && organizationId.ValueKind != JsonValueKind.Null)
+        {
+            errors.Add("organization_id", "Annex names organizations by uid or slug; send organization_uid or owner_name instead.");
+        }
+
+        if (errors.Any)
+        {
+            return null;
+        }
+
+        var taken = db.Datasets.Where(d => d.OrganizationId == caller.OrganizationId).Select(d => d.Slug);
+        if (slug is null)
+        {
+            var derived = Slugs.FromName(name!, "dataset");
+            slug = await Slugs.FirstFreeAsync(taken, derived == ReservedSlug ? $"{derived}-dataset" : derived, ct);
+        }
+        else if (await taken.AnyAsync(s => s == slug, ct))
+        {
+            errors.Add("slug", SlugTakenMessage(slug));
+            return null;
+        }
+
+        return new DatasetFields(name!, slug, dataType!, visibility!);
+    }
+
+    private static string? Choice(JsonElement body, string name, IReadOnlyList<string> choices, string fallback, ValidationErrors errors, Func<string, string> invalid)
+    {
+        if (!body.TryGetProperty(name, out var value))
+        {
+            return fallback;
+        }
+
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(name, Fields.NotNull);
+            return null;
+        }
+
+        var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+        if (!choices.Contains(text, StringComparer.Ordinal))
+        {
+            errors.Add(name, invalid(text.Length > 50 ? text[..50] + "..." : text));
+            return null;
+        }
+
+        return text;
+    }
+
+    private static bool? OptionalBoolean(JsonElement body, string name, ValidationErrors errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+
+        errors.Add(name, "Must be a valid boolean.");
+        return null;
     }
 
     private static async Task<IResult> GetDataset(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
@@ -319,3 +520,8 @@ public static class DatasetsApi
         return await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Uid == parsed && d.OrganizationId == organizationId, ct);
     }
 }
+
+/// <summary>The body of <c>POST /datasets/</c> (for the API description; the handler reads the JSON itself
+/// so that every field error is reported at once).</summary>
+public sealed record CreateDatasetBody(
+    string Name, string? Slug, string? DataType, string? Visibility, bool? CreateMetadata, string? OwnerName, Guid? OrganizationUid);

@@ -40,7 +40,7 @@ public static class ItemMediaApi
     public const string EmptyFile = "The submitted file is empty.";
 
     /// <summary>Enough for the header of any image the reader knows, EXIF and ICC segments included.</summary>
-    private const int HeaderBytes = 2 * 1024 * 1024;
+    internal const int HeaderBytes = 2 * 1024 * 1024;
 
     public static RouteGroupBuilder MapItemMediaApi(this RouteGroupBuilder api)
     {
@@ -194,10 +194,10 @@ public static class ItemMediaApi
             i => i.Uid == parsedItemUid && i.Dataset.Uid == datasetUid && i.Dataset.OrganizationId == organizationId, ct);
     }
 
-    private readonly record struct CopyResult(long Length, bool TooLarge, byte[] Head, int HeadLength);
+    internal readonly record struct CopyResult(long Length, bool TooLarge, byte[] Head, int HeadLength);
 
     /// <summary>Copies the upload into the pending blob, keeping its first bytes for the header check.</summary>
-    private static async Task<CopyResult> CopyAsync(Stream source, Stream destination, long limit, CancellationToken ct)
+    internal static async Task<CopyResult> CopyAsync(Stream source, Stream destination, long limit, CancellationToken ct)
     {
         var head = new byte[HeaderBytes];
         var headLength = 0;

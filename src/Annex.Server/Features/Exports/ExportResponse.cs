@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Annex.Server.Features.Exports;
 
-public sealed record OrganizationRef(Guid Uid, string Name);
+public sealed record OrganizationRef(Guid Uid, string Name, string Slug);
 
 /// <summary>The export resource: Avala's twelve fields, then updated_at, filter_query_string and error.</summary>
 public sealed record ExportResponse(

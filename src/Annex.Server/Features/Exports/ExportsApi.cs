@@ -116,7 +116,7 @@ public static class ExportsApi
 
         var next = hasAfter && rows.Count > 0 ? Paging.LinkTo(http.Request, Paging.Encode(ordering.CursorAt(rows[^1], reverse: false))) : null;
         var previous = hasBefore && rows.Count > 0 ? Paging.LinkTo(http.Request, Paging.Encode(ordering.CursorAt(rows[0], reverse: true))) : null;
-        var organization = new OrganizationRef(caller.OrganizationUid, caller.OrganizationName);
+        var organization = new OrganizationRef(caller.OrganizationUid, caller.OrganizationName, caller.OrganizationSlug);
         var results = rows.Select(e => ExportResponse.From(e, organization, x => links.Create(http.Request, x))).ToList();
         return TypedResults.Ok(new Page<ExportResponse>(next, previous, results));
     }
@@ -164,7 +164,7 @@ public static class ExportsApi
         db.Exports.Add(export);
         await db.SaveChangesAsync(ct);
         signal.Notify();
-        var response = ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName), _ => string.Empty);
+        var response = ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName, caller.OrganizationSlug), _ => string.Empty);
         // A null location: the answer carries no Location header, as it never did.
         return TypedResults.Created((string?)null, response);
     }
@@ -286,7 +286,7 @@ public static class ExportsApi
     private static ExportResponse Respond(Export export, HttpContext http, DownloadLinks links)
     {
         var caller = http.Caller();
-        return ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName), e => links.Create(http.Request, e));
+        return ExportResponse.From(export, new OrganizationRef(caller.OrganizationUid, caller.OrganizationName, caller.OrganizationSlug), e => links.Create(http.Request, e));
     }
 
     private static async Task<Export?> FindAsync(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)

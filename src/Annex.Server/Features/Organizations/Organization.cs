@@ -1,6 +1,6 @@
 namespace Annex.Server.Features.Organizations;
 
-public sealed class Organization
+public sealed class Organization : Annex.Server.Infrastructure.Data.IHasId
 {
     public long Id { get; set; }
     public Guid Uid { get; set; }
@@ -12,7 +12,7 @@ public sealed class Organization
     public DateTime CreatedAt { get; set; }
 }
 
-public sealed class User
+public sealed class User : Annex.Server.Infrastructure.Data.IHasId
 {
     public long Id { get; set; }
     public Guid Uid { get; set; }

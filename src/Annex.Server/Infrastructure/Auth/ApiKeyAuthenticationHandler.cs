@@ -30,7 +30,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var hash = ApiKeys.Hash(values[0]!.Trim());
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash)
-            .Select(k => new { k.Uid, k.Hash, k.Scopes, k.ExpiresAt, k.RevokedAt, UserUid = k.User.Uid, k.User.OrganizationId, OrganizationUid = k.User.Organization.Uid, OrganizationName = k.User.Organization.Name })
+            .Select(k => new { k.Uid, k.Hash, k.Scopes, k.ExpiresAt, k.RevokedAt, UserUid = k.User.Uid, k.User.OrganizationId, OrganizationUid = k.User.Organization.Uid, OrganizationName = k.User.Organization.Name, OrganizationSlug = k.User.Organization.Slug, k.User.IsAdmin })
             .FirstOrDefaultAsync(Context.RequestAborted);
         var now = time.GetUtcNow().UtcDateTime;
         if (key is null || !ApiKeys.HashesEqual(key.Hash, hash) || key.RevokedAt is not null || key.ExpiresAt <= now)
@@ -38,7 +38,11 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
-        var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid, ApiScopes.Parse(key.Scopes));
+        var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid, ApiScopes.Parse(key.Scopes))
+        {
+            OrganizationSlug = key.OrganizationSlug,
+            IsAdmin = key.IsAdmin,
+        };;
         Context.Features.Set(caller);
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, key.UserUid.ToString()), new Claim("api_key", key.Uid.ToString())],
@@ -60,7 +64,14 @@ public sealed class ApiKeyAuthenticationHandler(
 }
 
 /// <summary>Who is calling: the organization every query is scoped to, and the key's scopes (empty: full access).</summary>
-public sealed record Caller(long OrganizationId, Guid OrganizationUid, string OrganizationName, Guid UserUid, Guid ApiKeyUid, IReadOnlySet<string> Scopes);
+public sealed record Caller(long OrganizationId, Guid OrganizationUid, string OrganizationName, Guid UserUid, Guid ApiKeyUid, IReadOnlySet<string> Scopes)
+{
+    /// <summary>The organization's URL name: the owner in Avala's <c>/datasets/&lt;owner&gt;/&lt;slug&gt;/</c> routes.</summary>
+    public string OrganizationSlug { get; init; } = string.Empty;
+
+    /// <summary>Whether the key's user is an administrator of the organization.</summary>
+    public bool IsAdmin { get; init; }
+}
 
 public static class CallerExtensions
 {

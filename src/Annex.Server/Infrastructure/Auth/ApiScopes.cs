@@ -17,6 +17,7 @@ public static class ApiScopes
         "projects.read", "projects.write",
         "slices.read", "slices.write",
         "webhooks.read", "webhooks.write",
+        "organizations.read",
     };
 
     /// <summary>Resources only a key with full organization access may use: a scoped key must not be

@@ -39,6 +39,7 @@ public class AnnexDbContext : DbContext
     public DbSet<Webhook> Webhooks => Set<Webhook>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+    public DbSet<ManualUpload> ManualUploads => Set<ManualUpload>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -114,6 +115,17 @@ public class AnnexDbContext : DbContext
             e.Property(x => x.Slug).HasMaxLength(Slugs.MaxLength);
             e.Property(x => x.DataType).HasMaxLength(32).HasDefaultValue(DatasetKinds.Image);
             e.Property(x => x.Visibility).HasMaxLength(16).HasDefaultValue(DatasetKinds.Private);
+        });
+        modelBuilder.Entity<ManualUpload>(e =>
+        {
+            e.ToTable("manual_uploads");
+            e.HasIndex(x => x.Uid).IsUnique();
+            e.HasIndex(x => new { x.OrganizationId, x.DatasetName });
+            e.HasIndex(x => x.ExpiresAt);
+            e.Property(x => x.DatasetName).HasMaxLength(255);
+            e.Property(x => x.Path).HasMaxLength(1024);
+            e.Property(x => x.BlobKey).HasMaxLength(512);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<DatasetItem>(e =>
         {

@@ -31,7 +31,8 @@ public static class Slugs
             }
 
             var lower = char.ToLowerInvariant(c);
-            if (lower is (>= 'a' and <= 'z') or (>= '0' and <= '9'))
+            var letters = lower is (>= 'a' and <= 'z') or (>= '0' and <= '9') ? null : Fold(lower);
+            if (lower is (>= 'a' and <= 'z') or (>= '0' and <= '9') || letters is not null)
             {
                 if (hyphen && slug.Length > 0)
                 {
@@ -39,7 +40,15 @@ public static class Slugs
                 }
 
                 hyphen = false;
-                slug.Append(lower);
+                if (letters is null)
+                {
+                    slug.Append(lower);
+                }
+                else
+                {
+                    slug.Append(letters);
+                }
+
                 if (slug.Length >= MaxLength - 8)
                 {
                     break;
@@ -53,6 +62,30 @@ public static class Slugs
 
         return slug.Length == 0 ? fallback : slug.ToString();
     }
+
+    // Latin letters with marks, for when Normalize cannot decompose them (the server runs with invariant
+    // globalization, where it leaves text as it is): each group folds to the letters after the colon.
+    private static readonly Dictionary<char, string> Folds = BuildFolds(
+        "àáâãäåāăą:a", "çćĉċč:c", "ďđð:d", "èéêëēĕėęě:e", "ĝğġģ:g", "ĥħ:h", "ìíîïĩīĭįı:i", "ĵ:j", "ķ:k", "ĺļľŀł:l",
+        "ñńņňŉ:n", "òóôõöøōŏő:o", "ŕŗř:r", "śŝşšș:s", "ţťŧț:t", "ùúûüũūŭůűų:u", "ŵ:w", "ýÿŷ:y", "źżž:z",
+        "ß:ss", "æ:ae", "œ:oe", "þ:th");
+
+    private static Dictionary<char, string> BuildFolds(params string[] groups)
+    {
+        var folds = new Dictionary<char, string>();
+        foreach (var group in groups)
+        {
+            var colon = group.IndexOf(':', StringComparison.Ordinal);
+            foreach (var letter in group[..colon])
+            {
+                folds[letter] = group[(colon + 1)..];
+            }
+        }
+
+        return folds;
+    }
+
+    private static string? Fold(char lower) => Folds.GetValueOrDefault(lower);
 
     /// <summary>The first of <c>base</c>, <c>base-2</c>, <c>base-3</c>, ... that <paramref name="taken"/>
     /// does not hold. The unique index stays the guard against a concurrent insert of the same slug.</summary>

@@ -15,6 +15,11 @@ public interface IBlobStore
     /// <paramref name="expires"/>; null when the store has no such URLs and the server serves the bytes.</summary>
     string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires);
 
+    /// <summary>A form a client POSTs a file of at most <paramref name="maxLength"/> bytes to, straight into the
+    /// store under <paramref name="key"/>, until <paramref name="expires"/>; null when the store has no such
+    /// forms and the server receives the bytes itself.</summary>
+    UploadTarget? CreateUploadTarget(string key, long maxLength, DateTimeOffset expires) => null;
+
     /// <summary>Throws when the store cannot be reached or written to (for the readiness check).</summary>
     Task CheckAsync(CancellationToken cancellationToken);
 }
@@ -27,6 +32,9 @@ public interface IPendingBlob : IAsyncDisposable
     /// <summary>Makes the written bytes visible under the final key, atomically; returns their size.</summary>
     Task<long> PublishAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>Where a browser-style form upload goes: the URL and the form fields to send before the file.</summary>
+public sealed record UploadTarget(string Url, IReadOnlyDictionary<string, string> Fields);
 
 public sealed record BlobReadHandle(Stream Content, long Length, DateTime LastModifiedUtc);
 

@@ -100,6 +100,26 @@ public sealed class S3BlobStore : IBlobStore, IPendingWriteStore, IDisposable
         return _client.GetPreSignedURL(request);
     }
 
+    public UploadTarget? CreateUploadTarget(string key, long maxLength, DateTimeOffset expires)
+    {
+        // A presigned POST policy: the store itself refuses a file of another key or over the length.
+        var request = new CreatePresignedPostRequest
+        {
+            BucketName = Bucket,
+            Key = ObjectKey(key),
+            Expires = expires.UtcDateTime,
+        };
+        request.Conditions.Add(S3PostCondition.ContentLengthRange(1, maxLength));
+        var response = _client.CreatePresignedPost(request);
+        var url = response.Url;
+        if (_http && url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            url = "http://" + url["https://".Length..];
+        }
+
+        return new UploadTarget(url, new Dictionary<string, string>(response.Fields, StringComparer.Ordinal));
+    }
+
     public async IAsyncEnumerable<PendingWrite> ListPendingWritesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix };

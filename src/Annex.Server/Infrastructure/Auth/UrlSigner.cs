@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Annex.Server.Features.Exports;
+using Annex.Server.Infrastructure.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Annex.Server.Infrastructure.Auth;
+
+public enum SignedUrlCheck
+{
+    Valid,
+    BadSignature,
+    Expired,
+}
+
+/// <summary>Signs URLs that carry their own authorization (export downloads, manual uploads): an HMAC of what
+/// the URL is for and when it expires, with one key per installation (<c>Exports:DownloadSigningKey</c>, or
+/// one generated into the data folder), so every replica accepts what another signed.</summary>
+public sealed class UrlSigner
+{
+    private const string KeyFileName = "download-signing-key";
+    private readonly byte[] _key;
+    private readonly string? _publicBaseUrl;
+    private readonly TimeProvider _time;
+
+    public UrlSigner(IOptions<ExportsOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
+    {
+        _time = time;
+        _publicBaseUrl = options.Value.PublicBaseUrl;
+        _key = string.IsNullOrWhiteSpace(options.Value.DownloadSigningKey)
+            ? LoadOrCreateKey(Path.Combine(storage.Value.DataPath, KeyFileName))
+            : Convert.FromBase64String(options.Value.DownloadSigningKey);
+    }
+
+    /// <summary>Scheme, host and base path that links to this server start with.</summary>
+    public string BaseUrl(HttpRequest request) => string.IsNullOrWhiteSpace(_publicBaseUrl)
+        ? $"{request.Scheme}://{request.Host.Value}{request.PathBase.Value}"
+        : _publicBaseUrl.TrimEnd('/');
+
+    /// <summary>The query that authorizes <paramref name="subject"/> until <paramref name="expiresAt"/>:
+    /// <c>expires=...&amp;signature=...</c>.</summary>
+    public string Query(string subject, DateTimeOffset expiresAt)
+    {
+        var expires = expiresAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return $"expires={expires}&signature={Sign(subject, expires)}";
+    }
+
+    public SignedUrlCheck Check(string subject, string? expires, string? signature)
+    {
+        if (string.IsNullOrEmpty(expires) || string.IsNullOrEmpty(signature))
+        {
+            return SignedUrlCheck.BadSignature;
+        }
+
+        var expected = Encoding.ASCII.GetBytes(Sign(subject, expires));
+        if (!CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature)))
+        {
+            return SignedUrlCheck.BadSignature;
+        }
+
+        return long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var unix) && unix >= _time.GetUtcNow().ToUnixTimeSeconds()
+            ? SignedUrlCheck.Valid
+            : SignedUrlCheck.Expired;
+    }
+
+    private string Sign(string subject, string expires)
+    {
+        var mac = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{subject}.{expires}"));
+        return ApiKeys.Base64Url(mac);
+    }
+
+    private static byte[] LoadOrCreateKey(string path)
+    {
+        if (File.Exists(path))
+        {
+            return Convert.FromBase64String(File.ReadAllText(path).Trim());
+        }
+
+        var key = RandomNumberGenerator.GetBytes(32);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, Convert.ToBase64String(key));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        // Two processes starting at once must end up with the same key: the first rename wins.
+        try
+        {
+            File.Move(temp, path, overwrite: false);
+        }
+        catch (IOException)
+        {
+            File.Delete(temp);
+        }
+
+        return Convert.FromBase64String(File.ReadAllText(path).Trim());
+    }
+}
