@@ -34,14 +34,15 @@ public sealed class StreamingZipWriter : IAsyncDisposable
     private bool _entryOpen;
     private bool _completed;
 
-    public StreamingZipWriter(Stream output, DateTime timestampUtc)
+    /// <param name="output">Where the archive goes.</param>
+    /// <param name="timestampUtc">Every entry's time.</param>
+    /// <param name="tempFolder">Where the central directory is spooled; the system's temporary folder when null.</param>
+    public StreamingZipWriter(Stream output, DateTime timestampUtc, string? tempFolder = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         _output = output;
         (_dosDate, _dosTime) = DosDateTime(timestampUtc);
-        _centralSpool = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"annex-zip-{Guid.NewGuid():N}.cd"),
-            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);
+        _centralSpool = SpillFiles.Create(tempFolder, "annex-zip", ".cd", 4096);
         _central = new BufferedStream(_centralSpool, 64 * 1024);
     }
 

@@ -15,6 +15,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
     private readonly ClassList _classes;
     private readonly ExportReport _report;
     private readonly DateTime _created;
+    private readonly string? _tempFolder;
     private readonly Dictionary<string, SplitFile> _splits = new(StringComparer.Ordinal);
 
     public CocoArchiveWriter(TrainingArchiveSettings settings)
@@ -23,6 +24,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         _classes = settings.Classes;
         _report = settings.Report;
         _created = settings.TimestampUtc;
+        _tempFolder = settings.TempFolder;
         _archive = new TrainingArchive(settings);
     }
 
@@ -42,7 +44,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
 
         if (!_splits.TryGetValue(item.Split, out var split))
         {
-            split = new SplitFile();
+            split = new SplitFile(_tempFolder);
             _splits.Add(item.Split, split);
         }
 
@@ -259,7 +261,7 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
     {
         if (_splits.Count == 0)
         {
-            _splits.Add(Splits.Train, new SplitFile());
+            _splits.Add(Splits.Train, new SplitFile(_tempFolder));
         }
 
         foreach (var name in Splits.All.Where(_splits.ContainsKey))
@@ -362,11 +364,13 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
     /// <summary>One split's images and annotations arrays, each spooled to a temporary file.</summary>
     private sealed class SplitFile : IAsyncDisposable
     {
-        private readonly FileStream _imagesFile = Spool();
-        private readonly FileStream _annotationsFile = Spool();
+        private readonly FileStream _imagesFile;
+        private readonly FileStream _annotationsFile;
 
-        public SplitFile()
+        public SplitFile(string? tempFolder)
         {
+            _imagesFile = SpillFiles.Create(tempFolder, "annex-coco", ".json");
+            _annotationsFile = SpillFiles.Create(tempFolder, "annex-coco", ".json");
             Images = new Utf8JsonWriter(_imagesFile);
             Annotations = new Utf8JsonWriter(_annotationsFile);
             Images.WriteStartArray();
@@ -380,10 +384,6 @@ public sealed class CocoArchiveWriter : ITrainingArchiveWriter
         public int ImageCount { get; set; }
 
         public int AnnotationCount { get; set; }
-
-        private static FileStream Spool() => new(
-            Path.Combine(Path.GetTempPath(), $"annex-coco-{Guid.NewGuid():N}.json"),
-            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
 
         public async Task FlushIfNeededAsync(CancellationToken cancellationToken)
         {

@@ -54,12 +54,18 @@ public sealed class ExportReport : IDisposable
     private Utf8JsonWriter? _externalMediaWriter;
     private bool _examplesTruncated;
 
-    public ExportReport(string format, int maxExamplesPerReason = 20)
+    private readonly string? _tempFolder;
+
+    /// <param name="format">The format's name, as the report gives it.</param>
+    /// <param name="maxExamplesPerReason">Examples kept per reason.</param>
+    /// <param name="tempFolder">Where the list of external media is spooled; the system's temporary folder when null.</param>
+    public ExportReport(string format, int maxExamplesPerReason = 20, string? tempFolder = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(format);
         ArgumentOutOfRangeException.ThrowIfNegative(maxExamplesPerReason);
         _format = format;
         _maxExamplesPerReason = maxExamplesPerReason;
+        _tempFolder = tempFolder;
     }
 
     private sealed record Example(ReportItem Item, string? Label, string Reason, string? Detail);
@@ -132,9 +138,7 @@ public sealed class ExportReport : IDisposable
         ImagesAtExternalUrl++;
         if (_externalMediaWriter is null)
         {
-            _externalMedia = new FileStream(
-                Path.Combine(Path.GetTempPath(), $"annex-report-{Guid.NewGuid():N}.json"),
-                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
+            _externalMedia = SpillFiles.Create(_tempFolder, "annex-report", ".json");
             _externalMediaWriter = new Utf8JsonWriter(_externalMedia);
             _externalMediaWriter.WriteStartArray();
         }

@@ -22,9 +22,24 @@ public sealed record TrainingItem(
 /// <summary>The item's image as stored: its bytes (read once, copied as they are) and its file extension with the dot.</summary>
 public sealed record TrainingImage(Stream Content, string Extension);
 
-/// <summary>What every training archive writer is given: where the zip goes and what it reports into.</summary>
+/// <summary>What every training archive writer is given: where the zip goes, what it reports into, and the folder
+/// its spill files go to (the system's temporary folder when null; a server passes one it cleans after a crash).</summary>
 public sealed record TrainingArchiveSettings(
-    Stream Output, ClassList Classes, ExportReport Report, DateTime TimestampUtc, CompressionLevel CompressionLevel);
+    Stream Output, ClassList Classes, ExportReport Report, DateTime TimestampUtc, CompressionLevel CompressionLevel, string? TempFolder = null)
+{
+    /// <summary>A new spill file in <see cref="TempFolder"/>, deleted when closed.</summary>
+    public FileStream CreateSpillFile(string prefix, string extension) => SpillFiles.Create(TempFolder, prefix, extension);
+}
+
+/// <summary>The temporary files writers spill to so memory stays flat.</summary>
+public static class SpillFiles
+{
+    /// <summary>Creates <c>&lt;prefix&gt;-&lt;guid&gt;&lt;extension&gt;</c> in <paramref name="folder"/> (the system's temporary
+    /// folder when null), deleted when closed.</summary>
+    public static FileStream Create(string? folder, string prefix, string extension, int bufferSize = 64 * 1024) => new(
+        Path.Combine(folder ?? Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}{extension}"),
+        FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize, FileOptions.DeleteOnClose);
+}
 
 /// <summary>Writes one training format's archive item by item, then its index files and the report.</summary>
 public interface ITrainingArchiveWriter : IAsyncDisposable
@@ -49,7 +64,7 @@ public sealed class TrainingArchive : IAsyncDisposable
     public TrainingArchive(TrainingArchiveSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        _zip = new StreamingZipWriter(settings.Output, settings.TimestampUtc);
+        _zip = new StreamingZipWriter(settings.Output, settings.TimestampUtc, settings.TempFolder);
         _level = settings.CompressionLevel;
     }
 

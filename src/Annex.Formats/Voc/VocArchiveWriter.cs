@@ -16,10 +16,12 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
     private readonly ClassList _classes;
     private readonly ExportReport _report;
     private readonly Dictionary<string, FileStream> _imageSets = new(StringComparer.Ordinal);
+    private readonly TrainingArchiveSettings _settings;
 
     public VocArchiveWriter(TrainingArchiveSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
         _classes = settings.Classes;
         _report = settings.Report;
         _archive = new TrainingArchive(settings);
@@ -146,9 +148,7 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
     {
         if (!_imageSets.TryGetValue(split, out var file))
         {
-            file = new FileStream(
-                Path.Combine(Path.GetTempPath(), $"annex-voc-{Guid.NewGuid():N}.txt"),
-                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
+            file = _settings.CreateSpillFile("annex-voc", ".txt");
             _imageSets.Add(split, file);
         }
 

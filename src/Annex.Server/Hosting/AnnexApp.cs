@@ -96,6 +96,7 @@ public static class AnnexApp
         services.AddScoped<FirstStart>();
         services.AddScoped<DemoData>();
         services.AddSingleton<DownloadLinks>();
+        services.AddSingleton<SpillFolder>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
         services.AddSingleton<ExportRunner>();
@@ -124,7 +125,7 @@ public static class AnnexApp
     {
         void Add(string name, string description, IReadOnlyList<string> types, Func<TrainingArchiveSettings, ITrainingArchiveWriter> create) =>
             services.AddSingleton<IExportFormat>(sp => new TrainingExportFormat(
-                name, description, types, create, sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IOptions<ExportsOptions>>()));
+                name, description, types, create, sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<SpillFolder>(), sp.GetRequiredService<IOptions<ExportsOptions>>()));
 
         Add("YOLO", "Ultralytics YOLO detection: data.yaml, images/ and labels/ with normalized class cx cy w h boxes",
             YoloLabeler.TypesOf(YoloTask.Detect), s => new YoloArchiveWriter(s, YoloTask.Detect));

@@ -17,6 +17,8 @@ public sealed class StartupTasks(IServiceProvider services, IOptions<StorageOpti
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(storage.Value.DataPath);
+        // What exports of a killed process spilled to disk.
+        services.GetRequiredService<SpillFolder>().DeleteOrphans();
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AnnexDbContext>();
         if (database.Value.MigrateOnStart)

@@ -9,8 +9,9 @@ namespace Annex.Server.Features.Exports.Worker;
 
 /// <summary>
 /// Every <see cref="ExportsOptions.RetentionSweepInterval"/>, deletes the archives whose retention ran
-/// out (the export stays, with its <c>expires_at</c>, and a download answers 410) and, on local disk,
-/// temporary archive files that a crashed process left behind. Runs where the export worker runs; any
+/// out (the export stays, with its <c>expires_at</c>, and a download answers 410), the spill files of processes
+/// that are gone (<see cref="SpillFolder"/>) and, on local disk, temporary archive files that a crashed process
+/// left behind. Runs where the export worker runs; any
 /// number of replicas may sweep at once, deleting twice is harmless.
 /// </summary>
 public sealed class ExpiredArchiveSweeper(
@@ -64,6 +65,12 @@ public sealed class ExpiredArchiveSweeper(
         if (deleted > 0)
         {
             logger.LogInformation("Deleted {Count} expired export archives", deleted);
+        }
+
+        var spilled = services.GetRequiredService<SpillFolder>().DeleteOrphans();
+        if (spilled > 0)
+        {
+            logger.LogInformation("Deleted {Count} temporary export files left by stopped processes", spilled);
         }
 
         if (services.GetService<LocalBlobStore>() is { } local)
