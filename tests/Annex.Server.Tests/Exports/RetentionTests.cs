@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Net;
 using Annex.Server.Features.Exports.Worker;
+using Annex.Server.Infrastructure.Data;
 using Annex.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -84,5 +88,33 @@ public sealed class RetentionTests
 
         Assert.False(File.Exists(stale));
         Assert.True(File.Exists(fresh));
+    }
+
+    [Fact]
+    public async Task An_archive_published_before_expiries_existed_gets_one_from_the_backfill_and_is_then_swept()
+    {
+        using var factory = new AnnexFactory();
+        var (_, uid, _) = await ExportedAsync(factory);
+        var exportUid = Guid.Parse(uid);
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AnnexDbContext>();
+        var migrations = db.Database.GetMigrations().ToList();
+        var backfill = migrations.FindIndex(m => m.EndsWith("_BackfillArchiveExpiry", StringComparison.Ordinal));
+        Assert.True(backfill > 0, "There is no BackfillArchiveExpiry migration.");
+
+        // The database as it was before the backfill, with an archive published eight days ago and no expiry.
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync(migrations[backfill - 1]);
+        var published = DateTime.UtcNow.AddDays(-8);
+        await db.Exports.Where(e => e.Uid == exportUid)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.ExpiresAt, (DateTime?)null).SetProperty(e => e.UpdatedAt, published));
+        await migrator.MigrateAsync();
+
+        var expiresAt = await db.Exports.Where(e => e.Uid == exportUid).Select(e => e.ExpiresAt).SingleAsync();
+        Assert.NotNull(expiresAt);
+        Assert.InRange(expiresAt.Value, published.AddDays(7).AddSeconds(-1), published.AddDays(7).AddSeconds(1));
+        Assert.Equal(1, await factory.Services.GetRequiredService<ExpiredArchiveSweeper>().SweepAsync(CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(factory.DataPath, "blobs"), "*", SearchOption.AllDirectories));
+        Assert.Null(await db.Exports.Where(e => e.Uid == exportUid).Select(e => e.ArchiveKey).SingleAsync());
     }
 }
