@@ -192,6 +192,7 @@ public sealed class FilterExportTests(FilterWorld world) : IClassFixture<FilterW
     [InlineData("lable = \"car\"", "Unknown field \"lable\" at position 1; did you mean \"label\"?")]
     [InlineData("label =", "Expected a value after \"=\" at position 8, found end of input.")]
     [InlineData("label = \"car", "Unterminated string starting at position 9.")]
+    [InlineData("metadata.time = \"ni\\u0000ght\"", "A string cannot hold the NUL character (U+0000), found at position 20.")]
     [InlineData("created_at > \"yesterday\"", "\"created_at\" needs an ISO 8601 timestamp such as \"2025-01-01T00:00:00Z\", got \"yesterday\" at position 14.")]
     public async Task A_bad_filter_is_a_400_at_creation(string filter, string message)
     {

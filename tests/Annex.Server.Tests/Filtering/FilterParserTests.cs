@@ -228,6 +228,8 @@ public sealed class FilterParserTests
         { """label = "\u12G4" """, 10, "Invalid escape \"\\u12\" at position 10." },
         { """label = "\uD800" """, 10, "Invalid escape \"\\uD800\" at position 10." },
         { """label = "\uDE00\uD83D" """, 10, "Invalid escape \"\\uDE00\" at position 10." },
+        { """label = "a\u0000b" """, 11, "A string cannot hold the NUL character (U+0000), found at position 11." },
+        { "metadata.time ~ \"n\0*\"", 19, "A string cannot hold the NUL character (U+0000), found at position 19." },
         // Numbers.
         { "annotation_count = 1e999", 20, "The number 1e999 at position 20 is out of range." },
         { "annotation_count = 1.", 20, "Invalid number \"1.\" at position 20." },

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Annex.Server.Features.Exports;
 using Annex.Server.Features.Exports.Filtering;
 using Annex.Server.Infrastructure.Data;
@@ -15,8 +16,23 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
 {
     private static readonly string[] Labels = ["car", "pedestrian", "truck"];
     private static readonly string[] Words = ["night", "day", "rain", "clear", "", "Night", "front-left", "a*b", "[x]"];
-    private static readonly string[] MetadataKeys = ["time", "weather", "speed", "flag", "reviewer", "camera.model"];
-    private static readonly string[] AttributeKeys = ["occluded", "confidence", "note"];
+    private static readonly string[] MetadataKeys = ["time", "weather", "speed", "flag", "reviewer", "camera.model", "tags", "tags.0", "tags.1", "tags.0.x", "deep.a.b", "deep.a", "deep.-1"];
+    private static readonly string[] AttributeKeys = ["occluded", "confidence", "note", "parts", "parts.0", "parts.1.x"];
+
+    /// <summary>Stored numbers at and beyond the edges of double: infinity, 0, rounded, and on PostgreSQL exact
+    /// (jsonb keeps them as they are written).</summary>
+    private static readonly string[] ExtremeNumbers =
+    [
+        "1e400", "-1e400", "1e-400", "-1e-400", "1.7976931348623157e308", "-1.7976931348623157e308", "1.7976931348623159e308",
+        "5e-324", "2.4703282292062328e-324", "-0", "0.0", "9007199254740993", "123456789012345678901234567890", "1E+2", "1e308",
+    ];
+
+    /// <summary>Numbers a filter can compare them with (a filter's own number must fit a double).</summary>
+    private static readonly string[] ExtremeLiterals =
+    [
+        "1.7976931348623157e308", "-1.7976931348623157e308", "5e-324", "0", "-0", "9007199254740992", "9007199254740994",
+        "1.2345678901234568e29", "100", "1e308", "-1e308",
+    ];
 
     [Fact]
     public async Task Database_and_in_memory_evaluation_select_the_same_tasks()
@@ -98,22 +114,10 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
         var metadata = new Dictionary<string, object?>();
         foreach (var key in new[] { "time", "weather", "speed", "flag", "reviewer" })
         {
-            switch (random.Next(6))
+            metadata[key] = RandomValue(random);
+            if (random.Next(6) == 0)
             {
-                case 0:
-                    break;
-                case 1:
-                    metadata[key] = null;
-                    break;
-                case 2:
-                    metadata[key] = random.Next(2) == 0;
-                    break;
-                case 3:
-                    metadata[key] = random.Next(-5, 100) / (random.Next(2) == 0 ? 1.0 : 4.0);
-                    break;
-                default:
-                    metadata[key] = Words[random.Next(Words.Length)];
-                    break;
+                metadata.Remove(key);
             }
         }
 
@@ -122,8 +126,38 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
             metadata["camera"] = random.Next(3) == 0 ? "flat" : new Dictionary<string, object?> { ["model"] = Words[random.Next(Words.Length)] };
         }
 
+        // Arrays, and objects whose keys look like array positions: a key always names an object member.
+        if (random.Next(4) != 0)
+        {
+            metadata["tags"] = RandomContainer(random);
+        }
+
+        if (random.Next(3) != 0)
+        {
+            metadata["deep"] = random.Next(3) == 0
+                ? RandomContainer(random)
+                : new Dictionary<string, object?> { ["a"] = random.Next(3) == 0 ? RandomValue(random) : new Dictionary<string, object?> { ["b"] = RandomValue(random) }, ["-1"] = RandomValue(random) };
+        }
+
         return metadata;
     }
+
+    private static JsonNode? RandomValue(Random random) => random.Next(7) switch
+    {
+        0 => null,
+        1 => random.Next(2) == 0,
+        2 => random.Next(-5, 100) / (random.Next(2) == 0 ? 1.0 : 4.0),
+        3 => JsonNode.Parse(ExtremeNumbers[random.Next(ExtremeNumbers.Length)]),
+        _ => Words[random.Next(Words.Length)],
+    };
+
+    private static object? RandomContainer(Random random) => random.Next(4) switch
+    {
+        0 => Enumerable.Range(0, random.Next(0, 3)).Select(_ => RandomValue(random)).ToArray(),
+        1 => new object?[] { new Dictionary<string, object?> { ["x"] = RandomValue(random) }, RandomValue(random) },
+        2 => new Dictionary<string, object?> { ["0"] = RandomValue(random), ["1"] = new Dictionary<string, object?> { ["x"] = RandomValue(random) } },
+        _ => RandomValue(random),
+    };
 
     private static Dictionary<string, object?> RandomAnnotation(Random random)
     {
@@ -143,6 +177,11 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
             attributes["note"] = random.Next(4) == 0 ? null : Words[random.Next(Words.Length)];
         }
 
+        if (random.Next(3) == 0)
+        {
+            attributes["parts"] = RandomContainer(random);
+        }
+
         var label = Labels[random.Next(Labels.Length)];
         var (type, coordinates) = random.Next(3) switch
         {
@@ -155,11 +194,12 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
 
     private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    private static string RandomLiteral(Random random, bool allowNull = true) => random.Next(6) switch
+    private static string RandomLiteral(Random random, bool allowNull = true) => random.Next(7) switch
     {
         0 when allowNull => "null",
         1 => random.Next(2) == 0 ? "true" : "FALSE",
         2 => (random.Next(-5, 100) / (random.Next(2) == 0 ? 1.0 : 4.0)).ToString(CultureInfo.InvariantCulture),
+        3 => ExtremeLiterals[random.Next(ExtremeLiterals.Length)],
         _ => Quote(Words[random.Next(Words.Length)]),
     };
 
@@ -179,7 +219,9 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
         string JsonField() => random.Next(2) == 0
             ? "metadata." + MetadataKeys[random.Next(MetadataKeys.Length)]
             : "attributes." + AttributeKeys[random.Next(AttributeKeys.Length)];
-        string Number() => (random.Next(-5, 100) / (random.Next(2) == 0 ? 1.0 : 4.0)).ToString(CultureInfo.InvariantCulture);
+        string Number() => random.Next(4) == 0
+            ? ExtremeLiterals[random.Next(ExtremeLiterals.Length)]
+            : (random.Next(-5, 100) / (random.Next(2) == 0 ? 1.0 : 4.0)).ToString(CultureInfo.InvariantCulture);
         string Ordered() => new[] { "<", "<=", ">", ">=" }[random.Next(4)];
         string Equality() => random.Next(2) == 0 ? "=" : "!=";
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Annex.Server.Features.Exports.Filtering;
@@ -51,7 +52,7 @@ public static class FilterEvaluator
     {
         FilterValue.Null => json is null || json.Value.ValueKind == JsonValueKind.Null,
         FilterValue.Text text => json is { ValueKind: JsonValueKind.String } s && string.Equals(s.GetString(), text.Value, StringComparison.Ordinal),
-        FilterValue.Number number => json is { ValueKind: JsonValueKind.Number } n && n.GetDouble() == number.Value,
+        FilterValue.Number number => json is { ValueKind: JsonValueKind.Number } n && NumberOf(n) == number.Value,
         FilterValue.Boolean boolean => json is { } b && b.ValueKind == (boolean.Value ? JsonValueKind.True : JsonValueKind.False),
         _ => false,
     };
@@ -61,7 +62,7 @@ public static class FilterEvaluator
         FilterField.CreatedAt => Compare(task.CreatedAt.CompareTo(((FilterValue.Timestamp)value).Value), op),
         FilterField.UpdatedAt => Compare(task.UpdatedAt.CompareTo(((FilterValue.Timestamp)value).Value), op),
         FilterField.AnnotationCount => Compare(((double)task.AnnotationCount).CompareTo(((FilterValue.Number)value).Value), op),
-        FilterField.Metadata or FilterField.Attribute => OnJson(field, task, json => json is { ValueKind: JsonValueKind.Number } n && Compare(n.GetDouble().CompareTo(((FilterValue.Number)value).Value), op)),
+        FilterField.Metadata or FilterField.Attribute => OnJson(field, task, json => json is { ValueKind: JsonValueKind.Number } n && Compare(NumberOf(n).CompareTo(((FilterValue.Number)value).Value), op)),
         _ => throw new ArgumentOutOfRangeException(nameof(field), field.Field, null),
     };
 
@@ -90,6 +91,12 @@ public static class FilterEvaluator
             ? AnyAnnotation(task, a => test(a.TryGetProperty("attributes", out var attributes) ? At(attributes, field.Path) : null))
             : test(At(task.Metadata, field.Path));
 
+    /// <summary>The double nearest to a stored number: infinity beyond double's range, 0 too close to zero
+    /// (<see cref="JsonElement.GetDouble"/> refuses both).</summary>
+    private static double NumberOf(JsonElement number) =>
+        number.TryGetDouble(out var value) ? value : double.Parse(number.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>The value at the key path, following object members only: a key never indexes an array.</summary>
     private static JsonElement? At(JsonElement document, IReadOnlyList<string> path)
     {
         var current = document;

@@ -188,6 +188,9 @@ internal sealed class FilterLexer(string text)
                 return new FilterToken(TokenKind.String, start, i + 1 - start, value.ToString());
             }
 
+            if (c == '\0')
+                return NulCharacter(i);
+
             if (c != '\\')
             {
                 value.Append(c);
@@ -222,6 +225,8 @@ internal sealed class FilterLexer(string text)
                         return Unterminated(start);
                     if (unit is not { } u)
                         return InvalidEscape(i);
+                    if (u == '\0')
+                        return NulCharacter(i);
                     if (char.IsLowSurrogate(u))
                         return InvalidEscape(i);
                     if (char.IsHighSurrogate(u))
@@ -288,6 +293,9 @@ internal sealed class FilterLexer(string text)
         >= 'A' and <= 'F' => c - 'A' + 10,
         _ => -1,
     };
+
+    // PostgreSQL's text cannot hold it: such a filter would pass here and fail the export there.
+    private FilterToken NulCharacter(int at) => Fail(at, $"A string cannot hold the NUL character (U+0000), found at position {at + 1}.");
 
     private FilterToken Unterminated(int start) => Fail(start, $"Unterminated string starting at position {start + 1}.");
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 
 namespace Annex.Server.Features.Exports.Filtering;
@@ -12,7 +13,9 @@ namespace Annex.Server.Features.Exports.Filtering;
 /// </summary>
 /// <para>JSON is stored as text on both databases (so exports pass it through byte for byte); SQLite reads
 /// it with <c>json_extract</c>/<c>json_type</c>, PostgreSQL casts it to <c>jsonb</c> and uses
-/// <c>#&gt;</c>/<c>#&gt;&gt;</c>/<c>jsonb_typeof</c>.</para>
+/// <c>-&gt;</c>/<c>-&gt;&gt;</c> with text keys (which, unlike <c>#&gt;</c>, never index an array: a key is always
+/// an object member, as in SQLite's quoted path) and <c>jsonb_typeof</c>. Stored numbers are compared as the
+/// doubles a JSON parser reads (see <see cref="NumberAt"/>).</para>
 public sealed class FilterSql
 {
     private readonly StringBuilder _sql = new();
@@ -315,7 +318,8 @@ public sealed class FilterSql
     private void OnJson(FieldReference field, Action<string> write)
     {
         string[] keys = field.Field == FilterField.Attribute ? ["attributes", .. field.Path] : [.. field.Path];
-        var path = _postgres ? Parameter(keys) : Parameter(JsonPath(keys));
+        // On PostgreSQL the path is the chain of member accesses: " -> {k} -> {k+1}".
+        var path = _postgres ? string.Concat(keys.Select(k => " -> " + Parameter(k))) : Parameter(JsonPath(keys));
         if (field.Field == FilterField.Attribute)
         {
             Annotations(() => write(path));
@@ -343,31 +347,52 @@ public sealed class FilterSql
 
     /// <summary>The JSON type at <paramref name="path"/> in <see cref="Document"/>, NULL when absent.</summary>
     private StringBuilder TypeOf(string path) => _postgres
-        ? _sql.Append("jsonb_typeof(").Append(Document).Append(" #> ").Append(path).Append(')')
+        ? _sql.Append("jsonb_typeof(").Append(Document).Append(path).Append(')')
         : _sql.Append("json_type(").Append(Document).Append(", ").Append(path).Append(')');
 
     /// <summary>The value at <paramref name="path"/> as SQL text (strings unquoted).</summary>
     private StringBuilder TextAt(string path) => _postgres
-        ? _sql.Append('(').Append(Document).Append(" #>> ").Append(path).Append(')')
+        ? _sql.Append('(').Append(Document).Append(PostgresTextPath(path)).Append(')')
         : _sql.Append("json_extract(").Append(Document).Append(", ").Append(path).Append(')');
+
+    /// <summary>The PostgreSQL member chain with its last access as text (<c>-&gt;&gt;</c>).</summary>
+    private static string PostgresTextPath(string path)
+    {
+        var last = path.LastIndexOf(" -> ", StringComparison.Ordinal);
+        return string.Concat(path.AsSpan(0, last), " ->> ", path.AsSpan(last + 4));
+    }
 
     private StringBuilder IsText(string path) => TypeOf(path).Append(_postgres ? " = 'string'" : " = 'text'");
 
-    /// <summary>Compares the number at <paramref name="path"/>; false when the value there is not a number.</summary>
+    /// <summary>Compares the number at <paramref name="path"/>; false when the value there is not a number. The
+    /// stored number counts as the double nearest to it, as JSON parsers (and SQLite) read it: beyond double's
+    /// range it is infinity, too close to zero it is 0, and an integer beyond 2^53 is rounded.</summary>
     private void NumberAt(string path, string symbol, string parameter)
     {
         if (_postgres)
         {
             // CASE, not AND: PostgreSQL may evaluate AND's operands in any order, and the cast fails on text.
+            // jsonb keeps numbers exact, and casting one a double cannot hold fails; those are settled first.
             _sql.Append("CASE WHEN ");
-            TypeOf(path).Append(" = 'number' THEN (");
-            TextAt(path).Append(")::double precision").Append(symbol).Append(parameter).Append(" ELSE FALSE END");
+            TypeOf(path).Append(" = 'number' THEN (SELECT CASE WHEN n >= ").Append(DoubleOverflow)
+                .Append(" THEN 'Infinity'::double precision WHEN n <= -").Append(DoubleOverflow)
+                .Append(" THEN '-Infinity'::double precision WHEN abs(n) <= ").Append(DoubleUnderflow)
+                .Append(" THEN 0::double precision ELSE n::double precision END FROM (SELECT (");
+            TextAt(path).Append(")::numeric AS n) AS stored)").Append(symbol).Append(parameter).Append(" ELSE FALSE END");
             return;
         }
 
-        TypeOf(path).Append(" IN ('integer', 'real') AND ");
-        TextAt(path).Append(symbol).Append(parameter);
+        // An integer within 64 bits comes back as one, and SQLite compares it with a double exactly; + 0.0 makes
+        // it the nearest double first, as everywhere else.
+        TypeOf(path).Append(" IN ('integer', 'real') AND (");
+        TextAt(path).Append(" + 0.0)").Append(symbol).Append(parameter);
     }
+
+    /// <summary>2^1024 - 2^970, exactly: from here on a number rounds to infinity as a double.</summary>
+    private static readonly string DoubleOverflow = (BigInteger.Pow(2, 1024) - BigInteger.Pow(2, 970)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>2^-1075 (half the smallest double), exactly: up to here a number rounds to 0 as a double.</summary>
+    private static readonly string DoubleUnderflow = "0." + BigInteger.Pow(5, 1075).ToString(CultureInfo.InvariantCulture).PadLeft(1075, '0');
 
     private string Parameter(object value)
     {
