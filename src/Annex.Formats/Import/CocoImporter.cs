@@ -55,6 +55,7 @@ public static partial class CocoImporter
             var rawSplit = RawSplitOf(relative);
             string? MediaPath(string imageFile) => FindImage(folder, rawSplit, SplitOf(relative), imageFile);
 
+            ImportPaths.RequireInside(folder, relative);
             using var stream = File.OpenRead(file);
             using var document = Parse(stream, relative);
             var dataset = new Reader(relative, SplitOf(relative), MediaPath).Read(document.RootElement);
@@ -114,8 +115,13 @@ public static partial class CocoImporter
 
         candidates.Add($"images/{imageFile}");
         candidates.Add(imageFile);
-        return candidates.FirstOrDefault(candidate =>
-            !candidate.Split('/').Contains("..") && File.Exists(Path.Combine(folder, candidate)));
+        var found = candidates.FirstOrDefault(candidate => File.Exists(Path.Combine(folder, candidate)));
+        if (found is not null)
+        {
+            ImportPaths.RequireInside(folder, found);
+        }
+
+        return found;
     }
 
     private static JsonDocument Parse(Stream json, string fileName)
@@ -260,6 +266,11 @@ public static partial class CocoImporter
                 RequireObject(image, path);
                 var id = Integer(image, "id", path);
                 var fileName = String(image, "file_name", path);
+                if (mediaPath is not null && ImportPaths.LeavesFolder(fileName))
+                {
+                    throw Error(path + ".file_name", $"\"{fileName}\" leads out of the import folder (an absolute path or \"..\"); an import reads only files inside its folder");
+                }
+
                 var refId = RefIdOf(fileName);
                 if (!refIds.Add(refId))
                 {

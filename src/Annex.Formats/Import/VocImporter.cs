@@ -53,6 +53,7 @@ public static class VocImporter
         {
             var stem = Path.GetFileNameWithoutExtension(path);
             var file = $"Annotations/{Path.GetFileName(path)}";
+            ImportPaths.RequireInside(folder, file);
             var document = ReadDocument(path, file, skipped);
             labels.AddRange(document.Objects.Select(o => o.Label).Where(labelNames.Add).Select(name => new ImportedLabel(name)));
             items.Add(new ImportedItem(
@@ -82,6 +83,7 @@ public static class VocImporter
             return labels;
         }
 
+        ImportPaths.RequireInside(folder, "labels.txt");
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
@@ -125,6 +127,7 @@ public static class VocImporter
             .ThenBy(name => name, StringComparer.Ordinal);
         foreach (var split in lists)
         {
+            ImportPaths.RequireInside(folder, $"ImageSets/Main/{split}.txt");
             foreach (var line in File.ReadLines(Path.Combine(main, split + ".txt")))
             {
                 var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
@@ -148,7 +151,13 @@ public static class VocImporter
         }
 
         candidates.AddRange(ImageExtensions.Select(extension => $"JPEGImages/{stem}{extension}"));
-        return candidates.FirstOrDefault(candidate => File.Exists(Path.Combine(folder, candidate)));
+        var found = candidates.FirstOrDefault(candidate => File.Exists(Path.Combine(folder, candidate)));
+        if (found is not null)
+        {
+            ImportPaths.RequireInside(folder, found);
+        }
+
+        return found;
     }
 
     /// <summary>Images with no annotation file are items too, sized from their headers: VOC writes no XML for an image without a size.</summary>
@@ -172,6 +181,7 @@ public static class VocImporter
             }
 
             var relative = $"JPEGImages/{Path.GetFileName(path)}";
+            ImportPaths.RequireInside(folder, relative);
             using var stream = File.OpenRead(path);
             var info = ImageHeader.TryRead(stream, out var header)
                 ? header

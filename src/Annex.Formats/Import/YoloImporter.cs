@@ -48,6 +48,14 @@ public static class YoloImporter
             {
                 var refId = key;
                 var where = image ?? labelFile!;
+                foreach (var file in (string?[])[image, labelFile])
+                {
+                    if (file is not null)
+                    {
+                        ImportPaths.RequireInside(folder, file);
+                    }
+                }
+
                 if (!refIds.TryAdd(refId, where))
                 {
                     throw new ImportException(where, null, $"the name \"{refId}\" is also used by {refIds[refId]}");
@@ -144,6 +152,7 @@ public static class YoloImporter
     {
         var name = YamlNames.FirstOrDefault(n => File.Exists(Path.Combine(folder, n)))
             ?? throw new ImportException("data.yaml", null, "missing: a YOLO dataset names its classes in data.yaml");
+        ImportPaths.RequireInside(folder, name);
         var yaml = new YamlStream();
         try
         {
