@@ -7,10 +7,12 @@ namespace Annex.Server.Tests.Infrastructure;
 
 /// <summary>An organization with one of everything the API has a uid for: a dataset with items (the first
 /// with an uploaded image), a project (with a keypoint label) and results, a slice, an export, a webhook,
-/// a second API key, and a spare dataset, project and slice for DELETE to take. Tests that walk every endpoint fill the
-/// route's uids from here.</summary>
+/// a second API key, a task (a result), a webhook delivery (a test event), the organization's slug and the
+/// slice's, and a spare dataset, project and slice for DELETE to take. Tests that walk every endpoint fill the
+/// route's parameters from here.</summary>
 public sealed record TenantObjects(
-    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key)
+    HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key,
+    string Task, string Delivery, string Owner, string SliceSlug)
 {
     /// <summary>The webhook points at the discard port on loopback, so even a delivery would leave this
     /// machine alone; servers that hold these objects must allow loopback webhooks.</summary>
@@ -18,7 +20,7 @@ public sealed record TenantObjects(
 
     public static readonly IReadOnlyDictionary<string, string?> ServerSettings = new Dictionary<string, string?> { ["Webhooks:AllowPrivateAddresses"] = "true" };
 
-    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key];
+    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key, Task, Delivery];
 
     public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
     {
@@ -31,7 +33,10 @@ public sealed record TenantObjects(
 
         var project = await Seed.ProjectAsync(http, labels: [.. Seed.DefaultLabels, new { name = "person", color = "#00FFFF", keypoints = new[] { "head", "hand" }, skeleton = new[] { new[] { 1, 2 } } }]);
         await Seed.ResultsAsync(http, project, items, perItem: 2);
-        var slice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Mine", items }))["uid"]!.GetValue<string>();
+        var sliceCreated = await http.PostOkAsync("/api/v1/slices/", new { name = "Mine", items });
+        var slice = sliceCreated["uid"]!.GetValue<string>();
+        var (_, tasks) = await http.GetJsonAsync($"/api/v1/tasks/?project={project}&limit=1");
+        var task = tasks!["results"]![0]!["uid"]!.GetValue<string>();
         var export = (await Seed.ExportAsync(http, "owned", datasets: [dataset]))["uid"]!.GetValue<string>();
         if (waitForExport)
         {
@@ -40,12 +45,18 @@ public sealed record TenantObjects(
 
         var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = WebhookUrl, events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
         var key = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "pipeline" }))["uid"]!.GetValue<string>();
+
+        // Nothing listens on the discard port, so the test event fails at once and, being a test, is not retried.
+        var tested = await http.PostOkAsync($"/api/v1/webhooks/{webhook}/test/", new { }, HttpStatusCode.OK);
+        var delivery = tested["delivery"]!["uid"]!.GetValue<string>();
         var spare = await Seed.DatasetAsync(http, "Spare");
         var spareItems = await Seed.ItemsAsync(http, spare, 2);
         var spareProject = await Seed.ProjectAsync(http);
         await Seed.ResultsAsync(http, spareProject, spareItems, perItem: 1);
         var spareSlice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Spare", items = spareItems }))["uid"]!.GetValue<string>();
-        return new TenantObjects(http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key);
+        return new TenantObjects(
+            http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key,
+            task, delivery, sliceCreated["owner_name"]!.GetValue<string>(), sliceCreated["slug"]!.GetValue<string>());
     }
 
     /// <summary>The uid a route parameter takes; a parameter no case knows fails the test, so a new route
@@ -64,6 +75,12 @@ public sealed record TenantObjects(
         ("uid", "exports") => Export,
         ("uid", "webhooks") => Webhook,
         ("uid", "api-keys") => Key,
+        ("uid", "tasks") => Task,
+        ("uid", "webhook-deliveries") => Delivery,
+        // /users/me/projects/{uid}
+        ("uid", "users") => Project,
+        ("owner", _) => Owner,
+        ("slug", "slices") => SliceSlug,
         _ => throw new InvalidOperationException($"{endpoint} has the parameter {{{parameter}}}, which no test knows: add an object for it to {nameof(TenantObjects)}."),
     };
 
