@@ -25,7 +25,7 @@ public static partial class ProjectsApi
     {
         var group = api.MapGroup("/projects").WithTags("Projects");
         group.MapGet("", ListProjects).Produces<Page<ProjectResponse>>().ProducesErrors(400);
-        group.MapPost("", CreateProject).Accepts<CreateProjectRequest>("application/json")
+        group.MapPost("", CreateProject).AcceptsJson<CreateProjectRequest>()
             .Produces<ProjectResponse>(StatusCodes.Status201Created).ProducesErrors(400, 409);
         group.MapGet("/{uid}", GetProject).Produces<ProjectResponse>().ProducesErrors(404);
         group.MapDelete("/{uid}", DeleteProject).Produces(StatusCodes.Status204NoContent).ProducesErrors(404);

@@ -44,7 +44,7 @@ public static class SlicesApi
     {
         var group = api.MapGroup("/slices").WithTags("Slices");
         group.MapGet("", ListSlices).Produces<Page<SliceResponse>>().ProducesErrors(400);
-        group.MapPost("", CreateSlice).Accepts<CreateSliceRequest>("application/json")
+        group.MapPost("", CreateSlice).AcceptsJson<CreateSliceRequest>()
             .Produces<SliceResponse>(StatusCodes.Status201Created).ProducesErrors(400, 409);
         group.MapGet("/{uid}", GetSlice).Produces<SliceResponse>().ProducesErrors(404);
         group.MapDelete("/{uid}", DeleteSlice).Produces(StatusCodes.Status204NoContent).ProducesErrors(404);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Linq.Expressions;
 using System.Security.Cryptography;
 using System.Text;
 using Annex.Server.Hosting;
@@ -55,8 +54,9 @@ public sealed class WebhookDeliverer(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = Clock.UtcNow(Time);
-        var due = await Due(db, d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && d.Webhook.IsActive)
-            .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
+        var due = await Due(db.Set<WebhookDelivery>().AsNoTracking()
+                .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && d.Webhook.IsActive)
+                .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id))
             .FirstOrDefaultAsync(cancellationToken);
         if (due is not null)
         {
@@ -71,15 +71,14 @@ public sealed class WebhookDeliverer(
     public async Task<bool> SendNowAsync(long deliveryId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var due = await Due(db, d => d.Id == deliveryId && d.Status == DeliveryStatus.Pending).SingleOrDefaultAsync(cancellationToken);
+        var due = await Due(db.Set<WebhookDelivery>().AsNoTracking().Where(d => d.Id == deliveryId && d.Status == DeliveryStatus.Pending)).SingleOrDefaultAsync(cancellationToken);
         return due is not null && await AttemptAsync(db, due, Clock.UtcNow(Time), cancellationToken);
     }
 
     private sealed record DueDelivery(long Id, Guid Uid, string Event, string Payload, int Attempts, DateTime NextAttemptAt, string Url, string Secret);
 
-    private static IQueryable<DueDelivery> Due(AnnexDbContext db, Expression<Func<WebhookDelivery, bool>> filter) =>
-        db.Set<WebhookDelivery>().AsNoTracking().Where(filter)
-            .Select(d => new DueDelivery(d.Id, d.Uid, d.Event, d.Payload, d.Attempts, d.NextAttemptAt, d.Webhook.Url, d.Webhook.Secret));
+    private static IQueryable<DueDelivery> Due(IQueryable<WebhookDelivery> deliveries) =>
+        deliveries.Select(d => new DueDelivery(d.Id, d.Uid, d.Event, d.Payload, d.Attempts, d.NextAttemptAt, d.Webhook.Url, d.Webhook.Secret));
 
     /// <summary>Claims the delivery, sends it once and records the outcome; false when another process
     /// claimed it first.</summary>

@@ -42,10 +42,10 @@ public static class WebhooksApi
     {
         var group = api.MapGroup("/webhooks").WithTags("Webhooks");
         group.MapGet("", ListWebhooks).Produces<Page<WebhookResponse>>().ProducesErrors(400);
-        group.MapPost("", CreateWebhook).Accepts<WebhookRequest>("application/json")
+        group.MapPost("", CreateWebhook).AcceptsJson<WebhookRequest>()
             .Produces<CreatedWebhookResponse>(StatusCodes.Status201Created).ProducesErrors(400, 409);
         group.MapGet("/{uid}", GetWebhook).Produces<WebhookResponse>().ProducesErrors(404);
-        group.MapPatch("/{uid}", UpdateWebhook).Accepts<WebhookRequest>("application/json")
+        group.MapPatch("/{uid}", UpdateWebhook).AcceptsJson<WebhookRequest>()
             .Produces<WebhookResponse>().ProducesErrors(400, 404);
         group.MapDelete("/{uid}", DeleteWebhook).Produces(StatusCodes.Status204NoContent).ProducesErrors(404);
         group.MapPost("/{uid}/test", TestWebhook).Produces<WebhookTestResponse>().ProducesErrors(404, 409);
