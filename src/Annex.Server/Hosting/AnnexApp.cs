@@ -10,6 +10,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Features.Tasks;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -202,6 +203,7 @@ public static class AnnexApp
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();
+        api.MapTasksApi();
         api.MapWebhooksApi();
         api.MapApiKeysApi();
         api.MapOrganizationsApi();

@@ -100,6 +100,7 @@ public sealed class EndpointIsolationTests : IDisposable
             ("POST", "datasets", "items") => Json(new { items = new[] { new { ref_id = "intruder", width = 10, height = 10 } } }),
             ("POST", "projects", "results") => Json(new { results = new[] { new { dataset_item_uid = owner.Items[0], annotations = new[] { Seed.Box("car", 1, 1, 2, 2) } } } }),
             ("POST", _, _) => Json(new { }),
+            ("PATCH", "webhooks", _) => Json(new { is_active = false, events = new[] { "export.failed" } }),
             _ => null,
         };
         return request;

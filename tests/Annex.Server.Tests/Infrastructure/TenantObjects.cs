@@ -7,11 +7,12 @@ namespace Annex.Server.Tests.Infrastructure;
 
 /// <summary>An organization with one of everything the API has a uid for: a dataset with items (the first
 /// with an uploaded image), a project (with a keypoint label) and results, a slice, an export, a webhook,
-/// a second API key, a manual upload link, and a spare dataset, project and slice for DELETE to take. Tests that
-/// walk every endpoint fill the route's uids (and the owner and slug names of Avala's routes) from here.</summary>
+/// a second API key, a manual upload link, a task (a result), a webhook delivery (a test event), the
+/// organization's, dataset's and slice's slugs, and a spare dataset, project and slice for DELETE to take. Tests
+/// that walk every endpoint fill the route's parameters from here.</summary>
 public sealed record TenantObjects(
     HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key,
-    string OrganizationSlug, string DatasetSlug, string Upload)
+    string OrganizationSlug, string DatasetSlug, string SliceSlug, string Upload, string Task, string Delivery)
 {
     /// <summary>The webhook points at the discard port on loopback, so even a delivery would leave this
     /// machine alone; servers that hold these objects must allow loopback webhooks.</summary>
@@ -21,7 +22,7 @@ public sealed record TenantObjects(
 
     /// <summary>The uids, which no refusal or other organization's list may show. (Slugs are left out: they are
     /// names, and another organization may well have the same.)</summary>
-    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key, Upload];
+    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key, Upload, Task, Delivery];
 
     public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
     {
@@ -34,7 +35,10 @@ public sealed record TenantObjects(
 
         var project = await Seed.ProjectAsync(http, labels: [.. Seed.DefaultLabels, new { name = "person", color = "#00FFFF", keypoints = new[] { "head", "hand" }, skeleton = new[] { new[] { 1, 2 } } }]);
         await Seed.ResultsAsync(http, project, items, perItem: 2);
-        var slice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Mine", items }))["uid"]!.GetValue<string>();
+        var sliceCreated = await http.PostOkAsync("/api/v1/slices/", new { name = "Mine", items });
+        var slice = sliceCreated["uid"]!.GetValue<string>();
+        var (_, tasks) = await http.GetJsonAsync($"/api/v1/tasks/?project={project}&limit=1");
+        var task = tasks!["results"]![0]!["uid"]!.GetValue<string>();
         var export = (await Seed.ExportAsync(http, "owned", datasets: [dataset]))["uid"]!.GetValue<string>();
         if (waitForExport)
         {
@@ -43,6 +47,10 @@ public sealed record TenantObjects(
 
         var webhook = (await http.PostOkAsync("/api/v1/webhooks/", new { url = WebhookUrl, events = new[] { "export.completed" } }))["uid"]!.GetValue<string>();
         var key = (await http.PostOkAsync("/api/v1/api-keys/", new { name = "pipeline" }))["uid"]!.GetValue<string>();
+
+        // Nothing listens on the discard port, so the test event fails at once and, being a test, is not retried.
+        var tested = await http.PostOkAsync($"/api/v1/webhooks/{webhook}/test/", new { }, HttpStatusCode.OK);
+        var delivery = tested["delivery"]!["uid"]!.GetValue<string>();
         var spare = await Seed.DatasetAsync(http, "Spare");
         var spareItems = await Seed.ItemsAsync(http, spare, 2);
         var spareProject = await Seed.ProjectAsync(http);
@@ -52,7 +60,9 @@ public sealed record TenantObjects(
         var datasetSlug = (await http.GetOkAsync($"/api/v1/datasets/{dataset}/"))["slug"]!.GetValue<string>();
         var upload = (await http.PostOkAsync(
             "/api/v1/datasets/manual-upload/file-upload-url/", new { dataset_name = "Uploaded", file_path_in_dataset = "a.png", content_length = 100 }, HttpStatusCode.OK))["uid"]!.GetValue<string>();
-        return new TenantObjects(http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key, organizationSlug, datasetSlug, upload);
+        return new TenantObjects(
+            http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key,
+            organizationSlug, datasetSlug, sliceCreated["slug"]!.GetValue<string>(), upload, task, delivery);
     }
 
     /// <summary>The uid a route parameter takes; a parameter no case knows fails the test, so a new route
@@ -61,7 +71,6 @@ public sealed record TenantObjects(
     {
         ("itemUid", _) => Items[0],
         ("uploadUid", _) => Upload,
-        ("owner", "datasets") => OrganizationSlug,
         ("slug", "datasets") => DatasetSlug,
         ("slug", "organizations") => OrganizationSlug,
         ("projectUid", _) => Project,
@@ -75,6 +84,12 @@ public sealed record TenantObjects(
         ("uid", "exports") => Export,
         ("uid", "webhooks") => Webhook,
         ("uid", "api-keys") => Key,
+        ("uid", "tasks") => Task,
+        ("uid", "webhook-deliveries") => Delivery,
+        // /users/me/projects/{uid}
+        ("uid", "users") => Project,
+        ("owner", _) => OrganizationSlug,
+        ("slug", "slices") => SliceSlug,
         _ => throw new InvalidOperationException($"{endpoint} has the parameter {{{parameter}}}, which no test knows: add an object for it to {nameof(TenantObjects)}."),
     };
 

@@ -42,6 +42,26 @@ public sealed class ApiKeyScopeTests(AnnexFactoryFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Tasks_and_the_users_me_projects_need_projects_read_and_webhook_deliveries_need_webhooks_read()
+    {
+        var (admin, projectsReader, _) = await ScopedKeyAsync(new { name = "projects", scopes = new[] { "projects.read" } });
+        var webhooksReader = fixture.Factory.CreateClientWithKey((await admin.Http.PostOkAsync("/api/v1/api-keys/", new { name = "hooks", scopes = new[] { "webhooks.read" } }))["key"]!.GetValue<string>());
+        var webhook = (await admin.Http.PostOkAsync("/api/v1/webhooks/", new { target_url = "https://hooks.example.com/x", events = new[] { "export.failed" } }))["uid"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.OK, (await projectsReader.GetJsonAsync("/api/v1/tasks/")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await projectsReader.GetJsonAsync("/api/v1/users/me/projects/")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await projectsReader.GetJsonAsync("/api/v1/webhook-deliveries/")).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await webhooksReader.GetJsonAsync("/api/v1/webhook-deliveries/")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await webhooksReader.GetJsonAsync("/api/v1/tasks/")).Status);
+        var (testStatus, testBody) = await webhooksReader.PostJsonAsync($"/api/v1/webhooks/{webhook}/test/", null);
+        Assert.Equal(HttpStatusCode.Forbidden, testStatus);
+        Api.AssertJson("""{"detail": "This API key does not have the \"webhooks.write\" scope."}""", testBody);
+        Assert.Equal(HttpStatusCode.Forbidden, (await webhooksReader.SendAsync(HttpMethod.Patch, $"/api/v1/webhooks/{webhook}/", new { is_active = false })).Status);
+        Assert.True((await admin.Http.GetJsonAsync($"/api/v1/webhooks/{webhook}/")).Body!["is_active"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task A_key_with_exports_create_can_create_an_export()
     {
         var (admin, scoped, _) = await ScopedKeyAsync(new { name = "creator", scopes = new[] { "exports.create" } });

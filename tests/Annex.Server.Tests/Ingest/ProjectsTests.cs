@@ -20,10 +20,11 @@ public sealed class ProjectsTests(AnnexFactoryFixture fixture) : IClassFixture<A
         var tenant = await fixture.Factory.CreateTenantAsync();
         var created = await tenant.Http.PostOkAsync("/api/v1/projects/", $$"""{"name": " Detection ", "labels": {{Taxonomy}}}""");
 
-        Shape.HasFields(created, "uid", "name", "labels", "created_at");
+        Shape.HasFields(created, "uid", "name", "status", "labels", "created_at", "updated_at");
         var uid = Shape.Uid(created["uid"]);
         Assert.Equal("Detection", created["name"]!.GetValue<string>());
-        Shape.Timestamp(created["created_at"]);
+        Assert.Equal("active", created["status"]!.GetValue<string>());
+        Assert.Equal(Shape.Timestamp(created["created_at"]), Shape.Timestamp(created["updated_at"]));
         Api.AssertJson(Taxonomy, created["labels"]);
         Assert.Equal(["car", "person", "sign"], created["labels"]!.AsArray().Select(l => l!["name"]!.GetValue<string>()));
 
@@ -85,7 +86,26 @@ public sealed class ProjectsTests(AnnexFactoryFixture fixture) : IClassFixture<A
         Api.AssertJson("[]", list["results"]);
     }
 
+    [Fact]
+    public async Task The_key_owners_projects_under_users_me_are_the_organizations_projects()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var other = await fixture.Factory.CreateTenantAsync("Other");
+        var created = await tenant.Http.PostOkAsync("/api/v1/projects/", $$"""{"name": "Mine", "labels": {{Taxonomy}}}""");
+        var uid = created["uid"]!.GetValue<string>();
+
+        Api.AssertJson(created.ToJsonString(), await tenant.Http.GetOkAsync($"/api/v1/users/me/projects/{uid}/"));
+        var list = await tenant.Http.GetOkAsync("/api/v1/users/me/projects/?limit=10");
+        Api.AssertJson($"[{created.ToJsonString()}]", list["results"]);
+        Assert.Null(list["next"]);
+
+        var (status, body) = await other.Http.GetJsonAsync($"/api/v1/users/me/projects/{uid}/");
+        Shape.IsNotFound(status, body);
+        Api.AssertJson("[]", (await other.Http.GetOkAsync("/api/v1/users/me/projects/"))["results"]);
+    }
+
     [Theory]
+    [InlineData("/api/v1/users/me/projects/not-a-uuid/")]
     [InlineData("/api/v1/projects/0190a5c4-0000-7000-8000-000000000000/")]
     [InlineData("/api/v1/projects/not-a-uuid/")]
     [InlineData("/api/v1/projects/0190a5c4-0000-7000-8000-000000000000/results/")]

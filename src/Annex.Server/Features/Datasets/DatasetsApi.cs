@@ -33,7 +33,7 @@ public static class DatasetsApi
             .Produces<Page<DatasetResponse>>()
             .ProducesErrors(StatusCodes.Status400BadRequest);
         group.MapPost("", CreateDataset)
-            .DescribesBody<CreateDatasetBody>()
+            .AcceptsBody<CreateDatasetBody>()
             .Produces<DatasetResponse>(StatusCodes.Status201Created)
             .ProducesErrors(StatusCodes.Status400BadRequest);
         group.MapGet("/{uid}", GetDataset)

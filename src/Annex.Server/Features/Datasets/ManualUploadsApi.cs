@@ -45,11 +45,11 @@ public static class ManualUploadsApi
     {
         var group = api.MapGroup("/datasets/manual-upload").WithTags("Datasets");
         group.MapPost("/file-upload-url", CreateUploadUrl)
-            .DescribesBody<UploadUrlBody>()
+            .AcceptsBody<UploadUrlBody>()
             .Produces<UploadUrlResponse>()
             .ProducesErrors(StatusCodes.Status400BadRequest);
         group.MapPost("", CreateDataset)
-            .DescribesBody<CreateDatasetBody>()
+            .AcceptsBody<CreateDatasetBody>()
             .Produces<DatasetResponse>(StatusCodes.Status201Created)
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
         return api;
@@ -62,7 +62,7 @@ public static class ManualUploadsApi
             .WithTags("Datasets")
             .AllowAnonymous()
             .WithMetadata(OwnBodyLimit.Instance)
-            .DescribesBody<UploadForm>("multipart/form-data")
+            .AcceptsBody<UploadForm>("multipart/form-data")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return app;

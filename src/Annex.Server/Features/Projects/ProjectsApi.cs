@@ -9,21 +9,37 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Projects;
 
-public sealed record ProjectResponse(Guid Uid, string Name, RawJson Labels, DateTime CreatedAt);
+/// <summary>A project. Annex projects always take results, so <c>status</c> is <c>active</c>; the project
+/// itself never changes after it is created, so <c>updated_at</c> is <c>created_at</c>.</summary>
+public sealed record ProjectResponse(Guid Uid, string Name, string Status, RawJson Labels, DateTime CreatedAt, DateTime UpdatedAt);
+
+/// <summary>The body of a create.</summary>
+public sealed record CreateProjectRequest(string Name, IReadOnlyList<ProjectLabel> Labels);
+
+/// <summary>One label of the taxonomy; <c>skeleton</c> edges join keypoint numbers (1-based).</summary>
+public sealed record ProjectLabel(string Name, string Color, IReadOnlyList<JsonElement>? Attributes, IReadOnlyList<string>? Keypoints, IReadOnlyList<int[]>? Skeleton);
 
 public static partial class ProjectsApi
 {
     public static RouteGroupBuilder MapProjectsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/projects").WithTags("Projects");
-        group.MapGet("", ListProjects);
-        group.MapPost("", CreateProject);
-        group.MapGet("/{uid}", GetProject);
-        group.MapDelete("/{uid}", DeleteProject);
+        group.MapGet("", ListProjects).Produces<Page<ProjectResponse>>().ProducesErrors(400);
+        group.MapPost("", CreateProject).AcceptsBody<CreateProjectRequest>()
+            .Produces<ProjectResponse>(StatusCodes.Status201Created).ProducesErrors(400, 409);
+        group.MapGet("/{uid}", GetProject).Produces<ProjectResponse>().ProducesErrors(404);
+        group.MapDelete("/{uid}", DeleteProject).Produces(StatusCodes.Status204NoContent).ProducesErrors(404);
+
+        // Avala's SDKs read the key owner's projects here; every user of an Annex organization sees all of its projects.
+        var mine = api.MapGroup("/users/me/projects").WithTags("Projects");
+        mine.MapGet("", ListProjects).Produces<Page<ProjectResponse>>().ProducesErrors(400);
+        mine.MapGet("/{uid}", GetProject).Produces<ProjectResponse>().ProducesErrors(404);
         return api;
     }
 
-    public static ProjectResponse ToResponse(Project p) => new(p.Uid, p.Name, new RawJson(p.Labels), p.CreatedAt);
+    public const string Active = "active";
+
+    public static ProjectResponse ToResponse(Project p) => new(p.Uid, p.Name, Active, new RawJson(p.Labels), p.CreatedAt, p.CreatedAt);
 
     public static async Task<Project?> FindAsync(string uid, HttpContext http, AnnexDbContext db, CancellationToken ct)
     {

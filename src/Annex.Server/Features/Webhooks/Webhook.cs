@@ -5,6 +5,9 @@ public static class WebhookEvents
     public const string ExportCompleted = "export.completed";
     public const string ExportFailed = "export.failed";
 
+    /// <summary>Sent only by <c>POST /webhooks/&lt;uid&gt;/test/</c>; nobody subscribes to it.</summary>
+    public const string Test = "webhook.test";
+
     public static readonly IReadOnlyList<string> All = [ExportCompleted, ExportFailed];
 }
 
@@ -54,6 +57,14 @@ public sealed class WebhookDelivery : Annex.Server.Infrastructure.Data.IHasId
 
     public int? LastStatusCode { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>The start of the receiver's last answer, for whoever debugs it.</summary>
+    public string? LastResponseBody { get; set; }
+
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>When the delivery was created or last attempted.</summary>
+    public DateTime UpdatedAt { get; set; }
+
     public DateTime? DeliveredAt { get; set; }
 }

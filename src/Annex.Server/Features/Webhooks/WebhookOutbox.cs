@@ -7,6 +7,11 @@ namespace Annex.Server.Features.Webhooks;
 
 public sealed record WebhookPayload(string Event, Guid Delivery, DateTime CreatedAt, WebhookExport Export);
 
+/// <summary>The body of a <c>webhook.test</c> event: who sent it to which webhook, and nothing else.</summary>
+public sealed record WebhookTestPayload(string Event, Guid Delivery, DateTime CreatedAt, WebhookTestSubject Webhook, Guid Organization);
+
+public sealed record WebhookTestSubject(Guid Uid, string TargetUrl);
+
 public sealed record WebhookExport(
     Guid Uid, string Name, string Format, string Status, long? TotalTaskCount, long? ExportedTaskCount,
     string? Error, DateTime? ExpiresAt, Guid Organization);
@@ -25,7 +30,7 @@ public static class WebhookOutbox
             return;
         }
 
-        var webhooks = await db.Set<Webhook>().AsNoTracking().Where(w => w.OrganizationId == export.OrganizationId)
+        var webhooks = await db.Set<Webhook>().AsNoTracking().Where(w => w.OrganizationId == export.OrganizationId && w.IsActive)
             .Select(w => new { w.Id, w.Events }).ToListAsync(cancellationToken);
         var e = export.Export;
         foreach (var webhook in webhooks.Where(w => w.Events.Split(' ').Contains(eventName)))
@@ -42,9 +47,33 @@ public static class WebhookOutbox
                 Status = DeliveryStatus.Pending,
                 NextAttemptAt = now,
                 CreatedAt = now,
+                UpdatedAt = now,
             });
         }
 
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Records a <c>webhook.test</c> delivery for one webhook, active or not, that the background
+    /// sender leaves alone until <paramref name="heldUntil"/>.</summary>
+    public static async Task<WebhookDelivery> EnqueueTestEventAsync(AnnexDbContext db, Webhook webhook, DateTime now, DateTime heldUntil, CancellationToken cancellationToken)
+    {
+        var organizationUid = await db.Organizations.Where(o => o.Id == webhook.OrganizationId).Select(o => o.Uid).SingleAsync(cancellationToken);
+        var uid = Guid.NewGuid();
+        var payload = new WebhookTestPayload(WebhookEvents.Test, uid, now, new WebhookTestSubject(webhook.Uid, webhook.Url), organizationUid);
+        var delivery = new WebhookDelivery
+        {
+            Uid = uid,
+            WebhookId = webhook.Id,
+            Event = WebhookEvents.Test,
+            Payload = JsonSerializer.Serialize(payload, ApiJson.Options),
+            Status = DeliveryStatus.Pending,
+            NextAttemptAt = heldUntil,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Add(delivery);
+        await db.SaveChangesAsync(cancellationToken);
+        return delivery;
     }
 }

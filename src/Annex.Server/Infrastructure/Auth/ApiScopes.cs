@@ -38,6 +38,9 @@ public static class ApiScopes
         {
             // The list of formats is part of the exports API.
             "exports" or "formats" => reads ? ExportsRead : ExportsCreate,
+            // Tasks are the results of projects; deliveries are the history of webhooks.
+            "tasks" => reads ? "projects.read" : "projects.write",
+            "webhook-deliveries" => reads ? "webhooks.read" : "webhooks.write",
             _ => $"{resource}.{(reads ? "read" : "write")}",
         };
     }
@@ -59,7 +62,8 @@ public static class ApiScopes
         {
             if (literals[i] == "api" && literals[i + 1] == "v1")
             {
-                return literals[i + 2];
+                // /users/me/<resource>/: the caller's own view of a resource needs that resource's scope.
+                return literals[i + 2] == "users" && i + 4 < literals.Count && literals[i + 3] == "me" ? literals[i + 4] : literals[i + 2];
             }
         }
 

@@ -79,6 +79,7 @@ public class AnnexDbContext : DbContext
             e.Property(x => x.Event).HasMaxLength(64);
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.LastError).HasMaxLength(500);
+            e.Property(x => x.LastResponseBody).HasMaxLength(WebhookDeliverer.MaxResponseBodyLength);
             e.HasOne(x => x.Webhook).WithMany().HasForeignKey(x => x.WebhookId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<Organization>(e =>

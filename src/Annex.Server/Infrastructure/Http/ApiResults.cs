@@ -107,6 +107,20 @@ public static class ApiResultMetadata
             _ => throw new UnreachableException(),
         };
 
+    /// <summary>Declares the error bodies of a handler that writes them itself (rather than returning the typed
+    /// errors above): 400 as DRF's field errors (<see cref="ValidationErrors"/>), every other status as
+    /// <c>{"detail": string}</c>.</summary>
+    public static RouteHandlerBuilder ProducesErrors(this RouteHandlerBuilder builder, params int[] statusCodes)
+    {
+        foreach (var statusCode in statusCodes)
+        {
+            builder.WithMetadata(new ProducesResponseTypeMetadata(
+                statusCode, statusCode == StatusCodes.Status400BadRequest ? typeof(ValidationErrors) : typeof(ErrorDetail), ["application/json"]));
+        }
+
+        return builder;
+    }
+
     /// <summary>Declares <c>{"detail": string}</c> answers with these statuses, for errors that middleware
     /// or filters send rather than the handler (401 from authentication, 403 from scopes, 429 from the rate limit).</summary>
     public static TBuilder ProducesErrorDetail<TBuilder>(this TBuilder builder, params int[] statusCodes)

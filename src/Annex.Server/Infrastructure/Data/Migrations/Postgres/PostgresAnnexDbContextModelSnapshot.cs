@@ -633,6 +633,10 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<string>("LastResponseBody")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<int?>("LastStatusCode")
                         .HasColumnType("integer");
 
@@ -650,6 +654,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     b.Property<Guid>("Uid")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("WebhookId")
                         .HasColumnType("bigint");
