@@ -4,6 +4,11 @@ using Xunit;
 
 namespace Annex.Server.Tests.Hardening;
 
+/// <summary>The OpenAPI document (<c>/openapi/v1.json</c>, rendered at <c>/reference</c>) describes every body:
+/// each operation that takes one has its request schema, and each answers with a schema for its success status
+/// and for its error statuses, in DRF's shapes (400: field errors; other errors: <c>{"detail": string}</c>).</summary>
+public sealed class OpenApiDocumentTests(AnnexFactoryFixture fixture) : IClassFixture<AnnexFactoryFixture>
+{
     /// <summary>Writes that take no body.</summary>
     private static readonly string[] OperationsWithoutBody =
     [
