@@ -13,6 +13,7 @@ public sealed class OpenApiDocumentTests(AnnexFactoryFixture fixture) : IClassFi
     private static readonly string[] OperationsWithoutBody =
     [
         "POST /api/v1/exports/{uid}/abort",
+        "POST /api/v1/webhooks/{uid}/test",
     ];
 
     private static readonly string[] Methods = ["get", "put", "post", "delete", "patch", "head", "options"];

@@ -39,9 +39,16 @@ public static class DatasetsApi
         group.MapGet("/{uid}", GetDataset)
             .Produces<DatasetResponse>()
             .ProducesErrors(StatusCodes.Status404NotFound);
-        group.MapDelete("/{uid}", DeleteDataset);
-        group.MapGet("/{uid}/items", ListItems);
-        group.MapPost("/{uid}/items", CreateItems);
+        group.MapDelete("/{uid}", DeleteDataset)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesErrors(StatusCodes.Status404NotFound);
+        group.MapGet("/{uid}/items", ListItems)
+            .Produces<Page<ItemResponse>>()
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        group.MapPost("/{uid}/items", CreateItems)
+            .AcceptsBody<CreateItemsBody>()
+            .Produces<ItemsCreatedResponse>(StatusCodes.Status201Created)
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         group.MapDatasetsByOwnerAndSlug();
         return api;
     }
@@ -525,3 +532,9 @@ public static class DatasetsApi
 /// so that every field error is reported at once).</summary>
 public sealed record CreateDatasetBody(
     string Name, string? Slug, string? DataType, string? Visibility, bool? CreateMetadata, string? OwnerName, Guid? OrganizationUid);
+
+/// <summary>The body of <c>POST /datasets/&lt;uid&gt;/items/</c> (for the API description): up to 10,000 items.</summary>
+public sealed record CreateItemsBody(IReadOnlyList<NewItemBody> Items);
+
+/// <summary>One item of <see cref="CreateItemsBody"/>; <c>ref_id</c> is unique in the dataset.</summary>
+public sealed record NewItemBody(string RefId, int? Width, int? Height, JsonElement? Metadata, string? MediaUrl);
