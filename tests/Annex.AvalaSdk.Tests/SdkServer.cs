@@ -67,17 +67,18 @@ public sealed class SdkServer : IAsyncLifetime
     /// with none, and a slice of the first two items; the client speaks to the server's socket with the admin key.</summary>
     public async Task<SdkWorld> CreateWorldAsync(string name = "Acme")
     {
+        // The factory's own clients cannot reach a Kestrel server: seed through the socket, as the SDKs do.
         var tenant = await Factory.CreateTenantAsync(name);
         var http = new HttpClient { BaseAddress = new Uri(ApiRoot, "/") };
         http.DefaultRequestHeaders.Add("X-Avala-Api-Key", tenant.Key.Key);
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 
-        var dataset = await Seed.DatasetAsync(tenant.Http, "Highway Scenes");
-        var items = await Seed.ItemsAsync(tenant.Http, dataset, 3);
-        var project = await Seed.ProjectAsync(tenant.Http, "Detection");
-        await Seed.ResultsAsync(tenant.Http, project, items, perItem: 1);
-        var otherProject = await Seed.ProjectAsync(tenant.Http, "Segmentation");
-        var slice = (await tenant.Http.PostOkAsync("/api/v1/slices/", new { name = "Night Frames", items = new[] { items[0], items[1] } }))["uid"]!.GetValue<string>();
+        var dataset = await Seed.DatasetAsync(http, "Highway Scenes");
+        var items = await Seed.ItemsAsync(http, dataset, 3);
+        var project = await Seed.ProjectAsync(http, "Detection");
+        await Seed.ResultsAsync(http, project, items, perItem: 1);
+        var otherProject = await Seed.ProjectAsync(http, "Segmentation");
+        var slice = (await http.PostOkAsync("/api/v1/slices/", new { name = "Night Frames", items = new[] { items[0], items[1] } }))["uid"]!.GetValue<string>();
 
         // The owner routes name the organization, dataset and slice by slug; read them where they are kept.
         await using var scope = Factory.Services.CreateAsyncScope();

@@ -45,7 +45,7 @@ public sealed class TypeScriptSdkTests(SdkServer server, TypeScriptSdk sdk)
         Assert.False(string.IsNullOrWhiteSpace(Text(stored, "name")));
         Api.AssertJson($"""["{world.Project}"]""", (await GetOkAsync(world.Http, $"/api/v1/exports/{Text(byProject, "uid")}/"))["projects"]);
 
-        Assert.Equal([Text(byProject, "uid"), Text(byDataset, "uid")], steps.Uids("list").Order());
+        Assert.Equal(new[] { Text(byProject, "uid"), Text(byDataset, "uid") }.Order(), steps.Uids("list").Order());
         Assert.False(steps.Ok("list")!["hasMore"]!.GetValue<bool>());
         var first = steps.Ok("listFirstPage")!;
         Assert.Single(steps.Items("listFirstPage"));
