@@ -29,7 +29,7 @@ public static class SdkLocations
             : null;
 
     public const string MissingClients =
-        "Avala's SDK snapshots (shared/clients beside the repository, or the folder named by " + DirectoryVariable + ")";
+        "A copy of Avala's SDK snapshots (shared/clients beside the repository, or the folder named by " + DirectoryVariable + ")";
 
     private static string FindRepositoryRoot()
     {
