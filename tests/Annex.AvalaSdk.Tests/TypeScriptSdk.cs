@@ -35,21 +35,26 @@ public sealed class TypeScriptSdk : IDisposable
     /// <summary>Runs <c>scripts/&lt;name&gt;.mjs</c> against the server as the given key; returns its steps.</summary>
     public async Task<Steps> RunAsync(string name, Uri apiRoot, string apiKey, object input)
     {
+        var (exitCode, output, error) = await RunScriptAsync(Path.Combine(SdkLocations.Harness, "scripts", name + ".mjs"), apiRoot, apiKey, input);
+        Assert.True(exitCode == 0, $"node scripts/{name}.mjs exited with {exitCode}:\n{error}\n{output}");
+        return new Steps(name, JsonNode.Parse(output)!.AsObject());
+    }
+
+    /// <summary>Runs a Node script with the compiled SDK's entry point in <c>ANNEX_SDK_ENTRY</c> (a path) and
+    /// <c>ANNEX_SDK_URL</c> (a file: URL to import), and the server's API root in <c>ANNEX_BASE_URL</c>.</summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunScriptAsync(string script, Uri apiRoot, string apiKey, object? input = null)
+    {
         var entry = await _entry.Value;
-        var start = new ProcessStartInfo("node", [Path.Combine(SdkLocations.Harness, "scripts", name + ".mjs")])
-        {
-            WorkingDirectory = SdkLocations.Harness,
-        };
+        var start = new ProcessStartInfo("node", [script]) { WorkingDirectory = SdkLocations.Harness };
         start.Environment["ANNEX_SDK_ENTRY"] = entry;
+        start.Environment["ANNEX_SDK_URL"] = new Uri(entry).AbsoluteUri;
         start.Environment["ANNEX_BASE_URL"] = apiRoot.ToString().TrimEnd('/');
-        start.Environment["ANNEX_SCENARIO_INPUT"] = JsonSerializer.Serialize(input);
+        start.Environment["ANNEX_SCENARIO_INPUT"] = JsonSerializer.Serialize(input ?? new { });
         start.Environment["AVALA_API_KEY"] = apiKey;
         // The SDK refuses http: unless told this is local development; it then allows only loopback hosts.
         start.Environment["AVALA_ALLOW_INSECURE_BASE_URL"] = "true";
         start.Environment["NO_PROXY"] = "127.0.0.1,localhost";
-        var (exitCode, output, error) = await RunProcessAsync(start, ScenarioTimeout);
-        Assert.True(exitCode == 0, $"node scripts/{name}.mjs exited with {exitCode}:\n{error}\n{output}");
-        return new Steps(name, JsonNode.Parse(output)!.AsObject());
+        return await RunProcessAsync(start, ScenarioTimeout);
     }
 
     private async Task<string> CompileAsync()
