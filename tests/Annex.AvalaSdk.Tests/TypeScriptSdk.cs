@@ -17,6 +17,8 @@ public sealed class TypeScriptSdk : IDisposable
     private static readonly TimeSpan CompileTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan ScenarioTimeout = TimeSpan.FromSeconds(90);
 
+    private static readonly Lazy<bool> NodeAndNpm = new(() => Runs("node", "--version") && Runs("npm", "--version"));
+
     private readonly string _work = Path.Combine(Path.GetTempPath(), "annex-avala-sdk", Guid.NewGuid().ToString("N"));
     private readonly Lazy<Task<string>> _entry;
 
@@ -28,7 +30,7 @@ public sealed class TypeScriptSdk : IDisposable
     /// <summary>Skips the test (fails it under ANNEX_REQUIRE_ALL_TESTS=1) when Node, npm or the SDK is missing.</summary>
     public static void Require()
     {
-        Requirements.Require(Runs("node", "--version") && Runs("npm", "--version"), "Node.js with npm (Debian: apt-get install nodejs npm)");
+        Requirements.Require(NodeAndNpm.Value, "Node.js with npm (Debian: apt-get install nodejs npm)");
         Requirements.Require(SdkLocations.TypeScriptPackage is not null, SdkLocations.MissingClients);
     }
 
