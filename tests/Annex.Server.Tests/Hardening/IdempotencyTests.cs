@@ -115,6 +115,8 @@ public sealed class IdempotencyTests(AnnexFactoryFixture fixture) : IClassFixtur
         var tenant = await factory.CreateTenantAsync();
         var dataset = await Seed.DatasetAsync(tenant.Http);
         var body = ExportBody(dataset);
+        // Only what the requests below log: a first start may log its own (EF probes the migrations table).
+        var before = logs.Entries.Count;
 
         var concurrent = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostWithKeyAsync(tenant.Http, "/api/v1/exports/", body, "together")));
         var first = await PostWithKeyAsync(tenant.Http, "/api/v1/exports/", body, "alone");
@@ -125,7 +127,7 @@ public sealed class IdempotencyTests(AnnexFactoryFixture fixture) : IClassFixtur
         Assert.False(first.Replayed);
         Assert.True(replay.Replayed);
         Assert.Equal(HttpStatusCode.Conflict, conflict.Status);
-        var entries = logs.Entries;
+        var entries = logs.Entries.Skip(before).ToList();
         Assert.Contains(entries, e => e.Level == LogLevel.Information);
         var loud = entries.Where(e => e.Level >= LogLevel.Warning || e.Exception is not null).ToList();
         Assert.True(loud.Count == 0, "handled idempotent requests were logged as problems:\n" + string.Join('\n', loud.Take(3)));
