@@ -6,10 +6,8 @@ using Annex.Server.Infrastructure.Http;
 using Annex.Server.Infrastructure.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Annex.Server.Features.Datasets;
 
@@ -71,9 +69,7 @@ public static class ItemMediaApi
             bodySize.MaxRequestBodySize = limit + (64 * 1024);
         }
 
-        if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
+        if (MultipartFile.Boundary(http.Request) is not { } boundary)
         {
             return FileError(NoFile);
         }
@@ -83,18 +79,7 @@ public static class ItemMediaApi
         long size;
         try
         {
-            var reader = new MultipartReader(boundary, http.Request.Body);
-            MultipartSection? section;
-            while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
-            {
-                if (section.GetContentDispositionHeader() is { } disposition
-                    && disposition.Name.Value == "file"
-                    && (disposition.FileName.HasValue || disposition.FileNameStar.HasValue))
-                {
-                    break;
-                }
-            }
-
+            var section = await MultipartFile.FindAsync(http.Request, boundary, ct);
             if (section is null)
             {
                 return FileError("No file was submitted.");
