@@ -27,6 +27,7 @@ public sealed class ExportRunner(
         var leaseLost = false;
         using var heartbeatStop = new CancellationTokenSource();
         var started = false;
+        string? publishing = null;
         var heartbeat = HeartbeatAsync(claimed, () => Volatile.Read(ref started) ? progress.Tasks : null, running, () => leaseLost = true, heartbeatStop.Token);
         try
         {
@@ -48,6 +49,7 @@ public sealed class ExportRunner(
             {
                 await format.WriteAsync(job, source, pending.Content, progress, running.Token);
                 running.Token.ThrowIfCancellationRequested();
+                publishing = key;
                 size = await pending.PublishAsync(running.Token);
             }
 
@@ -67,6 +69,13 @@ public sealed class ExportRunner(
         catch (Exception ex) when (running.IsCancellationRequested && ex is OperationCanceledException or System.Data.Common.DbException)
         {
             // A cancelled database command may surface as the provider's own exception (SQLite's "interrupted").
+            if (publishing is not null)
+            {
+                // Cancelled while publishing: the store may have completed the upload before the cancellation
+                // reached the client. The key is this attempt's own, so removing it never touches another's.
+                await WithdrawAsync(claimed, publishing);
+            }
+
             if (stopping.IsCancellationRequested && !leaseLost)
             {
                 await queue.ReleaseAsync(claimed, CancellationToken.None);
@@ -87,6 +96,18 @@ public sealed class ExportRunner(
         {
             await heartbeatStop.CancelAsync();
             await heartbeat;
+        }
+    }
+
+    private async Task WithdrawAsync(ClaimedExport claimed, string key)
+    {
+        try
+        {
+            await blobs.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Export {ExportUid}: could not remove the archive of a stopped attempt ({Key})", claimed.Uid, key);
         }
     }
 
