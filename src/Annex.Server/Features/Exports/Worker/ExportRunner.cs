@@ -57,25 +57,19 @@ public sealed class ExportRunner(
             await heartbeat;
             if (await queue.CompleteAsync(claimed, key, size, progress.Tasks, CancellationToken.None))
             {
+                publishing = null;
                 logger.LogInformation("Export {ExportUid}: exported {Tasks} tasks, {Bytes} bytes", claimed.Uid, progress.Tasks, size);
             }
             else
             {
-                // Aborted (or taken over) between the last heartbeat and now: withdraw what this attempt published.
-                await blobs.DeleteAsync(key, CancellationToken.None);
+                // Aborted (or taken over) between the last heartbeat and now: what this attempt published is
+                // withdrawn below.
                 logger.LogInformation("Export {ExportUid}: finished writing but was aborted; archive removed", claimed.Uid);
             }
         }
         catch (Exception ex) when (running.IsCancellationRequested && ex is OperationCanceledException or System.Data.Common.DbException)
         {
             // A cancelled database command may surface as the provider's own exception (SQLite's "interrupted").
-            if (publishing is not null)
-            {
-                // Cancelled while publishing: the store may have completed the upload before the cancellation
-                // reached the client. The key is this attempt's own, so removing it never touches another's.
-                await WithdrawAsync(claimed, publishing);
-            }
-
             if (stopping.IsCancellationRequested && !leaseLost)
             {
                 await queue.ReleaseAsync(claimed, CancellationToken.None);
@@ -96,6 +90,13 @@ public sealed class ExportRunner(
         {
             await heartbeatStop.CancelAsync();
             await heartbeat;
+            if (publishing is not null)
+            {
+                // Published (or maybe published: the store can finish an upload whose answer was cancelled or
+                // lost) but not recorded as this export's archive. The key is this attempt's own, so removing it
+                // never touches another attempt's archive.
+                await WithdrawAsync(claimed, publishing);
+            }
         }
     }
 
@@ -103,7 +104,12 @@ public sealed class ExportRunner(
     {
         try
         {
-            await blobs.DeleteAsync(key, CancellationToken.None);
+            // A completion whose answer was lost may still have recorded the key: then it stays.
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            if (!await db.Exports.AnyAsync(e => e.Id == claimed.Id && e.ArchiveKey == key, CancellationToken.None))
+            {
+                await blobs.DeleteAsync(key, CancellationToken.None);
+            }
         }
         catch (Exception ex)
         {
