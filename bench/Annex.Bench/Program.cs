@@ -143,7 +143,16 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare };
+        var requestRuns = new Option<int>("--runs") { Description = "Timed requests per case, after one warm-up.", DefaultValueFactory = _ => 5 };
+        var console = new Command("console", "Latency of the routes the browser console calls: export preview, gallery pages, thumbnails.") { requiredData, requestRuns, set };
+        console.SetAction(async (parse, ct) =>
+        {
+            var rows = await ConsoleBenchmark.RunAsync(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(requestRuns)), parse.GetValue(set) ?? [], Console.Error, ct);
+            Console.Out.Write(ConsoleBenchmark.Table(rows));
+            return 0;
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, console };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
