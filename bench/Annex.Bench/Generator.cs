@@ -142,15 +142,16 @@ public static class Generator
     private static (List<Guid> Uids, long[] Ids) InsertDatasets(SqliteConnection connection, SqliteTransaction transaction, long organizationId, int tasks, int datasetCount, DateTime now)
     {
         using var command = Prepare(connection, transaction,
-            "INSERT INTO datasets (Uid, OrganizationId, Name, ItemCount, CreatedAt) VALUES ($uid, $org, $name, $count, $created) RETURNING Id",
-            "$uid", "$org", "$name", "$count", "$created");
+            "INSERT INTO datasets (Uid, OrganizationId, Name, Slug, ItemCount, CreatedAt) VALUES ($uid, $org, $name, $slug, $count, $created) RETURNING Id",
+            "$uid", "$org", "$name", "$slug", "$count", "$created");
         var uids = new List<Guid>(datasetCount);
         var ids = new long[datasetCount];
         for (var d = 0; d < datasetCount; d++)
         {
             var uid = Guid.CreateVersion7();
             uids.Add(uid);
-            Set(command, Text(uid), organizationId, $"Bench drive {d + 1:D2}", ItemsInDataset(d, tasks, datasetCount), Timestamp(now));
+            // Slugs are unique within an organization.
+            Set(command, Text(uid), organizationId, $"Bench drive {d + 1:D2}", $"bench-drive-{d + 1:D2}", ItemsInDataset(d, tasks, datasetCount), Timestamp(now));
             ids[d] = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
