@@ -5,6 +5,7 @@ using Annex.Server.Features.Datasets;
 using Annex.Server.Features.Demo;
 using Annex.Server.Features.Exports;
 using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Features.Exports.Preview;
 using Annex.Server.Features.Exports.Worker;
 using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
@@ -197,6 +198,7 @@ public static class AnnexApp
         var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes()
             .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
+        api.MapExportPreviewApi();
         api.MapDatasetsApi();
         api.MapManualUploadsApi();
         api.MapItemMediaApi();
