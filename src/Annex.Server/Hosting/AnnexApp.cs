@@ -58,6 +58,7 @@ public static class AnnexApp
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
+            .Validate(o => o.MaxFilesPerRequest >= 1 && o.MaxBulkUploadBytes >= 1, "Media:MaxFilesPerRequest and Media:MaxBulkUploadBytes must be at least 1.")
             .ValidateOnStart();
         services.AddOptions<ExportsOptions>().Bind(configuration.GetSection(ExportsOptions.Section))
             .Validate(o => o.Workers >= 1, "Exports:Workers must be at least 1.")
