@@ -40,6 +40,7 @@ public class AnnexDbContext : DbContext
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<ManualUpload> ManualUploads => Set<ManualUpload>();
+    public DbSet<Features.WebConsole.ConsoleSession> ConsoleSessions => Set<Features.WebConsole.ConsoleSession>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -50,6 +51,15 @@ public class AnnexDbContext : DbContext
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<Features.WebConsole.ConsoleSession>(e =>
+        {
+            e.ToTable("console_sessions");
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.CsrfToken).HasMaxLength(64);
+            e.HasOne(x => x.ApiKey).WithMany().HasForeignKey(x => x.ApiKeyId).OnDelete(DeleteBehavior.Cascade);
+        });
         modelBuilder.Entity<IdempotentRequest>(e =>
         {
             e.ToTable("idempotent_requests");
