@@ -71,7 +71,21 @@ public static class ConsoleBenchmark
         yield return Preview($"{datasets.Length} datasets and the project", datasets, [project], null);
         yield return Preview("1 dataset, filter metadata.weather = \"rain\"", datasets[..1], [], "metadata.weather = \"rain\"");
         yield return Preview($"{datasets.Length} datasets, filter label = \"person\"", datasets, [], "label = \"person\"");
+
+        var last = datasets[^1];
+        var deep = Annex.Server.Infrastructure.Http.Paging.Encode(new Annex.Server.Infrastructure.Http.IdCursor(workload.Tasks - (workload.Tasks / datasets.Length / 2), false));
+        yield return new("gallery: first page of 50", (_, _) => Task.FromResult(Get($"/api/v1/datasets/{last}/gallery/?limit=50")));
+        yield return new("gallery: page of 50 in the middle", (_, _) => Task.FromResult(Get($"/api/v1/datasets/{last}/gallery/?limit=50&cursor={deep}")));
+        yield return new("gallery: page of 50, filter metadata.weather = \"rain\"", (_, _) => Task.FromResult(Get($"/api/v1/datasets/{last}/gallery/?limit=50&cursor={deep}&filter={Uri.EscapeDataString("metadata.weather = \"rain\"")}")));
+        yield return new("gallery: page of 50, filter label = \"person\"", (_, _) => Task.FromResult(Get($"/api/v1/datasets/{last}/gallery/?limit=50&cursor={deep}&filter={Uri.EscapeDataString("label = \"person\"")}")));
+        yield return new("gallery: one item", async (http, ct) =>
+        {
+            var page = JsonNode.Parse(await http.GetStringAsync($"/api/v1/datasets/{last}/gallery/?limit=1&cursor={deep}", ct))!;
+            return Get($"/api/v1/datasets/{last}/gallery/{page["results"]![0]!["uid"]!.GetValue<string>()}/");
+        });
     }
+
+    private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 
     private static HttpRequestMessage Post(string path, JsonObject body) =>
         new(HttpMethod.Post, path) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
