@@ -145,18 +145,27 @@ public static class Program
 
         var writerTasks = new Option<int>("--tasks") { Description = "Generated tasks fed to each writer.", DefaultValueFactory = _ => 100_000 };
         var writerFormats = new Option<string[]>("--format") { Description = "Formats to run (repeatable); default every training format.", AllowMultipleArgumentsPerToken = false };
-        var writers = new Command("writers", "Each training format's writer alone on generated in-memory items: wall time, allocated bytes, archive size.") { writerTasks, perTask, writerFormats };
+        var keep = new Option<string?>("--keep") { Description = "Folder to keep each archive in as <format>.zip (default: archives are only counted)." };
+        var writers = new Command("writers", "Each training format's writer alone on generated in-memory items: wall time, allocated bytes, archive size.") { writerTasks, perTask, writerFormats, keep };
         writers.SetAction(async (parse, ct) =>
         {
             var (n, k, _) = Validate(parse.GetValue(writerTasks), parse.GetValue(perTask), 1);
             var chosen = parse.GetValue(writerFormats) is { Length: > 0 } f ? f : WriterBenchmark.AllFormats;
             await Console.Error.WriteLineAsync($"Writers: {n} tasks x {k} annotations in memory, {Environment.ProcessorCount} cores");
-            var rows = await WriterBenchmark.RunAsync(n, k, chosen, Console.Error, ct);
+            var rows = await WriterBenchmark.RunAsync(n, k, chosen, parse.GetValue(keep), Console.Error, ct);
             Console.Out.Write(WriterBenchmark.Table(rows));
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers };
+        var floor = new Command("floor", "The floor exports are compared with: the sqlite3 shell reading the workload's item and result rows, then gzip -1 of them.") { requiredData, runs };
+        floor.SetAction(async (parse, ct) =>
+        {
+            var rows = await FloorBenchmark.RunAsync(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(runs)), Console.Error, ct);
+            Console.Out.Write(FloorBenchmark.Table(rows));
+            return 0;
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
