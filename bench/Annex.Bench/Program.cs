@@ -143,6 +143,15 @@ public static class Program
             return 0;
         });
 
+        var requestRuns = new Option<int>("--runs") { Description = "Timed requests per case, after one warm-up.", DefaultValueFactory = _ => 5 };
+        var console = new Command("console", "Latency of the routes the browser console calls: export preview, gallery pages, thumbnails.") { requiredData, requestRuns, set };
+        console.SetAction(async (parse, ct) =>
+        {
+            var rows = await ConsoleBenchmark.RunAsync(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(requestRuns)), parse.GetValue(set) ?? [], Console.Error, ct);
+            Console.Out.Write(ConsoleBenchmark.Table(rows));
+            return 0;
+        });
+
         var writerTasks = new Option<int>("--tasks") { Description = "Generated tasks fed to each writer.", DefaultValueFactory = _ => 100_000 };
         var writerFormats = new Option<string[]>("--format") { Description = "Formats to run (repeatable); default every training format.", AllowMultipleArgumentsPerToken = false };
         var keep = new Option<string?>("--keep") { Description = "Folder to keep each archive in as <format>.zip (default: archives are only counted)." };
@@ -165,7 +174,7 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor };
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
