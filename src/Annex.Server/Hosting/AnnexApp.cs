@@ -105,6 +105,7 @@ public static class AnnexApp
         services.AddSingleton<UrlSigner>();
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<SpillFolder>();
+        services.AddSingleton<BulkWriteGate>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
         services.AddSingleton<IExportSourceOpener, ExportSourceOpener>();
