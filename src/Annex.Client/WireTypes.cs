@@ -120,8 +120,9 @@ public sealed record DatasetItem(Guid Uid, string RefId, JsonElement Metadata, i
 /// <param name="Uid">A uid to use instead of a server-made one.</param>
 public sealed record NewDatasetItem(string RefId, int? Width = null, int? Height = null, JsonElement? Metadata = null, string? MediaUrl = null, Guid? Uid = null);
 
-/// <summary>The answer to creating items.</summary>
-public sealed record ItemsCreated(int Count, IReadOnlyList<DatasetItem> Items);
+/// <summary>The answer to creating items: <c>Count</c> new ones; <c>Skipped</c> already stored (with
+/// <c>existing=skip</c>), listed in <c>Items</c> as stored.</summary>
+public sealed record ItemsCreated(int Count, IReadOnlyList<DatasetItem> Items, int Skipped = 0);
 
 /// <summary>One label of a project's ordered taxonomy.</summary>
 /// <param name="Name">Unique in the project.</param>
@@ -147,8 +148,8 @@ public sealed record AnnotationResult(Guid Uid, Guid DatasetItemUid, Guid Projec
 /// <summary>A result to create or replace.</summary>
 public sealed record NewAnnotationResult(Guid DatasetItemUid, IReadOnlyList<Annotation> Annotations);
 
-/// <summary>The answer to upserting results.</summary>
-public sealed record ResultsUpserted(int Created, int Updated, IReadOnlyList<AnnotationResult> Results);
+/// <summary>The answer to upserting results; <c>Skipped</c> counts items that kept their stored result (with <c>existing=skip</c>).</summary>
+public sealed record ResultsUpserted(int Created, int Updated, IReadOnlyList<AnnotationResult> Results, int Skipped = 0);
 
 /// <summary>A slice: a named set of items, possibly from several datasets.</summary>
 public sealed record Slice(Guid Uid, string Name, long ItemCount, DateTime CreatedAt);

@@ -114,6 +114,7 @@ public static class AnnexApp
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<ThumbnailRenders>();
         services.AddSingleton<SpillFolder>();
+        services.AddSingleton<BulkWriteGate>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
         services.AddSingleton<IExportSourceOpener, ExportSourceOpener>();

@@ -352,7 +352,7 @@ public static class DatasetsApi
     /// left as stored and reported among <c>items</c> (counted in <c>skipped</c>, not in <c>count</c>), so a
     /// stopped import can be sent again.
     /// </summary>
-    private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, BulkWriteGate gate, TimeProvider time, CancellationToken ct)
     {
         var dataset = await FindAsync(uid, http, db, ct);
         if (dataset is null)
@@ -433,6 +433,7 @@ public static class DatasetsApi
         }
 
         int written;
+        using var entered = await gate.EnterAsync(db, ct);
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
