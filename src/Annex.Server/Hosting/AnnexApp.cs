@@ -5,6 +5,7 @@ using Annex.Server.Features.Datasets;
 using Annex.Server.Features.Demo;
 using Annex.Server.Features.Exports;
 using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Features.Exports.Preview;
 using Annex.Server.Features.Exports.Worker;
 using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
@@ -61,6 +62,7 @@ public static class AnnexApp
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
+            .Validate(o => o.MaxFilesPerRequest >= 1 && o.MaxBulkUploadBytes >= 1, "Media:MaxFilesPerRequest and Media:MaxBulkUploadBytes must be at least 1.")
             .ValidateOnStart();
         services.AddOptions<ExportsOptions>().Bind(configuration.GetSection(ExportsOptions.Section))
             .Validate(o => o.Workers >= 1, "Exports:Workers must be at least 1.")
@@ -204,6 +206,7 @@ public static class AnnexApp
         var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes()
             .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
+        api.MapExportPreviewApi();
         api.MapDatasetsApi();
         api.MapManualUploadsApi();
         api.MapItemMediaApi();

@@ -6,6 +6,7 @@ using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Idempotency;
+using Annex.Server.Infrastructure.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -40,6 +41,7 @@ public class AnnexDbContext : DbContext
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<ManualUpload> ManualUploads => Set<ManualUpload>();
+    public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
     public DbSet<Features.WebConsole.ConsoleSession> ConsoleSessions => Set<Features.WebConsole.ConsoleSession>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -51,6 +53,12 @@ public class AnnexDbContext : DbContext
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<RateLimitCounter>(e =>
+        {
+            e.ToTable("rate_limit_counters");
+            e.HasKey(x => x.Key);
+            e.Property(x => x.Key).HasMaxLength(200);
+        });
         modelBuilder.Entity<Features.WebConsole.ConsoleSession>(e =>
         {
             e.ToTable("console_sessions");

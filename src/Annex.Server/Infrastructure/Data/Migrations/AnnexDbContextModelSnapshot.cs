@@ -726,6 +726,26 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.ToTable("idempotent_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Infrastructure.RateLimiting.RateLimitCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Granted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ResetsAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Used")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("rate_limit_counters", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.AnnotationResults.Result", b =>
                 {
                     b.HasOne("Annex.Server.Features.Datasets.DatasetItem", "DatasetItem")
