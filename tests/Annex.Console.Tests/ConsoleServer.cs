@@ -106,6 +106,8 @@ public sealed class ConsoleServer : IAsyncLifetime, IDisposable
         await _gate.WaitAsync();
         try
         {
+            // The machine running the tests may be busy (a whole solution's tests at once): waits are generous.
+            Assertions.SetDefaultExpectTimeout(20_000);
             _playwright ??= await Playwright.CreateAsync();
             _browser ??= await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
@@ -126,7 +128,7 @@ public sealed class ConsoleServer : IAsyncLifetime, IDisposable
             AcceptDownloads = true,
             ColorScheme = colorScheme == "dark" ? ColorScheme.Dark : ColorScheme.Light,
         });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 
