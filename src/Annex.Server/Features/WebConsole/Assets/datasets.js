@@ -97,6 +97,11 @@ export function drawAnnotation(annotation, index) {
   return group;
 }
 
+function externalMedia(item) {
+  const url = item.media_url ?? item.url;
+  return typeof url === 'string' && /^https?:/i.test(url) && !url.startsWith(window.location.origin) ? url : null;
+}
+
 /** An image with its annotations on top: the SVG shares the image's box and aspect ratio, so item pixels line up. */
 export function annotatedImage(src, item, alt, { large = false } = {}) {
   const width = item.width;
@@ -104,7 +109,14 @@ export function annotatedImage(src, item, alt, { large = false } = {}) {
   const frame = h(`figure.annotated${large ? '.large' : ''}`);
   const img = h('img', { src, alt, loading: 'lazy', decoding: 'async' });
   const placeholder = h('div.placeholder', { hidden: true }, 'Image not reachable');
+  // An item whose media is an external URL is shown from there when the server has no thumbnail of it and the
+  // browser can reach it; otherwise a placeholder says the image is not reachable.
+  const external = externalMedia(item);
   img.addEventListener('error', () => {
+    if (external && img.getAttribute('src') !== external) {
+      img.setAttribute('src', external);
+      return;
+    }
     img.hidden = true;
     placeholder.hidden = false;
   });
@@ -186,11 +198,12 @@ export async function itemPage({ view }, datasetUid, itemUid) {
   ]);
   const name = item.ref_id ?? item.key ?? item.uid;
   view.append(h('p.breadcrumbs', null, h('a', { href: '#/datasets' }, 'Datasets'), ' / ', h('a', { href: `#/datasets/${datasetUid}` }, dataset.name), ' / '), pageHeader(name));
-  const external = typeof item.media_url === 'string' && /^https?:/i.test(item.media_url) && !item.media_url.startsWith(window.location.origin);
-  const src = external ? item.media_url : (item.image_url ? relative(item.image_url) : thumbnailUrl(datasetUid, itemUid, 512));
+  const external = externalMedia(item);
+  // The full image: uploaded media is served by the API (with the session cookie), external media from its address.
+  const src = external ?? `/api/v1/datasets/${encodeURIComponent(datasetUid)}/items/${encodeURIComponent(itemUid)}/media/`;
   const layout = h('div.item-layout');
   layout.append(h('div.item-image', null, annotatedImage(src, item, `${name}, ${item.width ?? '?'}×${item.height ?? '?'} pixels`, { large: true }),
-    external ? h('p.help', null, 'Shown from its external address: ', h('code', null, item.media_url)) : null));
+    external ? h('p.help', null, 'Shown from its external address: ', h('code', null, external)) : null));
 
   const side = h('div.item-side');
   side.append(h('h2', null, 'Details'), h('dl.summary', null,
