@@ -143,6 +143,15 @@ public static class Program
             return 0;
         });
 
+        var requestRuns = new Option<int>("--runs") { Description = "Timed requests per case, after one warm-up.", DefaultValueFactory = _ => 5 };
+        var console = new Command("console", "Latency of the routes the browser console calls: export preview, gallery pages, thumbnails.") { requiredData, requestRuns, set };
+        console.SetAction(async (parse, ct) =>
+        {
+            var rows = await ConsoleBenchmark.RunAsync(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(requestRuns)), parse.GetValue(set) ?? [], Console.Error, ct);
+            Console.Out.Write(ConsoleBenchmark.Table(rows));
+            return 0;
+        });
+
         var writerTasks = new Option<int>("--tasks") { Description = "Generated tasks fed to each writer.", DefaultValueFactory = _ => 100_000 };
         var writerFormats = new Option<string[]>("--format") { Description = "Formats to run (repeatable); default every training format.", AllowMultipleArgumentsPerToken = false };
         var writers = new Command("writers", "Each training format's writer alone on generated in-memory items: wall time, allocated bytes, archive size.") { writerTasks, perTask, writerFormats };
@@ -156,7 +165,7 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers };
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, console };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)

@@ -77,6 +77,20 @@ public sealed record CreateExportRequest(
     IReadOnlyList<Guid> Slices,
     string? FilterQueryString = null);
 
+/// <summary>What an export would hold, as <see cref="AnnexClient.PreviewExportAsync"/> answers it.</summary>
+/// <param name="TotalItemCount">Items in the export (sources may overlap, so not the sum of the sources').</param>
+/// <param name="TotalTaskCount">Tasks (results) in the export.</param>
+/// <param name="Sources">Each named dataset, project and slice with its own counts.</param>
+public sealed record ExportPreview(long TotalItemCount, long TotalTaskCount, IReadOnlyList<ExportPreviewSource> Sources);
+
+/// <summary>One named source of a previewed export.</summary>
+/// <param name="Type"><c>dataset</c>, <c>project</c> or <c>slice</c>.</param>
+/// <param name="Uid">The source's uid.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="ItemCount">Its items in the export (for a project: the items its tasks are on).</param>
+/// <param name="TaskCount">Its tasks in the export.</param>
+public sealed record ExportPreviewSource(string Type, Guid Uid, string Name, long ItemCount, long TaskCount);
+
 /// <summary>An export format the server supports.</summary>
 /// <param name="Name">The value to send as <see cref="CreateExportRequest.Format"/>.</param>
 /// <param name="Description">What the format is, when the server says.</param>
