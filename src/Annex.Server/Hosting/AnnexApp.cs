@@ -7,6 +7,7 @@ using Annex.Server.Features.Exports;
 using Annex.Server.Features.Exports.Formats;
 using Annex.Server.Features.Exports.Preview;
 using Annex.Server.Features.Exports.Worker;
+using Annex.Server.Features.Gallery;
 using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
@@ -220,6 +221,7 @@ public static class AnnexApp
         api.MapManualUploadsApi();
         api.MapItemMediaApi();
         api.MapThumbnailsApi();
+        api.MapGalleryApi();
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();
