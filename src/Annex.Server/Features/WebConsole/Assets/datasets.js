@@ -78,11 +78,11 @@ export function drawAnnotation(annotation, index) {
     }
   } else if (type.includes('keypoint') || type === 'skeleton' || type === 'pose') {
     const points = pointList(g.points ?? g.keypoints ?? []);
-    const skeleton = g.skeleton ?? annotation.skeleton ?? [];
+    // The server gives the skeleton as `edges`, 0-based indexes into `points`.
+    const skeleton = g.edges ?? g.skeleton ?? annotation.skeleton ?? [];
+    const base = g.edges || skeleton.flat().includes(0) ? 0 : 1;
     for (const edge of skeleton) {
-      // Skeleton edges name keypoints by 1-based index (COCO) or 0-based; taken as given when in range.
       const [a, b] = edge;
-      const base = skeleton.flat().includes(0) ? 0 : 1;
       const p = points[a - base];
       const q = points[b - base];
       if (p && q && p[2] !== 0 && p[2] !== false && q[2] !== 0 && q[2] !== false) group.append(s('line', { ...common, x1: p[0], y1: p[1], x2: q[0], y2: q[1] }));
@@ -98,6 +98,7 @@ export function drawAnnotation(annotation, index) {
 }
 
 function externalMedia(item) {
+  if (item.media_source && item.media_source !== 'external') return null;
   const url = item.media_url ?? item.url;
   return typeof url === 'string' && /^https?:/i.test(url) && !url.startsWith(window.location.origin) ? url : null;
 }
@@ -171,7 +172,7 @@ export async function galleryPage({ view, params, navigate }, datasetUid) {
     const labels = [...new Set(annotationsOf(item).map(labelOf))];
     grid.append(h('li.tile', { dataset: { uid: item.uid } },
       h('a', { href, 'aria-label': `${name}: ${annotationsOf(item).length} annotations${labels.length ? ` (${labels.join(', ')})` : ''}` },
-        annotatedImage(item.thumbnail_url ? relative(item.thumbnail_url) : thumbnailUrl(datasetUid, item.uid, 256), item, ''),
+        annotatedImage(item.thumbnail_url ? relative(item.thumbnail_url) : (externalMedia(item) ?? thumbnailUrl(datasetUid, item.uid, 256)), item, ''),
         h('span.tile-name', null, name),
         h('span.tile-count.muted', null, `${annotationsOf(item).length} annotations`))));
   }
@@ -200,7 +201,7 @@ export async function itemPage({ view }, datasetUid, itemUid) {
   view.append(h('p.breadcrumbs', null, h('a', { href: '#/datasets' }, 'Datasets'), ' / ', h('a', { href: `#/datasets/${datasetUid}` }, dataset.name), ' / '), pageHeader(name));
   const external = externalMedia(item);
   // The full image: uploaded media is served by the API (with the session cookie), external media from its address.
-  const src = external ?? `/api/v1/datasets/${encodeURIComponent(datasetUid)}/items/${encodeURIComponent(itemUid)}/media/`;
+  const src = external ?? (item.media_url ? relative(item.media_url) : `/api/v1/datasets/${encodeURIComponent(datasetUid)}/items/${encodeURIComponent(itemUid)}/media/`);
   const layout = h('div.item-layout');
   layout.append(h('div.item-image', null, annotatedImage(src, item, `${name}, ${item.width ?? '?'}×${item.height ?? '?'} pixels`, { large: true }),
     external ? h('p.help', null, 'Shown from its external address: ', h('code', null, external)) : null));
