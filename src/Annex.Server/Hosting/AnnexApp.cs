@@ -10,6 +10,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Features.Versions;
 using Annex.Server.Features.Tasks;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Auth;
@@ -198,6 +199,7 @@ public static class AnnexApp
             .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
         api.MapDatasetsApi();
+        api.MapVersionsApi();
         api.MapManualUploadsApi();
         api.MapItemMediaApi();
         api.MapProjectsApi();

@@ -300,6 +300,8 @@ public static class DatasetsApi
         List<string> mediaKeys = [];
         await DeletedSources.DeleteAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, Clock.UtcNow(time), async token =>
         {
+            // Versions first, so the history triggers keep nothing of the rows deleted below.
+            await Versions.VersionSql.DeleteAllAsync(db, dataset.Id, token);
             var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
             mediaKeys = await items.Where(i => i.MediaKey != null).Select(i => i.MediaKey!).ToListAsync(token);
             await db.Results.Where(r => items.Any(i => i.Id == r.DatasetItemId)).ExecuteDeleteAsync(token);
