@@ -38,6 +38,15 @@ public sealed record CreateExportBody
 
     public Guid? Slice { get; init; }
 
+    /// <summary>Dataset versions to export, each as it was when it was made (not with datasets or slices).</summary>
+    public IReadOnlyList<Guid>? Versions { get; init; }
+
+    /// <summary>A delta: only the tasks added or changed since this version, and what was removed.</summary>
+    public Guid? SinceVersion { get; init; }
+
+    /// <summary>A delta since an earlier export of one version.</summary>
+    public Guid? SinceExport { get; init; }
+
     /// <summary>Only items matching this filter are exported (see docs/filter-language.md).</summary>
     public string? FilterQueryString { get; init; }
 }
@@ -146,6 +155,12 @@ public static class ExportsApi
                 return forbidden;
         }
 
+        var (baseVersion, baseErrors) = await DeltaBase.ResolveAsync(db, caller.OrganizationId, request, ct);
+        if (baseErrors is not null)
+        {
+            return baseErrors.ToBadRequest();
+        }
+
         var now = Clock.UtcNow(time);
         var export = new Export
         {
@@ -157,6 +172,9 @@ public static class ExportsApi
             Datasets = UidList.Serialize(request.Datasets),
             Projects = UidList.Serialize(request.Projects),
             Slices = UidList.Serialize(request.Slices),
+            Versions = UidList.Serialize(request.Versions),
+            SinceVersion = baseVersion,
+            SinceExport = request.SinceExport,
             FilterQueryString = request.FilterQueryString,
             CreatedAt = now,
             UpdatedAt = now,
@@ -184,6 +202,11 @@ public static class ExportsApi
             names.Add(await db.Slices.Where(s => s.Uid == uid).Select(s => s.Name).SingleAsync(ct));
         }
 
+        foreach (var uid in request.Versions)
+        {
+            names.Add(await db.DatasetVersions.Where(v => v.Uid == uid).Select(v => v.Name).SingleAsync(ct));
+        }
+
         foreach (var uid in request.Projects)
         {
             names.Add(await db.Projects.Where(p => p.Uid == uid).Select(p => p.Name).SingleAsync(ct));
@@ -202,7 +225,8 @@ public static class ExportsApi
         owners.AddRange(await db.Datasets.Where(d => request.Datasets.Contains(d.Uid)).Select(d => d.OrganizationId).ToListAsync(ct));
         owners.AddRange(await db.Projects.Where(p => request.Projects.Contains(p.Uid)).Select(p => p.OrganizationId).ToListAsync(ct));
         owners.AddRange(await db.Slices.Where(s => request.Slices.Contains(s.Uid)).Select(s => s.OrganizationId).ToListAsync(ct));
-        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count)
+        owners.AddRange(await db.DatasetVersions.Where(v => request.Versions.Contains(v.Uid)).Select(v => v.OrganizationId).ToListAsync(ct));
+        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count + request.Versions.Count)
         {
             return NotFoundError.Instance;
         }
