@@ -75,7 +75,31 @@ public sealed record CreateExportRequest(
     IReadOnlyList<Guid> Datasets,
     IReadOnlyList<Guid> Projects,
     IReadOnlyList<Guid> Slices,
-    string? FilterQueryString = null);
+    string? FilterQueryString = null)
+{
+    /// <summary>Dataset versions to export (Annex servers; not together with datasets or slices).</summary>
+    public IReadOnlyList<Guid>? Versions { get; init; }
+
+    /// <summary>A delta export: only what changed since this version, plus what was removed (Annex servers).</summary>
+    public Guid? SinceVersion { get; init; }
+
+    /// <summary>A delta export since an earlier export of one version (Annex servers).</summary>
+    public Guid? SinceExport { get; init; }
+}
+
+/// <summary>An immutable version of a dataset (Annex servers).</summary>
+/// <param name="Uid">The version's uid.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Dataset">The dataset it freezes.</param>
+/// <param name="CreatedAt">When it was made: the moment it shows.</param>
+/// <param name="Projects">The projects whose results it exports; empty for every project.</param>
+public sealed record DatasetVersion(Guid Uid, string Name, Guid Dataset, IReadOnlyList<Guid> Projects, DateTime CreatedAt);
+
+/// <summary>An item that differs between two versions: <c>added</c>, <c>changed</c> or <c>removed</c>.</summary>
+public sealed record VersionDiffItem(Guid Uid, string Change);
+
+/// <summary>What differs between two versions (or a version and <c>current</c>): counts, then the items.</summary>
+public sealed record VersionDiff(Guid From, string To, long Added, long Changed, long Removed, IReadOnlyList<VersionDiffItem> Items);
 
 /// <summary>An export format the server supports.</summary>
 /// <param name="Name">The value to send as <see cref="CreateExportRequest.Format"/>.</param>
