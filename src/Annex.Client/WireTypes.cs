@@ -50,6 +50,9 @@ public static class ExportStatus
 /// <param name="FilterQueryString">The filter the export was created with, if any.</param>
 /// <param name="Error">Why a failed export failed.</param>
 /// <param name="ExpiresAt">When an exported archive stops being downloadable (Annex servers only).</param>
+/// <param name="Versions">The dataset versions exported (Annex servers only).</param>
+/// <param name="SinceVersion">The base version of a delta export (Annex servers only).</param>
+/// <param name="SinceExport">The base export a delta export was asked for with (Annex servers only).</param>
 public sealed record Export(
     Guid Uid,
     string Name,
@@ -66,7 +69,10 @@ public sealed record Export(
     DateTime? UpdatedAt = null,
     string? FilterQueryString = null,
     string? Error = null,
-    DateTime? ExpiresAt = null);
+    DateTime? ExpiresAt = null,
+    IReadOnlyList<Guid>? Versions = null,
+    Guid? SinceVersion = null,
+    Guid? SinceExport = null);
 
 /// <summary>The body of <c>POST /api/v1/exports/</c>. At least one dataset, project or slice must be named.</summary>
 public sealed record CreateExportRequest(

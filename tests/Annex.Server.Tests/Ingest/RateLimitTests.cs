@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Annex.Server.Tests.Infrastructure;
+using Annex.Tests;
 using Xunit;
 
 namespace Annex.Server.Tests.Ingest;
@@ -73,6 +75,90 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.OK, (await tenant.Http.GetJsonAsync("/api/v1/exports/")).Status);
         await Task.Delay(TimeSpan.FromMilliseconds(400));
         Assert.Equal(HttpStatusCode.OK, (await tenant.Http.GetJsonAsync("/api/v1/exports/")).Status);
+    }
+
+    [Fact]
+    public async Task Reads_writes_and_uploads_each_have_their_own_limit()
+    {
+        using var factory = new AnnexFactory(settings: new Dictionary<string, string?>
+        {
+            ["RateLimiting:Reads:PermitLimit"] = "2",
+            ["RateLimiting:Writes:PermitLimit"] = "2",
+            ["RateLimiting:Uploads:PermitLimit"] = "1",
+        });
+        var tenant = await factory.CreateTenantAsync();
+
+        var dataset = await Seed.DatasetAsync(tenant.Http);
+        using (var items = await tenant.Http.PostAsJsonAsync($"/api/v1/datasets/{dataset}/items/", new { items = new[] { new { ref_id = "a" } } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, items.StatusCode);
+            Assert.Equal("2", Header(items, "X-RateLimit-Limit"));
+            Assert.Equal("0", Header(items, "X-RateLimit-Remaining"));
+        }
+
+        using (var thirdWrite = await tenant.Http.PostAsJsonAsync("/api/v1/datasets/", new { name = "Third" }))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, thirdWrite.StatusCode);
+            Assert.NotNull(thirdWrite.Headers.RetryAfter);
+        }
+
+        // Writes are spent; reads and uploads are not.
+        for (var i = 0; i < 2; i++)
+        {
+            using var read = await tenant.Http.GetAsync("/api/v1/datasets/");
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            Assert.Equal("2", Header(read, "X-RateLimit-Limit"));
+        }
+
+        using (var thirdRead = await tenant.Http.GetAsync("/api/v1/datasets/"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, thirdRead.StatusCode);
+        }
+
+        var (status, _) = await BulkItemMediaTests.BulkAsync(tenant.Http, dataset, ("a.png", TestImages.Png(2, 2)));
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, _) = await BulkItemMediaTests.BulkAsync(tenant.Http, dataset, ("a.png", TestImages.Png(2, 2)));
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+    }
+
+    [Fact]
+    public async Task Two_servers_on_one_database_allow_the_shared_limit_between_them_not_each()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["RateLimiting:Shared"] = "true",
+            ["RateLimiting:SharedBlockSize"] = "3",
+            ["RateLimiting:Reads:PermitLimit"] = "10",
+            ["RateLimiting:Reads:Window"] = "01:00:00",
+        };
+        using var first = new AnnexFactory(settings: settings);
+        var tenant = await first.CreateTenantAsync();
+        using var second = new AnnexFactory(first.DataPath, settings);
+        using var secondHttp = second.CreateClientWithKey(tenant.Key.Key);
+
+        var allowed = new[] { 0, 0 };
+        for (var i = 0; i < 40; i++)
+        {
+            var server = i % 2;
+            using var response = await (server == 0 ? tenant.Http : secondHttp).GetAsync("/api/v1/datasets/");
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"request {i}: {(int)response.StatusCode}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                allowed[server]++;
+            }
+            else
+            {
+                Assert.InRange(int.Parse(Header(response, "Retry-After"), CultureInfo.InvariantCulture), 3500, 3600);
+            }
+        }
+
+        // Each server took blocks of 3 from the one counter; between them they used exactly the 10 it had.
+        Assert.Equal(10, allowed[0] + allowed[1]);
+        Assert.True(allowed[0] > 0 && allowed[1] > 0, $"{allowed[0]} and {allowed[1]}");
+
+        // Writes are a counter of their own, untouched by the reads.
+        using var write = await secondHttp.PostAsJsonAsync("/api/v1/datasets/", new { name = "Still" });
+        Assert.Equal(HttpStatusCode.Created, write.StatusCode);
     }
 
     private static string Header(HttpResponseMessage response, string name) =>

@@ -88,8 +88,19 @@ public sealed class VersionExportTests(AnnexFactoryFixture fixture) : IClassFixt
     }
 
     /// <summary>What an avala-json-external document holds, without what names the export itself.</summary>
-    private static string Content(JsonObject document) =>
-        new JsonObject { ["datasets"] = document["datasets"]!.DeepClone(), ["projects"] = document["projects"]!.DeepClone(), ["results"] = document["results"]!.DeepClone() }.ToJsonString();
+    /// <remarks>Items and results are compared in uid order: a delta applied on its base keeps no row order.</remarks>
+    private static string Content(JsonObject document)
+    {
+        static JsonArray Sorted(JsonNode array) =>
+            new([.. array.AsArray().Select(n => n!.DeepClone()).OrderBy(n => n["uid"]!.GetValue<string>(), StringComparer.Ordinal)]);
+        var datasets = new JsonArray([.. document["datasets"]!.AsArray().Select(d =>
+        {
+            var copy = d!.DeepClone().AsObject();
+            copy["items"] = Sorted(copy["items"]!);
+            return (JsonNode)copy;
+        })]);
+        return new JsonObject { ["datasets"] = datasets, ["projects"] = document["projects"]!.DeepClone(), ["results"] = Sorted(document["results"]!) }.ToJsonString();
+    }
 
     [Fact]
     public async Task A_version_exports_the_same_content_whatever_is_edited_afterwards()

@@ -24,6 +24,12 @@ public sealed class MediaOptions
 
     /// <summary>The largest image an upload may carry.</summary>
     public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>The most files one bulk upload (<c>POST /datasets/{uid}/items/media/</c>) may carry.</summary>
+    public int MaxFilesPerRequest { get; set; } = 1000;
+
+    /// <summary>The most bytes of images one bulk upload may carry, all files together.</summary>
+    public long MaxBulkUploadBytes { get; set; } = 512L * 1024 * 1024;
 }
 
 /// <summary>
@@ -46,7 +52,7 @@ public static class ItemMediaApi
         group.MapPut("", UploadMedia).AcceptsBody<ItemMediaUpload>("multipart/form-data");
         group.MapGet("", DownloadMedia).Produces<Stream>(StatusCodes.Status200OK, "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/tiff");
         group.MapDelete("", DeleteMedia);
-        return api;
+        return api.MapBulkItemMediaApi();
     }
 
     /// <summary>Where an item's image lives in the blob store.</summary>
@@ -113,6 +119,9 @@ public static class ItemMediaApi
                 : FileError("The upload could not be read: the multipart body is malformed or was cut short.");
         }
 
+        // A bulk upload stores under a key of its own; the image it stored is replaced now.
+        var previous = item.MediaKey is { } old && old != key ? old : null;
+
         // The pixels the annotations were drawn on are the image's own, so its header decides the size.
         item.MediaKey = key;
         item.MediaContentType = image.ContentType;
@@ -121,6 +130,11 @@ public static class ItemMediaApi
         item.Height = image.Height;
         item.UpdatedAt = Clock.UtcNow(time);
         await db.SaveChangesAsync(ct);
+        if (previous is not null)
+        {
+            await blobs.DeleteAsync(previous, CancellationToken.None);
+        }
+
         return TypedResults.Ok(new ItemMediaResponse(item.Uid, image.ContentType, size, image.Width, image.Height));
     }
 

@@ -7,6 +7,7 @@ using Annex.Server.Features.Slices;
 using Annex.Server.Features.Versions;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Idempotency;
+using Annex.Server.Infrastructure.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -42,6 +43,8 @@ public class AnnexDbContext : DbContext
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<ManualUpload> ManualUploads => Set<ManualUpload>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
+    public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
+    public DbSet<Features.WebConsole.ConsoleSession> ConsoleSessions => Set<Features.WebConsole.ConsoleSession>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -52,6 +55,21 @@ public class AnnexDbContext : DbContext
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<RateLimitCounter>(e =>
+        {
+            e.ToTable("rate_limit_counters");
+            e.HasKey(x => x.Key);
+            e.Property(x => x.Key).HasMaxLength(200);
+        });
+        modelBuilder.Entity<Features.WebConsole.ConsoleSession>(e =>
+        {
+            e.ToTable("console_sessions");
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.CsrfToken).HasMaxLength(64);
+            e.HasOne(x => x.ApiKey).WithMany().HasForeignKey(x => x.ApiKeyId).OnDelete(DeleteBehavior.Cascade);
+        });
         modelBuilder.Entity<IdempotentRequest>(e =>
         {
             e.ToTable("idempotent_requests");

@@ -134,3 +134,9 @@ public static class ApiResultMetadata
         return builder;
     }
 }
+
+/// <summary>413 with a detail: the request carries more than the endpoint accepts.</summary>
+public sealed class PayloadTooLargeError(string detail) : DetailError(StatusCodes.Status413PayloadTooLarge, detail), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status413PayloadTooLarge);
+}

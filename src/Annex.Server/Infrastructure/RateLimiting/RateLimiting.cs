@@ -11,9 +11,11 @@ public static class RateLimiting
     public static IServiceCollection AddApiKeyRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section))
-            .Validate(o => o.PermitLimit >= 1 && o.BurstLimit >= 1, "RateLimiting:PermitLimit and RateLimiting:BurstLimit must be at least 1.")
-            .Validate(o => o.Window > TimeSpan.Zero && o.BurstWindow > TimeSpan.Zero, "RateLimiting:Window and RateLimiting:BurstWindow must be positive.")
+            .Validate(o => Enum.GetValues<RateLimitKind>().All(k => o.For(k).PermitLimit >= 1 && o.For(k).BurstLimit >= 1), "RateLimiting:PermitLimit and RateLimiting:BurstLimit (and those of Reads, Writes and Uploads) must be at least 1.")
+            .Validate(o => Enum.GetValues<RateLimitKind>().All(k => o.For(k).Window > TimeSpan.Zero && o.For(k).BurstWindow > TimeSpan.Zero), "RateLimiting:Window and RateLimiting:BurstWindow (and those of Reads, Writes and Uploads) must be positive.")
+            .Validate(o => o.SharedBlockSize >= 1, "RateLimiting:SharedBlockSize must be at least 1.")
             .ValidateOnStart();
+        services.AddSingleton<SharedRateLimitCounters>();
         services.AddSingleton<ApiKeyRateLimiter>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()

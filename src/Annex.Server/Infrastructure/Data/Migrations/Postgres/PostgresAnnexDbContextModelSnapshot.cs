@@ -625,6 +625,45 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("dataset_versions", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ApiKeyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CsrfToken")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApiKeyId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("console_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>
                 {
                     b.Property<long>("Id")
@@ -786,6 +825,26 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("idempotent_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Infrastructure.RateLimiting.RateLimitCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("Granted")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("ResetsAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Used")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("rate_limit_counters", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.AnnotationResults.Result", b =>
                 {
                     b.HasOne("Annex.Server.Features.Datasets.DatasetItem", "DatasetItem")
@@ -911,6 +970,17 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Organizations.ApiKey", "ApiKey")
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("ApiKey");
                 });
 
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>

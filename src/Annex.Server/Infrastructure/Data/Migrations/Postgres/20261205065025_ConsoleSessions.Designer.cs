@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAnnexDbContext))]
-    [Migration("20261205065100_DatasetVersions")]
-    partial class DatasetVersions
+    [Migration("20261205065025_ConsoleSessions")]
+    partial class ConsoleSessions
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -40,9 +40,6 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<long>("ChangeSeq")
-                        .HasColumnType("bigint");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -59,8 +56,6 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("ChangeSeq");
 
                     b.HasIndex("Uid")
                         .IsUnique();
@@ -138,9 +133,6 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<long>("ChangeSeq")
-                        .HasColumnType("bigint");
-
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -186,8 +178,6 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     b.HasIndex("Uid")
                         .IsUnique();
-
-                    b.HasIndex("DatasetId", "ChangeSeq");
 
                     b.HasIndex("DatasetId", "Id");
 
@@ -313,12 +303,6 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<Guid?>("SinceExport")
-                        .HasColumnType("uuid");
-
-                    b.Property<Guid?>("SinceVersion")
-                        .HasColumnType("uuid");
-
                     b.Property<string>("Slices")
                         .IsRequired()
                         .HasColumnType("text");
@@ -336,12 +320,6 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Versions")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("text")
-                        .HasDefaultValue("[]");
 
                     b.HasKey("Id");
 
@@ -584,7 +562,7 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("slice_items", (string)null);
                 });
 
-            modelBuilder.Entity("Annex.Server.Features.Versions.DatasetVersion", b =>
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -592,40 +570,35 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<long>("ApiKeyId")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<long>("DatasetId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Name")
+                    b.Property<string>("CsrfToken")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
-                    b.Property<long>("OrganizationId")
-                        .HasColumnType("bigint");
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("Projects")
+                    b.Property<string>("TokenHash")
                         .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<long>("Seq")
-                        .HasColumnType("bigint");
-
-                    b.Property<Guid>("Uid")
-                        .HasColumnType("uuid");
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Uid")
+                    b.HasIndex("ApiKeyId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
                         .IsUnique();
 
-                    b.HasIndex("DatasetId", "Seq");
-
-                    b.HasIndex("OrganizationId", "Id");
-
-                    b.ToTable("dataset_versions", (string)null);
+                    b.ToTable("console_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>
@@ -901,19 +874,15 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Annex.Server.Features.Versions.DatasetVersion", b =>
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
                 {
-                    b.HasOne("Annex.Server.Features.Datasets.Dataset", null)
+                    b.HasOne("Annex.Server.Features.Organizations.ApiKey", "ApiKey")
                         .WithMany()
-                        .HasForeignKey("DatasetId")
+                        .HasForeignKey("ApiKeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("Annex.Server.Features.Organizations.Organization", null)
-                        .WithMany()
-                        .HasForeignKey("OrganizationId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                    b.Navigation("ApiKey");
                 });
 
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>
