@@ -303,6 +303,8 @@ public static class DatasetsApi
         List<Thumbnails.ThumbnailsApi.Source> media = [];
         await DeletedSources.DeleteAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, Clock.UtcNow(time), async token =>
         {
+            // Versions first, so the history triggers keep nothing of the rows deleted below.
+            await Versions.VersionSql.DeleteAllAsync(db, dataset.Id, token);
             var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
             media = await items.Where(i => i.MediaKey != null)
                 .Select(i => new Thumbnails.ThumbnailsApi.Source(dataset.OrganizationId, i.Uid, i.MediaKey!, i.MediaLength, i.UpdatedAt)).ToListAsync(token);
