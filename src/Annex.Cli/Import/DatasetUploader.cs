@@ -39,7 +39,7 @@ public sealed class DatasetUploader
     /// <param name="client">The server to upload to.</param>
     /// <param name="batchSize">Items (and results) per request; the server takes at most
     /// <see cref="AnnexClient.MaxResultsPerRequest"/> results per request.</param>
-    /// <param name="mediaConcurrency">Images uploaded at once.</param>
+    /// <param name="mediaConcurrency">Bulk image uploads (of up to 100 images or 64 MiB each) sent at once.</param>
     public DatasetUploader(AnnexClient client, int batchSize = 1000, int mediaConcurrency = 4)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -130,19 +130,20 @@ public sealed class DatasetUploader
             return 0;
         }
 
-        var done = 0;
         progress?.Report(new ImportProgress(ImportStage.Media, 0, files.Count));
-        await Parallel.ForEachAsync(
-            files,
-            new ParallelOptions { MaxDegreeOfParallelism = _mediaConcurrency, CancellationToken = ct },
-            async (item, token) =>
-            {
-                var path = Path.Combine(root, item.MediaPath!.Replace('/', Path.DirectorySeparatorChar));
-                await _client.UploadItemMediaAsync(datasetUid, uids[item.RefId], path, token);
-                var uploaded = Interlocked.Increment(ref done);
-                progress?.Report(new ImportProgress(ImportStage.Media, uploaded, files.Count));
-            });
-        return done;
+
+        // Named by item uid, so the server finds each image's item whatever its ref_id looks like.
+        var media = files.Select(item => new MediaFile(
+            uids[item.RefId].ToString("D") + Path.GetExtension(item.MediaPath),
+            Path.Combine(root, item.MediaPath!.Replace('/', Path.DirectorySeparatorChar))));
+        var uploaded = new SynchronousProgress(done => progress?.Report(new ImportProgress(ImportStage.Media, done, files.Count)));
+        return await new BulkMediaUploader(_client, requestsInFlight: _mediaConcurrency).UploadAsync(datasetUid, media, uploaded, ct);
+    }
+
+    /// <summary>Reports on the uploading thread, in order (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
     }
 
     private static NewDatasetItem NewItem(ImportedItem item) =>
