@@ -19,19 +19,19 @@ public static class Generator
     private const int ImageWidth = 1920;
     private const int ImageHeight = 1080;
 
-    private static readonly string[] LabelNames =
+    internal static readonly string[] LabelNames =
     [
         "car", "truck", "bus", "van", "motorcycle", "bicycle", "person", "rider", "traffic_light", "traffic_sign",
         "pole", "barrier", "traffic_cone", "trailer", "train", "animal", "stroller", "wheelchair", "debris", "parking_meter",
     ];
 
     // Index into LabelNames of the label that carries keypoints.
-    private const int KeypointLabel = 6;
+    internal const int KeypointLabel = 6;
 
-    private static readonly string[] Weathers = ["clear", "rain", "fog", "snow"];
-    private static readonly string[] Times = ["day", "night", "dusk"];
-    private static readonly string[] Cameras = ["front", "rear", "left", "right"];
-    private static readonly string[] Splits = ["train", "train", "train", "train", "train", "train", "train", "train", "val", "test"];
+    internal static readonly string[] Weathers = ["clear", "rain", "fog", "snow"];
+    internal static readonly string[] Times = ["day", "night", "dusk"];
+    internal static readonly string[] Cameras = ["front", "rear", "left", "right"];
+    internal static readonly string[] Splits = ["train", "train", "train", "train", "train", "train", "train", "train", "val", "test"];
 
     public static async Task<Workload> EnsureAsync(string folder, int tasks, int annotationsPerTask, int datasetCount, TextWriter log, CancellationToken ct)
     {
@@ -142,15 +142,16 @@ public static class Generator
     private static (List<Guid> Uids, long[] Ids) InsertDatasets(SqliteConnection connection, SqliteTransaction transaction, long organizationId, int tasks, int datasetCount, DateTime now)
     {
         using var command = Prepare(connection, transaction,
-            "INSERT INTO datasets (Uid, OrganizationId, Name, ItemCount, CreatedAt) VALUES ($uid, $org, $name, $count, $created) RETURNING Id",
-            "$uid", "$org", "$name", "$count", "$created");
+            "INSERT INTO datasets (Uid, OrganizationId, Name, Slug, ItemCount, CreatedAt) VALUES ($uid, $org, $name, $slug, $count, $created) RETURNING Id",
+            "$uid", "$org", "$name", "$slug", "$count", "$created");
         var uids = new List<Guid>(datasetCount);
         var ids = new long[datasetCount];
         for (var d = 0; d < datasetCount; d++)
         {
             var uid = Guid.CreateVersion7();
             uids.Add(uid);
-            Set(command, Text(uid), organizationId, $"Bench drive {d + 1:D2}", ItemsInDataset(d, tasks, datasetCount), Timestamp(now));
+            // Slugs are unique within an organization.
+            Set(command, Text(uid), organizationId, $"Bench drive {d + 1:D2}", $"bench-drive-{d + 1:D2}", ItemsInDataset(d, tasks, datasetCount), Timestamp(now));
             ids[d] = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
@@ -194,7 +195,7 @@ public static class Generator
         return (uid, Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
-    private static string Color(double hue)
+    internal static string Color(double hue)
     {
         // Fully saturated colors spread around the hue circle: distinct, and valid #RRGGBB.
         var x = 1 - Math.Abs((hue / 60 % 2) - 1);
@@ -261,7 +262,7 @@ public static class Generator
 
     /// <summary>One annotation in the canonical form the results API stores: label, type, coordinates,
     /// attributes. Types cycle 7:2:1 (bounding box, polygon, keypoints) so the mix is exact.</summary>
-    private static void AppendAnnotation(StringBuilder json, Random random, long index)
+    internal static void AppendAnnotation(StringBuilder json, Random random, long index)
     {
         var kind = index % 10;
         var label = kind == 9 ? LabelNames[KeypointLabel] : LabelNames[PickBoxLabel(random)];

@@ -143,7 +143,20 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare };
+        var writerTasks = new Option<int>("--tasks") { Description = "Generated tasks fed to each writer.", DefaultValueFactory = _ => 100_000 };
+        var writerFormats = new Option<string[]>("--format") { Description = "Formats to run (repeatable); default every training format.", AllowMultipleArgumentsPerToken = false };
+        var writers = new Command("writers", "Each training format's writer alone on generated in-memory items: wall time, allocated bytes, archive size.") { writerTasks, perTask, writerFormats };
+        writers.SetAction(async (parse, ct) =>
+        {
+            var (n, k, _) = Validate(parse.GetValue(writerTasks), parse.GetValue(perTask), 1);
+            var chosen = parse.GetValue(writerFormats) is { Length: > 0 } f ? f : WriterBenchmark.AllFormats;
+            await Console.Error.WriteLineAsync($"Writers: {n} tasks x {k} annotations in memory, {Environment.ProcessorCount} cores");
+            var rows = await WriterBenchmark.RunAsync(n, k, chosen, Console.Error, ct);
+            Console.Out.Write(WriterBenchmark.Table(rows));
+            return 0;
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)

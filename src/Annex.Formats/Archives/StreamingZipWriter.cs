@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
@@ -48,7 +49,9 @@ public sealed class StreamingZipWriter : IAsyncDisposable
 
     public long EntryCount => _entries;
 
-    /// <summary>Opens the next entry; write its bytes and dispose the stream before opening another.</summary>
+    /// <summary>Opens the next entry; write its bytes and dispose the stream before opening another. An entry that
+    /// grows past <see cref="BlockBytes"/> is deflated in blocks of that size on the thread pool, so both cores
+    /// compress a large file (a COCO instances file, a CSV).</summary>
     public async Task<Stream> OpenEntryAsync(string name, CompressionLevel level, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -58,17 +61,119 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             throw new InvalidOperationException("Close the previous entry before opening the next.");
         }
 
+        // Entries handed to WriteEntryAsync go out first, in order.
+        await _queued;
         var nameBytes = Encoding.UTF8.GetBytes(name);
-        if (nameBytes.Length > ushort.MaxValue)
+        CheckNameLength(nameBytes.Length, name);
+        var method = level == CompressionLevel.NoCompression ? (ushort)0 : (ushort)8;
+        var offset = _position;
+        var header = new byte[LocalHeaderLength(nameBytes.Length)];
+        WriteLocalHeader(header, nameBytes, method);
+        await WriteAsync(header, cancellationToken);
+        _entryOpen = true;
+        return new EntryStream(this, nameBytes, method, offset, level);
+    }
+
+    /// <summary>Entries deflated on the thread pool while the caller writes at most this many more whole entries
+    /// (<see cref="WriteEntryAsync"/>): enough to keep one core compressing, few enough to keep memory flat.</summary>
+    private const int QueuedEntries = 64;
+
+    /// <summary>Adds an entry whose bytes the caller has in full (a label file, an XML annotation). The bytes are copied
+    /// and the entry is compressed and written on the thread pool, in order, while the caller goes on producing the
+    /// next ones; errors surface on a later call. Its bytes in the archive are what <see cref="OpenEntryAsync"/> gives.</summary>
+    public async Task WriteEntryAsync(string name, ReadOnlyMemory<byte> content, CompressionLevel level, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ObjectDisposedException.ThrowIf(_completed, this);
+        if (_entryOpen)
+        {
+            throw new InvalidOperationException("Close the previous entry before adding the next.");
+        }
+
+        var nameLength = Encoding.UTF8.GetByteCount(name);
+        CheckNameLength(nameLength, name);
+        var buffer = ArrayPool<byte>.Shared.Rent(nameLength + content.Length);
+        Encoding.UTF8.GetBytes(name, buffer);
+        content.Span.CopyTo(buffer.AsSpan(nameLength));
+        var entry = new QueuedEntry(buffer, nameLength, content.Length, level == CompressionLevel.NoCompression ? (ushort)0 : (ushort)8, level);
+        var previous = _queued;
+        _queued = Task.Run(async () =>
+        {
+            try
+            {
+                await previous;
+                await WriteWholeEntryAsync(entry, cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }, CancellationToken.None);
+        _inQueue.Enqueue(_queued);
+        while (_inQueue.Count > QueuedEntries)
+        {
+            await _inQueue.Dequeue();
+        }
+    }
+
+    private readonly record struct QueuedEntry(byte[] Buffer, int NameLength, int ContentLength, ushort Method, CompressionLevel Level);
+
+    private Task _queued = Task.CompletedTask;
+    private readonly Queue<Task> _inQueue = new();
+    private byte[] _scratch = new byte[4096];
+    private MemoryStream? _deflated;
+
+    /// <summary>Header, data and descriptor of a whole entry in one write, then its central record.</summary>
+    private async Task WriteWholeEntryAsync(QueuedEntry entry, CancellationToken cancellationToken)
+    {
+        var name = entry.Buffer.AsMemory(0, entry.NameLength);
+        var content = entry.Buffer.AsMemory(entry.NameLength, entry.ContentLength);
+        var offset = _position;
+        var crc = Crc32.HashToUInt32(content.Span);
+        var headerLength = LocalHeaderLength(entry.NameLength);
+        ReadOnlyMemory<byte> data = content;
+        if (entry.Method != 0)
+        {
+            _deflated ??= new MemoryStream();
+            _deflated.SetLength(0);
+            using (var deflate = new DeflateStream(_deflated, entry.Level, leaveOpen: true))
+            {
+                deflate.Write(content.Span);
+            }
+
+            data = _deflated.GetBuffer().AsMemory(0, (int)_deflated.Length);
+        }
+
+        var total = headerLength + data.Length + DescriptorLength;
+        if (_scratch.Length < total)
+        {
+            _scratch = new byte[Math.Max(total, _scratch.Length * 2)];
+        }
+
+        var span = _scratch.AsSpan();
+        WriteLocalHeader(span, name.Span, entry.Method);
+        data.Span.CopyTo(span[headerLength..]);
+        WriteDescriptor(span[(headerLength + data.Length)..], crc, data.Length, entry.ContentLength);
+        await WriteAsync(_scratch.AsMemory(0, total), cancellationToken);
+        await WriteCentralRecordAsync(name, entry.Method, offset, crc, data.Length, entry.ContentLength, cancellationToken);
+    }
+
+    private static void CheckNameLength(int length, string name)
+    {
+        if (length > ushort.MaxValue)
         {
             throw new ArgumentException("An entry name is at most 65,535 bytes.", nameof(name));
         }
+    }
 
-        var method = level == CompressionLevel.NoCompression ? (ushort)0 : (ushort)8;
-        var offset = _position;
-        // The ZIP64 extra field announces 8-byte sizes in the data descriptor; its values are unknown yet (0).
-        var header = new byte[30 + nameBytes.Length + 20];
-        var span = header.AsSpan();
+    // The ZIP64 extra field announces 8-byte sizes in the data descriptor; its values are unknown yet (0).
+    private static int LocalHeaderLength(int nameLength) => 30 + nameLength + 20;
+
+    private const int DescriptorLength = 24;
+
+    private void WriteLocalHeader(Span<byte> span, ReadOnlySpan<byte> nameBytes, ushort method)
+    {
+        span[..LocalHeaderLength(nameBytes.Length)].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(span, LocalHeaderSignature);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Zip64Version);
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], Flags);
@@ -84,40 +189,40 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         var extra = span[(30 + nameBytes.Length)..];
         BinaryPrimitives.WriteUInt16LittleEndian(extra, 0x0001);
         BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], 16);
-        await WriteAsync(header, cancellationToken);
-        _entryOpen = true;
-        return new EntryStream(this, nameBytes, method, offset, level);
+    }
+
+    private static void WriteDescriptor(Span<byte> span, uint crc, long compressed, long uncompressed)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(span, DataDescriptorSignature);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], crc);
+        BinaryPrimitives.WriteInt64LittleEndian(span[8..], compressed);
+        BinaryPrimitives.WriteInt64LittleEndian(span[16..], uncompressed);
     }
 
     private async Task CloseEntryAsync(byte[] nameBytes, ushort method, long offset, uint crc, long compressed, long uncompressed, CancellationToken cancellationToken)
     {
-        var descriptor = new byte[24];
-        BinaryPrimitives.WriteUInt32LittleEndian(descriptor, DataDescriptorSignature);
-        BinaryPrimitives.WriteUInt32LittleEndian(descriptor.AsSpan(4), crc);
-        BinaryPrimitives.WriteInt64LittleEndian(descriptor.AsSpan(8), compressed);
-        BinaryPrimitives.WriteInt64LittleEndian(descriptor.AsSpan(16), uncompressed);
+        var descriptor = new byte[DescriptorLength];
+        WriteDescriptor(descriptor, crc, compressed, uncompressed);
         await WriteAsync(descriptor, cancellationToken);
+        await WriteCentralRecordAsync(nameBytes, method, offset, crc, compressed, uncompressed, cancellationToken);
+        _entryOpen = false;
+    }
 
+    private byte[] _record = new byte[256];
+
+    private async Task WriteCentralRecordAsync(ReadOnlyMemory<byte> nameBytes, ushort method, long offset, uint crc, long compressed, long uncompressed, CancellationToken cancellationToken)
+    {
         // Central record: 32-bit fields where the values fit, a ZIP64 extra field with the ones that do not.
-        var zip64 = new List<long>(3);
-        if (uncompressed >= uint.MaxValue)
+        var zip64Count = (uncompressed >= uint.MaxValue ? 1 : 0) + (compressed >= uint.MaxValue ? 1 : 0) + (offset >= uint.MaxValue ? 1 : 0);
+        var extraLength = zip64Count == 0 ? 0 : 4 + 8 * zip64Count;
+        var length = 46 + nameBytes.Length + extraLength;
+        if (_record.Length < length)
         {
-            zip64.Add(uncompressed);
+            _record = new byte[length];
         }
 
-        if (compressed >= uint.MaxValue)
-        {
-            zip64.Add(compressed);
-        }
-
-        if (offset >= uint.MaxValue)
-        {
-            zip64.Add(offset);
-        }
-
-        var extraLength = zip64.Count == 0 ? 0 : 4 + 8 * zip64.Count;
-        var record = new byte[46 + nameBytes.Length + extraLength];
-        var span = record.AsSpan();
+        var span = _record.AsSpan(0, length);
+        span.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(span, CentralHeaderSignature);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], (ushort)(3 << 8 | Zip64Version)); // made by: Unix
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], Zip64Version);
@@ -133,21 +238,25 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         // comment length, disk number, internal attributes: 0
         BinaryPrimitives.WriteUInt32LittleEndian(span[38..], 0x81A4u << 16); // -rw-r--r--
         BinaryPrimitives.WriteUInt32LittleEndian(span[42..], (uint)Math.Min(offset, uint.MaxValue));
-        nameBytes.CopyTo(span[46..]);
+        nameBytes.Span.CopyTo(span[46..]);
         if (extraLength > 0)
         {
             var extra = span[(46 + nameBytes.Length)..];
             BinaryPrimitives.WriteUInt16LittleEndian(extra, 0x0001);
-            BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], (ushort)(8 * zip64.Count));
-            for (var i = 0; i < zip64.Count; i++)
+            BinaryPrimitives.WriteUInt16LittleEndian(extra[2..], (ushort)(8 * zip64Count));
+            var at = 4;
+            foreach (var (value, large) in (ReadOnlySpan<(long, bool)>)[(uncompressed, uncompressed >= uint.MaxValue), (compressed, compressed >= uint.MaxValue), (offset, offset >= uint.MaxValue)])
             {
-                BinaryPrimitives.WriteInt64LittleEndian(extra[(4 + 8 * i)..], zip64[i]);
+                if (large)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(extra[at..], value);
+                    at += 8;
+                }
             }
         }
 
-        await _central.WriteAsync(record, cancellationToken);
+        await _central.WriteAsync(_record.AsMemory(0, length), cancellationToken);
         _entries++;
-        _entryOpen = false;
     }
 
     /// <summary>Writes the central directory and the end records. The output stays open.</summary>
@@ -159,6 +268,7 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             throw new InvalidOperationException("An entry is still open.");
         }
 
+        await _queued;
         await _central.FlushAsync(cancellationToken);
         var centralOffset = _position;
         var centralSize = _centralSpool.Length;
@@ -219,20 +329,43 @@ public sealed class StreamingZipWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            // Queued entries still hold the output and their pooled buffers: let them finish before closing.
+            await _queued;
+        }
+        catch (Exception)
+        {
+            // Reported by the call that awaited the queue (or lost with the archive being abandoned).
+        }
+
         await _central.DisposeAsync();
         await _centralSpool.DisposeAsync();
     }
 
-    /// <summary>Counts and checksums what the caller writes, compresses it, and counts what reaches the archive.</summary>
+    /// <summary>Size of the blocks a large entry is deflated in, each on its own. A block ends with a sync flush, so
+    /// the blocks' deflate streams concatenate into one; each starts without the previous block's window, which costs
+    /// a fraction of a percent of the compressed size.</summary>
+    public const int BlockBytes = 1024 * 1024;
+
+    /// <summary>Blocks compressing at once: one per core, and one more so a core never waits for the writer.</summary>
+    private static readonly int BlocksInFlight = Environment.ProcessorCount + 1;
+
+    /// <summary>Counts and checksums what the caller writes, compresses it, and counts what reaches the archive. Deflated
+    /// entries collect their first block in memory: an entry that ends within it is deflated in one piece, as before;
+    /// a larger one is deflated block by block on the thread pool and written in order.</summary>
     private sealed class EntryStream : Stream
     {
         private readonly StreamingZipWriter _zip;
         private readonly byte[] _nameBytes;
         private readonly ushort _method;
         private readonly long _offset;
+        private readonly CompressionLevel _level;
         private readonly Crc32 _crc = new();
         private readonly CountingStream _counter;
-        private readonly Stream _sink;
+        private readonly Queue<Task<(byte[] Bytes, int Length)>> _blocks = new();
+        private byte[]? _block;
+        private int _filled;
         private long _uncompressed;
         private bool _closed;
 
@@ -242,8 +375,8 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             _nameBytes = nameBytes;
             _method = method;
             _offset = offset;
+            _level = level;
             _counter = new CountingStream(zip._output);
-            _sink = method == 0 ? _counter : new DeflateStream(_counter, level, leaveOpen: true);
         }
 
         public override bool CanRead => false;
@@ -262,14 +395,109 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         {
             _crc.Append(buffer);
             _uncompressed += buffer.Length;
-            _sink.Write(buffer);
+            if (_method == 0)
+            {
+                _counter.Write(buffer);
+                return;
+            }
+
+            while (!buffer.IsEmpty)
+            {
+                var taken = Fill(buffer);
+                buffer = buffer[taken..];
+                if (!buffer.IsEmpty)
+                {
+                    StartBlock(final: false);
+                    while (_blocks.Count > BlocksInFlight)
+                    {
+                        var (bytes, length) = _blocks.Dequeue().GetAwaiter().GetResult();
+                        _counter.Write(bytes.AsSpan(0, length));
+                        ArrayPool<byte>.Shared.Return(bytes);
+                    }
+                }
+            }
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             _crc.Append(buffer.Span);
             _uncompressed += buffer.Length;
-            await _sink.WriteAsync(buffer, cancellationToken);
+            if (_method == 0)
+            {
+                await _counter.WriteAsync(buffer, cancellationToken);
+                return;
+            }
+
+            while (!buffer.IsEmpty)
+            {
+                var taken = Fill(buffer.Span);
+                buffer = buffer[taken..];
+                if (!buffer.IsEmpty)
+                {
+                    // Only a full block with more to come is sent off, so the last block is never empty.
+                    StartBlock(final: false);
+                    while (_blocks.Count > BlocksInFlight)
+                    {
+                        await WriteOldestAsync(cancellationToken);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Copies what fits into the current block.</summary>
+        private int Fill(ReadOnlySpan<byte> buffer)
+        {
+            _block ??= ArrayPool<byte>.Shared.Rent(BlockBytes);
+            var taken = Math.Min(buffer.Length, BlockBytes - _filled);
+            buffer[..taken].CopyTo(_block.AsSpan(_filled));
+            _filled += taken;
+            return taken;
+        }
+
+        private void StartBlock(bool final)
+        {
+            var block = _block!;
+            var filled = _filled;
+            var level = _level;
+            _blocks.Enqueue(Task.Run(() => Deflate(block, filled, level, final)));
+            _block = null;
+            _filled = 0;
+        }
+
+        private static (byte[] Bytes, int Length) Deflate(byte[] block, int length, CompressionLevel level, bool final)
+        {
+            try
+            {
+                using var output = new PooledOutput(length / 2 + 1024);
+                long kept;
+                using (var deflate = new DeflateStream(output, level, leaveOpen: true))
+                {
+                    deflate.Write(block, 0, length);
+                    // A sync flush ends the block on a byte boundary without marking the stream's end; what disposing
+                    // adds after it (an empty final block) is cut off, except after the entry's last block.
+                    deflate.Flush();
+                    kept = output.Length;
+                }
+
+                return output.Detach(final ? (int)output.Length : (int)kept);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(block);
+            }
+        }
+
+        private async Task WriteOldestAsync(CancellationToken cancellationToken)
+        {
+            var (bytes, length) = await _blocks.Dequeue();
+            try
+            {
+                await _counter.WriteAsync(bytes.AsMemory(0, length), cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -292,9 +520,35 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             if (!_closed)
             {
                 _closed = true;
-                if (_sink != _counter)
+                try
                 {
-                    await _sink.DisposeAsync();
+                    if (_method != 0 && _blocks.Count == 0)
+                    {
+                        // Within one block: deflated in one piece.
+                        await using (var deflate = new DeflateStream(_counter, _level, leaveOpen: true))
+                        {
+                            if (_filled > 0)
+                            {
+                                await deflate.WriteAsync(_block.AsMemory(0, _filled), CancellationToken.None);
+                            }
+                        }
+                    }
+                    else if (_method != 0)
+                    {
+                        StartBlock(final: true);
+                        while (_blocks.Count > 0)
+                        {
+                            await WriteOldestAsync(CancellationToken.None);
+                        }
+                    }
+                }
+                finally
+                {
+                    if (_block is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(_block);
+                        _block = null;
+                    }
                 }
 
                 _zip._position += _counter.Count;
@@ -309,6 +563,68 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             if (disposing && !_closed)
             {
                 DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>A growable output on pooled arrays for one block's deflated bytes.</summary>
+    private sealed class PooledOutput(int capacity) : Stream
+    {
+        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        private int _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_length + buffer.Length > _buffer!.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_length + buffer.Length, _buffer.Length * 2));
+                _buffer.AsSpan(0, _length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
+            }
+
+            buffer.CopyTo(_buffer.AsSpan(_length));
+            _length += buffer.Length;
+        }
+
+        /// <summary>Hands over the pooled array (the caller returns it) with the first <paramref name="length"/> bytes kept.</summary>
+        public (byte[] Bytes, int Length) Detach(int length)
+        {
+            var buffer = _buffer!;
+            _buffer = null;
+            return (buffer, length);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = null;
             }
 
             base.Dispose(disposing);

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Annex.Formats;
 
 /// <summary>
@@ -23,7 +20,8 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
     private readonly TrainingArchive _archive;
     private readonly ClassList _classes;
     private readonly ExportReport _report;
-    private StreamWriter? _writer;
+    private readonly Utf8Buffer _rows = new(96 * 1024);
+    private Stream? _entry;
 
     public CsvArchiveWriter(TrainingArchiveSettings settings)
     {
@@ -33,17 +31,19 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
         _archive = new TrainingArchive(settings);
     }
 
+    /// <summary>Rows collect in a buffer and go to the entry in pieces of about this size.</summary>
+    private const int FlushBytes = 64 * 1024;
+
     /// <summary>The CSV entry, opened with its header row on first use.</summary>
-    private async Task<StreamWriter> WriterAsync(CancellationToken cancellationToken)
+    private async Task<Stream> EntryAsync(CancellationToken cancellationToken)
     {
-        if (_writer is null)
+        if (_entry is null)
         {
-            var entry = await _archive.OpenTextAsync(EntryName, cancellationToken);
-            _writer = new StreamWriter(entry, new UTF8Encoding(false), 64 * 1024) { NewLine = "\r\n" };
-            await _writer.WriteLineAsync(string.Join(',', Columns).AsMemory(), cancellationToken);
+            _entry = await _archive.OpenTextAsync(EntryName, cancellationToken);
+            _rows.Append(string.Join(',', Columns)).Append("\r\n"u8);
         }
 
-        return _writer;
+        return _entry;
     }
 
     public static IReadOnlyList<string> Types => AnnotationTypes.All;
@@ -55,31 +55,111 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
         ArgumentNullException.ThrowIfNull(item);
         _report.CountItem();
         _report.CountAnnotationRead(item.Annotations.Count);
-        var writer = await WriterAsync(cancellationToken);
+        var entry = await EntryAsync(cancellationToken);
         foreach (var annotation in item.Annotations)
         {
-            var bounds = Bounds(annotation.Shape);
-            string?[] cells =
-            [
-                item.Uid.ToString(),
-                Text(item.RefId),
-                item.Split,
-                item.Width?.ToString(CultureInfo.InvariantCulture),
-                item.Height?.ToString(CultureInfo.InvariantCulture),
-                item.MediaUrl,
-                Text(annotation.Label),
-                _classes.TryGetIndex(annotation.Label, out var index) ? index.ToString(CultureInfo.InvariantCulture) : null,
-                annotation.Type,
-                Number(bounds?.Left),
-                Number(bounds?.Top),
-                Number(bounds?.Width),
-                Number(bounds?.Height),
-                annotation.CoordinatesJson,
-                annotation.AttributesJson,
-            ];
-            await writer.WriteLineAsync(string.Join(',', cells.Select(Escape)).AsMemory(), cancellationToken);
+            WriteRow(item, annotation);
             _report.CountAnnotationWritten();
         }
+
+        if (_rows.Length >= FlushBytes)
+        {
+            await entry.WriteAsync(_rows.Memory, cancellationToken);
+            _rows.Clear();
+        }
+    }
+
+    /// <summary>One row, the cells in <see cref="Columns"/> order, formatted straight into the buffer.</summary>
+    private void WriteRow(TrainingItem item, StoredAnnotation annotation)
+    {
+        var bounds = Bounds(annotation.Shape);
+        Span<char> uid = stackalloc char[36];
+        item.Uid.TryFormat(uid, out _);
+        _rows.Append(uid).Append((byte)',');
+        Text(item.RefId);
+        Cell(item.Split);
+        Integer(item.Width);
+        Integer(item.Height);
+        Cell(item.MediaUrl);
+        _rows.Append((byte)',');
+        Text(annotation.Label);
+        Integer(_classes.TryGetIndex(annotation.Label, out var index) ? index : null);
+        Cell(annotation.Type);
+        Number(bounds?.Left);
+        Number(bounds?.Top);
+        Number(bounds?.Width);
+        Number(bounds?.Height);
+        Cell(annotation.CoordinatesJson);
+        Cell(annotation.AttributesJson);
+        _rows.Append("\r\n"u8);
+    }
+
+    private void Integer(int? value)
+    {
+        _rows.Append((byte)',');
+        if (value is { } v)
+        {
+            _rows.Append(v);
+        }
+    }
+
+    private void Number(double? value)
+    {
+        _rows.Append((byte)',');
+        if (value is { } v)
+        {
+            _rows.Append(Math.Round(v, 4, MidpointRounding.AwayFromZero), "0.####");
+        }
+    }
+
+    /// <summary>A comma, then the cell (see <see cref="Escape"/>).</summary>
+    private void Cell(string? cell)
+    {
+        _rows.Append((byte)',');
+        Append(cell, formulaGuard: false);
+    }
+
+    /// <summary>A cell of free text (no comma before it when it starts the row's text cells); keeps a spreadsheet
+    /// from running it as a formula.</summary>
+    private void Text(string value)
+    {
+        Append(value, formulaGuard: true);
+    }
+
+    private void Append(string? cell, bool formulaGuard)
+    {
+        if (string.IsNullOrEmpty(cell))
+        {
+            return;
+        }
+
+        var guard = formulaGuard && cell[0] is '=' or '+' or '-' or '@' or '\t' or '\r';
+        if (cell.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            if (guard)
+            {
+                _rows.Append((byte)'\'');
+            }
+
+            _rows.Append(cell);
+            return;
+        }
+
+        _rows.Append((byte)'"');
+        if (guard)
+        {
+            _rows.Append((byte)'\'');
+        }
+
+        var rest = cell.AsSpan();
+        int at;
+        while ((at = rest.IndexOf('"')) >= 0)
+        {
+            _rows.Append(rest[..(at + 1)]).Append((byte)'"');
+            rest = rest[(at + 1)..];
+        }
+
+        _rows.Append(rest).Append((byte)'"');
     }
 
     private static PixelRect? Bounds(AnnotationShape shape) => shape switch
@@ -90,11 +170,6 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
         KeypointsShape keypoints when keypoints.Points.Count > 0 => Geometry.BoundingBox(keypoints.Points.Select(p => new PixelPoint(p.X, p.Y))),
         _ => null,
     };
-
-    private static string? Number(double? value) => value is { } v ? Math.Round(v, 4, MidpointRounding.AwayFromZero).ToString("0.####", CultureInfo.InvariantCulture) : null;
-
-    /// <summary>Keeps a spreadsheet from running a cell as a formula.</summary>
-    private static string Text(string value) => value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
 
     /// <summary>RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.</summary>
     public static string Escape(string? cell)
@@ -109,18 +184,19 @@ public sealed class CsvArchiveWriter : ITrainingArchiveWriter
 
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
-        var writer = await WriterAsync(cancellationToken);
-        await writer.FlushAsync(cancellationToken);
-        await writer.DisposeAsync();
+        var entry = await EntryAsync(cancellationToken);
+        await entry.WriteAsync(_rows.Memory, cancellationToken);
+        _rows.Clear();
+        await entry.DisposeAsync();
         await _archive.WriteReportAsync(_report, cancellationToken);
         await _archive.CompleteAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_writer is not null)
+        if (_entry is not null)
         {
-            await _writer.DisposeAsync();
+            await _entry.DisposeAsync();
         }
 
         await _archive.DisposeAsync();

@@ -76,12 +76,13 @@ public sealed class TrainingArchive : IAsyncDisposable
     /// time spent writing and a good part of the memory.</summary>
     public const int StoredTextBytes = 1024;
 
-    public async Task WriteTextAsync(string entryName, string text, CancellationToken cancellationToken)
-    {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        await using var entry = await _zip.OpenEntryAsync(entryName, bytes.Length <= StoredTextBytes ? CompressionLevel.NoCompression : _level, cancellationToken);
-        await entry.WriteAsync(bytes, cancellationToken);
-    }
+    public Task WriteTextAsync(string entryName, string text, CancellationToken cancellationToken) =>
+        WriteTextAsync(entryName, Encoding.UTF8.GetBytes(text), cancellationToken);
+
+    /// <summary>Adds a whole text file from its UTF-8 bytes, which the caller may reuse once this returns: it is
+    /// compressed and written while the caller produces the next.</summary>
+    public Task WriteTextAsync(string entryName, ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken) =>
+        _zip.WriteEntryAsync(entryName, utf8, utf8.Length <= StoredTextBytes ? CompressionLevel.NoCompression : _level, cancellationToken);
 
     public async Task WriteImageAsync(string entryName, Stream content, CancellationToken cancellationToken)
     {

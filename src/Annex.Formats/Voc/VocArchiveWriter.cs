@@ -18,6 +18,8 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
     private readonly ExportReport _report;
     private readonly Dictionary<string, FileStream> _imageSets = new(StringComparer.Ordinal);
     private readonly TrainingArchiveSettings _settings;
+    private readonly Utf8Buffer _xml = new();
+    private readonly Utf8Buffer _line = new(256);
 
     public VocArchiveWriter(TrainingArchiveSettings settings)
     {
@@ -47,26 +49,42 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
         }
 
         await AddToImageSetAsync(item.Split, item.Stem, cancellationToken);
-        await using var entry = await _archive.OpenTextAsync($"Annotations/{item.Stem}.xml", cancellationToken);
-        await using var xml = XmlWriter.Create(entry, new XmlWriterSettings { Async = true, Indent = true, Encoding = new UTF8Encoding(false), OmitXmlDeclaration = true });
-        await xml.WriteStartElementAsync(null, "annotation", null);
-        await xml.WriteElementStringAsync(null, "folder", null, "JPEGImages");
-        await xml.WriteElementStringAsync(null, "filename", null, fileName);
-        await xml.WriteStartElementAsync(null, "source", null);
-        await xml.WriteElementStringAsync(null, "database", null, "Annex");
-        await xml.WriteElementStringAsync(null, "annotation", null, item.RefId);
-        if (image is null && !string.IsNullOrEmpty(item.MediaUrl))
+        _xml.Clear();
+        if (PlainText(fileName) && PlainText(item.RefId) && PlainText(item.MediaUrl) && item.Annotations.All(a => PlainText(a.Label)))
         {
-            await xml.WriteElementStringAsync(null, "image", null, item.MediaUrl);
+            WriteXml(item, image, fileName);
+        }
+        else
+        {
+            WriteXmlWithXmlWriter(item, image, fileName);
         }
 
-        await xml.WriteEndElementAsync();
-        await xml.WriteStartElementAsync(null, "size", null);
-        await xml.WriteElementStringAsync(null, "width", null, Number(item.Width!.Value));
-        await xml.WriteElementStringAsync(null, "height", null, Number(item.Height!.Value));
-        await xml.WriteElementStringAsync(null, "depth", null, "3");
-        await xml.WriteEndElementAsync();
-        await xml.WriteElementStringAsync(null, "segmented", null, "0");
+        await _archive.WriteTextAsync($"Annotations/{item.Stem}.xml", _xml.Memory, cancellationToken);
+    }
+
+    /// <summary>The item's XML, the bytes <see cref="XmlWriter"/> gives (indented by two spaces, lines ending in
+    /// <see cref="XmlWriterSettings.NewLineChars"/>, empty elements as <c>&lt;x /&gt;</c>), written straight into
+    /// a reused buffer: only text without characters XmlWriter treats specially takes this way.</summary>
+    private void WriteXml(TrainingItem item, TrainingImage? image, string fileName)
+    {
+        _xml.Append("<annotation>"u8);
+        Element(1, "folder"u8, "JPEGImages");
+        Element(1, "filename"u8, fileName);
+        Open(1, "source"u8);
+        Element(2, "database"u8, "Annex");
+        Element(2, "annotation"u8, item.RefId);
+        if (image is null && !string.IsNullOrEmpty(item.MediaUrl))
+        {
+            Element(2, "image"u8, item.MediaUrl);
+        }
+
+        Close(1, "source"u8);
+        Open(1, "size"u8);
+        Element(2, "width"u8, item.Width!.Value);
+        Element(2, "height"u8, item.Height!.Value);
+        Element(2, "depth"u8, "3");
+        Close(1, "size"u8);
+        Element(1, "segmented"u8, "0");
         foreach (var annotation in item.Annotations)
         {
             if (Box(item, annotation) is not { } box)
@@ -74,22 +92,137 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
                 continue;
             }
 
-            await xml.WriteStartElementAsync(null, "object", null);
-            await xml.WriteElementStringAsync(null, "name", null, annotation.Label);
-            await xml.WriteElementStringAsync(null, "pose", null, "Unspecified");
-            await xml.WriteElementStringAsync(null, "truncated", null, box.Truncated ? "1" : "0");
-            await xml.WriteElementStringAsync(null, "difficult", null, "0");
-            await xml.WriteStartElementAsync(null, "bndbox", null);
-            await xml.WriteElementStringAsync(null, "xmin", null, Number(box.XMin));
-            await xml.WriteElementStringAsync(null, "ymin", null, Number(box.YMin));
-            await xml.WriteElementStringAsync(null, "xmax", null, Number(box.XMax));
-            await xml.WriteElementStringAsync(null, "ymax", null, Number(box.YMax));
-            await xml.WriteEndElementAsync();
-            await xml.WriteEndElementAsync();
+            Open(1, "object"u8);
+            Element(2, "name"u8, annotation.Label);
+            Element(2, "pose"u8, "Unspecified");
+            Element(2, "truncated"u8, box.Truncated ? "1" : "0");
+            Element(2, "difficult"u8, "0");
+            Open(2, "bndbox"u8);
+            Element(3, "xmin"u8, box.XMin);
+            Element(3, "ymin"u8, box.YMin);
+            Element(3, "xmax"u8, box.XMax);
+            Element(3, "ymax"u8, box.YMax);
+            Close(2, "bndbox"u8);
+            Close(1, "object"u8);
             _report.CountAnnotationWritten();
         }
 
-        await xml.WriteEndElementAsync();
+        _xml.Append(NewLine).Append("</annotation>"u8);
+    }
+
+    private static readonly byte[] NewLine = Encoding.UTF8.GetBytes(new XmlWriterSettings().NewLineChars);
+
+    private void Indent(int depth)
+    {
+        _xml.Append(NewLine);
+        for (var i = 0; i < depth; i++)
+        {
+            _xml.Append("  "u8);
+        }
+    }
+
+    private void Open(int depth, ReadOnlySpan<byte> name)
+    {
+        Indent(depth);
+        _xml.Append((byte)'<').Append(name).Append((byte)'>');
+    }
+
+    private void Close(int depth, ReadOnlySpan<byte> name)
+    {
+        Indent(depth);
+        _xml.Append("</"u8).Append(name).Append((byte)'>');
+    }
+
+    private void Element(int depth, ReadOnlySpan<byte> name, int value)
+    {
+        Indent(depth);
+        _xml.Append((byte)'<').Append(name).Append((byte)'>').Append(value).Append("</"u8).Append(name).Append((byte)'>');
+    }
+
+    private void Element(int depth, ReadOnlySpan<byte> name, string? text)
+    {
+        Indent(depth);
+        _xml.Append((byte)'<').Append(name);
+        if (string.IsNullOrEmpty(text))
+        {
+            _xml.Append(" />"u8);
+            return;
+        }
+
+        _xml.Append((byte)'>');
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            var at = rest.IndexOfAny('&', '<', '>');
+            if (at < 0)
+            {
+                _xml.Append(rest);
+                break;
+            }
+
+            _xml.Append(rest[..at]).Append(rest[at] switch { '&' => "&amp;"u8, '<' => "&lt;"u8, _ => "&gt;"u8 });
+            rest = rest[(at + 1)..];
+        }
+
+        _xml.Append("</"u8).Append(name).Append((byte)'>');
+    }
+
+    /// <summary>Text XmlWriter writes as it is apart from &amp;, &lt; and &gt;: no control characters or line breaks (which
+    /// it replaces or rejects) and no surrogates or non-characters (which it checks).</summary>
+    private static bool PlainText(string? text) =>
+        text is null || text.AsSpan().IndexOfAnyInRange('\0', '\u001F') < 0 && text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0
+            && text.AsSpan().IndexOfAny('\uFFFE', '\uFFFF') < 0;
+
+    /// <summary>Any other item goes through XmlWriter itself, as it always did.</summary>
+    private void WriteXmlWithXmlWriter(TrainingItem item, TrainingImage? image, string fileName)
+    {
+        var output = new MemoryStream();
+        using (var xml = XmlWriter.Create(output, new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false), OmitXmlDeclaration = true }))
+        {
+            xml.WriteStartElement(null, "annotation", null);
+            xml.WriteElementString(null, "folder", null, "JPEGImages");
+            xml.WriteElementString(null, "filename", null, fileName);
+            xml.WriteStartElement(null, "source", null);
+            xml.WriteElementString(null, "database", null, "Annex");
+            xml.WriteElementString(null, "annotation", null, item.RefId);
+            if (image is null && !string.IsNullOrEmpty(item.MediaUrl))
+            {
+                xml.WriteElementString(null, "image", null, item.MediaUrl);
+            }
+
+            xml.WriteEndElement();
+            xml.WriteStartElement(null, "size", null);
+            xml.WriteElementString(null, "width", null, Number(item.Width!.Value));
+            xml.WriteElementString(null, "height", null, Number(item.Height!.Value));
+            xml.WriteElementString(null, "depth", null, "3");
+            xml.WriteEndElement();
+            xml.WriteElementString(null, "segmented", null, "0");
+            foreach (var annotation in item.Annotations)
+            {
+                if (Box(item, annotation) is not { } box)
+                {
+                    continue;
+                }
+
+                xml.WriteStartElement(null, "object", null);
+                xml.WriteElementString(null, "name", null, annotation.Label);
+                xml.WriteElementString(null, "pose", null, "Unspecified");
+                xml.WriteElementString(null, "truncated", null, box.Truncated ? "1" : "0");
+                xml.WriteElementString(null, "difficult", null, "0");
+                xml.WriteStartElement(null, "bndbox", null);
+                xml.WriteElementString(null, "xmin", null, Number(box.XMin));
+                xml.WriteElementString(null, "ymin", null, Number(box.YMin));
+                xml.WriteElementString(null, "xmax", null, Number(box.XMax));
+                xml.WriteElementString(null, "ymax", null, Number(box.YMax));
+                xml.WriteEndElement();
+                xml.WriteEndElement();
+                _report.CountAnnotationWritten();
+            }
+
+            xml.WriteEndElement();
+        }
+
+        _xml.Append(output.GetBuffer().AsSpan(0, (int)output.Length));
     }
 
     private readonly record struct VocBox(int XMin, int YMin, int XMax, int YMax, bool Truncated);
@@ -153,7 +286,9 @@ public sealed class VocArchiveWriter : ITrainingArchiveWriter
             _imageSets.Add(split, file);
         }
 
-        await file.WriteAsync(Encoding.UTF8.GetBytes(stem + "\n"), cancellationToken);
+        _line.Clear();
+        _line.Append(stem).Append((byte)'\n');
+        await file.WriteAsync(_line.Memory, cancellationToken);
     }
 
     public async Task CompleteAsync(CancellationToken cancellationToken)

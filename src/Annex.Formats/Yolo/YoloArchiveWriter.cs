@@ -21,6 +21,7 @@ public sealed class YoloArchiveWriter : ITrainingArchiveWriter
     private readonly ClassList _classes;
     private readonly ExportReport _report;
     private readonly YoloLabeler _labeler;
+    private readonly Utf8Buffer _labels = new();
     /// <summary>Splits with at least one image in the archive: Ultralytics fails on a split folder without images.</summary>
     private readonly HashSet<string> _splits = new(StringComparer.Ordinal);
 
@@ -45,20 +46,13 @@ public sealed class YoloArchiveWriter : ITrainingArchiveWriter
             _splits.Add(item.Split);
         }
         await _archive.WriteMediaAsync(item, image, _report, $"images/{item.Split}/{item.Stem}{image?.Extension}", cancellationToken);
-        var rows = _labeler.Rows(item.ReportItem, item.Width, item.Height, item.Annotations);
-        if (rows is null)
+        if (!_labeler.Write(item.ReportItem, item.Width, item.Height, item.Annotations, _labels))
         {
             // Annotated but without a size: an empty label file would wrongly call the image background.
             return;
         }
 
-        var text = new StringBuilder(rows.Count * 48);
-        foreach (var row in rows)
-        {
-            text.Append(row).Append('\n');
-        }
-
-        await _archive.WriteTextAsync($"labels/{item.Split}/{item.Stem}.txt", text.ToString(), cancellationToken);
+        await _archive.WriteTextAsync($"labels/{item.Split}/{item.Stem}.txt", _labels.Memory, cancellationToken);
     }
 
     public async Task CompleteAsync(CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Annex.Formats;
 
@@ -44,22 +43,24 @@ public sealed class YoloLabeler
     };
 
     /// <summary>
-    /// The rows of the item's label file, without duplicates. Null when the item has annotations but no
-    /// width/height: they cannot be normalized, and an empty label file would wrongly mark the image as background.
+    /// Replaces <paramref name="output"/>'s contents with the item's label file: its rows without duplicates, each
+    /// ending in a line feed. False when the item has annotations but no width/height: they cannot be normalized,
+    /// and an empty label file would wrongly mark the image as background.
     /// </summary>
-    public List<string>? Rows(ReportItem item, int? width, int? height, IReadOnlyList<StoredAnnotation> annotations)
+    public bool Write(ReportItem item, int? width, int? height, IReadOnlyList<StoredAnnotation> annotations, Utf8Buffer output)
     {
         ArgumentNullException.ThrowIfNull(annotations);
+        ArgumentNullException.ThrowIfNull(output);
+        output.Clear();
         _report.CountAnnotationRead(annotations.Count);
         if (width is not > 0 || height is not > 0)
         {
             _report.ItemWithoutImageSize(item, annotations.Count);
-            return annotations.Count == 0 ? [] : null;
+            return annotations.Count == 0;
         }
 
         var image = new ImageSize(width.Value, height.Value);
-        var rows = new List<string>(annotations.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        _rows.Clear();
         var pairedBoxes = _task == YoloTask.Pose ? KeypointBoxes.Pair(annotations) : null;
         for (var i = 0; i < annotations.Count; i++)
         {
@@ -82,9 +83,10 @@ public sealed class YoloLabeler
                 continue;
             }
 
-            var row = Row(item, image, classIndex, annotation, pairedBox);
-            if (row is null)
+            var start = output.Length;
+            if (!Row(item, image, classIndex, annotation, pairedBox, output))
             {
+                output.Truncate(start);
                 if (pairedBox is not null)
                 {
                     // A pose row with its box is only dropped for want of area.
@@ -94,8 +96,9 @@ public sealed class YoloLabeler
                 continue;
             }
 
-            if (!seen.Add(row))
+            if (IsDuplicate(output, start))
             {
+                output.Truncate(start);
                 for (var n = 0; n < carried; n++)
                 {
                     _report.Change(ReportChanges.DuplicateRemoved, item, annotation.Label, "The same row is already in this item's labels.");
@@ -104,41 +107,61 @@ public sealed class YoloLabeler
                 continue;
             }
 
-            rows.Add(row);
+            output.Append((byte)'\n');
             _report.CountAnnotationWritten(carried);
         }
 
-        return rows;
+        return true;
+    }
+
+    /// <summary>Where each row written so far for the current item starts and how long it is, with its hash.</summary>
+    private readonly List<(int Hash, int Start, int Length)> _rows = [];
+
+    /// <summary>Whether the row from <paramref name="start"/> to the end equals an earlier one; if not, it is remembered.</summary>
+    private bool IsDuplicate(Utf8Buffer output, int start)
+    {
+        var row = output.Span[start..];
+        var hash = (int)System.IO.Hashing.XxHash3.HashToUInt64(row);
+        foreach (var (h, s, l) in _rows)
+        {
+            if (h == hash && output.Span.Slice(s, l).SequenceEqual(row))
+            {
+                return true;
+            }
+        }
+
+        _rows.Add((hash, start, row.Length));
+        return false;
     }
 
     private readonly record struct ImageSize(double Width, double Height);
 
-    private string? Row(ReportItem item, ImageSize image, int classIndex, StoredAnnotation annotation, BoxShape? pairedBox)
+    private bool Row(ReportItem item, ImageSize image, int classIndex, StoredAnnotation annotation, BoxShape? pairedBox, Utf8Buffer output)
     {
         switch (_task, annotation.Shape)
         {
             case (YoloTask.Detect, BoxShape box):
-                return BoxRow(item, image, classIndex, annotation.Label, BoxBounds(item, annotation.Label, box), keypoints: null);
+                return BoxRow(item, image, classIndex, annotation.Label, BoxBounds(item, annotation.Label, box), pose: false, keypoints: null, output);
             case (YoloTask.Detect or YoloTask.Pose, PolygonShape polygon):
                 _report.Change(ReportChanges.PolygonToBox, item, annotation.Label);
-                return PolygonBoundsRow(item, image, classIndex, annotation.Label, polygon.Vertices);
+                return PolygonBoundsRow(item, image, classIndex, annotation.Label, polygon.Vertices, output);
             case (YoloTask.Segment, BoxShape box):
                 _report.Change(ReportChanges.BoxToPolygon, item, annotation.Label);
-                return SegmentRow(item, image, classIndex, annotation.Label, Geometry.Corners(box));
+                return SegmentRow(item, image, classIndex, annotation.Label, Geometry.Corners(box), output);
             case (YoloTask.Segment, PolygonShape polygon):
-                return SegmentRow(item, image, classIndex, annotation.Label, polygon.Vertices);
+                return SegmentRow(item, image, classIndex, annotation.Label, polygon.Vertices, output);
             case (YoloTask.Obb, BoxShape box):
-                return ObbRow(item, image, classIndex, annotation.Label, Geometry.Corners(box));
+                return ObbRow(item, image, classIndex, annotation.Label, Geometry.Corners(box), output);
             case (YoloTask.Obb, PolygonShape polygon):
                 _report.Change(ReportChanges.PolygonToBox, item, annotation.Label);
-                return ObbRow(item, image, classIndex, annotation.Label, Geometry.BoundingBox(polygon.Vertices).Corners());
+                return ObbRow(item, image, classIndex, annotation.Label, Geometry.BoundingBox(polygon.Vertices).Corners(), output);
             case (YoloTask.Pose, BoxShape box):
-                return BoxRow(item, image, classIndex, annotation.Label, BoxBounds(item, annotation.Label, box), NoKeypoints());
+                return BoxRow(item, image, classIndex, annotation.Label, BoxBounds(item, annotation.Label, box), pose: true, keypoints: null, output);
             case (YoloTask.Pose, KeypointsShape keypoints):
-                return PoseRow(item, image, classIndex, annotation.Label, keypoints, pairedBox);
+                return PoseRow(item, image, classIndex, annotation.Label, keypoints, pairedBox, output);
             default:
                 _report.Unsupported(annotation.Type, item, annotation.Label);
-                return null;
+                return false;
         }
     }
 
@@ -152,7 +175,7 @@ public sealed class YoloLabeler
         return Geometry.Bounds(box);
     }
 
-    private string? PolygonBoundsRow(ReportItem item, ImageSize image, int classIndex, string label, IReadOnlyList<PixelPoint> vertices)
+    private bool PolygonBoundsRow(ReportItem item, ImageSize image, int classIndex, string label, IReadOnlyList<PixelPoint> vertices, Utf8Buffer output)
     {
         if (!Geometry.IsInside(vertices, image.Width, image.Height))
         {
@@ -161,16 +184,17 @@ public sealed class YoloLabeler
             if (vertices.Count < 3)
             {
                 _report.Change(ReportChanges.DroppedZeroArea, item, label, "Nothing of the polygon is inside the image.");
-                return null;
+                return false;
             }
         }
 
         var bounds = Geometry.BoundingBox(vertices);
-        return BoxRow(item, image, classIndex, label, bounds, _task == YoloTask.Pose ? NoKeypoints() : null, alreadyClipped: true);
+        return BoxRow(item, image, classIndex, label, bounds, pose: _task == YoloTask.Pose, keypoints: null, output, alreadyClipped: true);
     }
 
-    /// <summary><c>class cx cy w h</c>, then the keypoint triples for pose.</summary>
-    private string? BoxRow(ReportItem item, ImageSize image, int classIndex, string label, PixelRect bounds, string? keypoints, bool alreadyClipped = false)
+    /// <summary><c>class cx cy w h</c>, then for pose the keypoint triples (<paramref name="keypoints"/>, or K
+    /// unlabeled ones when null).</summary>
+    private bool BoxRow(ReportItem item, ImageSize image, int classIndex, string label, PixelRect bounds, bool pose, KeypointValue?[]? keypoints, Utf8Buffer output, bool alreadyClipped = false)
     {
         if (!alreadyClipped && !Geometry.IsInside(bounds, image.Width, image.Height))
         {
@@ -183,25 +207,47 @@ public sealed class YoloLabeler
         if (bounds.IsEmpty || width == 0 || height == 0)
         {
             _report.Change(ReportChanges.DroppedZeroArea, item, label, $"{Number(bounds.Width)} x {Number(bounds.Height)} pixels inside the image.");
-            return null;
+            return false;
         }
 
-        var row = new StringBuilder(64);
-        row.Append(classIndex.ToString(CultureInfo.InvariantCulture));
-        Append(row, Geometry.Normalize(bounds.CenterX, image.Width));
-        Append(row, Geometry.Normalize(bounds.CenterY, image.Height));
-        Append(row, width);
-        Append(row, height);
-        if (keypoints is not null)
+        output.Append(classIndex);
+        Append(output, Geometry.Normalize(bounds.CenterX, image.Width));
+        Append(output, Geometry.Normalize(bounds.CenterY, image.Height));
+        Append(output, width);
+        Append(output, height);
+        if (!pose)
         {
-            row.Append(keypoints);
+            return true;
         }
 
-        return row.ToString();
+        if (keypoints is null)
+        {
+            for (var i = 0; i < KeypointCount; i++)
+            {
+                output.Append(" 0.000000 0.000000 0"u8);
+            }
+
+            return true;
+        }
+
+        foreach (var point in keypoints)
+        {
+            if (point is null)
+            {
+                output.Append(" 0.000000 0.000000 0"u8);
+                continue;
+            }
+
+            Append(output, Geometry.Normalize(point.X, image.Width));
+            Append(output, Geometry.Normalize(point.Y, image.Height));
+            output.Append(point.Visible == false ? " 1"u8 : " 2"u8);
+        }
+
+        return true;
     }
 
     /// <summary><c>class x1 y1 x2 y2 ...</c>: the polygon cut to the image.</summary>
-    private string? SegmentRow(ReportItem item, ImageSize image, int classIndex, string label, IReadOnlyList<PixelPoint> vertices)
+    private bool SegmentRow(ReportItem item, ImageSize image, int classIndex, string label, IReadOnlyList<PixelPoint> vertices, Utf8Buffer output)
     {
         if (!Geometry.IsInside(vertices, image.Width, image.Height))
         {
@@ -212,14 +258,15 @@ public sealed class YoloLabeler
         if (vertices.Count < 3 || Geometry.Area(vertices) <= 0)
         {
             _report.Change(ReportChanges.DroppedZeroArea, item, label, "No area is left inside the image.");
-            return null;
+            return false;
         }
 
-        return PointsRow(classIndex, image, vertices);
+        PointsRow(classIndex, image, vertices, output);
+        return true;
     }
 
     /// <summary><c>class x1 y1 ... x4 y4</c>: the four corners, pulled inside the image where they stick out.</summary>
-    private string? ObbRow(ReportItem item, ImageSize image, int classIndex, string label, PixelPoint[] corners)
+    private bool ObbRow(ReportItem item, ImageSize image, int classIndex, string label, PixelPoint[] corners, Utf8Buffer output)
     {
         if (!Geometry.IsInside(corners, image.Width, image.Height))
         {
@@ -230,27 +277,25 @@ public sealed class YoloLabeler
         if (Geometry.Area(corners) <= 0)
         {
             _report.Change(ReportChanges.DroppedZeroArea, item, label, "No area is left inside the image.");
-            return null;
+            return false;
         }
 
-        return PointsRow(classIndex, image, corners);
+        PointsRow(classIndex, image, corners, output);
+        return true;
     }
 
-    private static string PointsRow(int classIndex, ImageSize image, IReadOnlyList<PixelPoint> points)
+    private static void PointsRow(int classIndex, ImageSize image, IReadOnlyList<PixelPoint> points, Utf8Buffer output)
     {
-        var row = new StringBuilder(16 + points.Count * 18);
-        row.Append(classIndex.ToString(CultureInfo.InvariantCulture));
-        foreach (var point in points)
+        output.Append(classIndex);
+        for (var i = 0; i < points.Count; i++)
         {
-            Append(row, Geometry.Normalize(point.X, image.Width));
-            Append(row, Geometry.Normalize(point.Y, image.Height));
+            Append(output, Geometry.Normalize(points[i].X, image.Width));
+            Append(output, Geometry.Normalize(points[i].Y, image.Height));
         }
-
-        return row.ToString();
     }
 
     /// <summary><c>class cx cy w h</c> then K <c>x y v</c> triples (v: 2 visible, 1 labeled but hidden, 0 not labeled).</summary>
-    private string? PoseRow(ReportItem item, ImageSize image, int classIndex, string label, KeypointsShape keypoints, BoxShape? pairedBox)
+    private bool PoseRow(ReportItem item, ImageSize image, int classIndex, string label, KeypointsShape keypoints, BoxShape? pairedBox, Utf8Buffer output)
     {
         var placed = PlaceKeypoints(item, label, image, keypoints);
         PixelRect bounds;
@@ -264,27 +309,13 @@ public sealed class YoloLabeler
             if (inImage.Count == 0)
             {
                 _report.Change(ReportChanges.DroppedZeroArea, item, label, "No keypoint is inside the image.");
-                return null;
+                return false;
             }
 
             bounds = Geometry.BoundingBox(inImage);
         }
 
-        var triples = new StringBuilder(KeypointCount * 20);
-        foreach (var point in placed)
-        {
-            if (point is null)
-            {
-                triples.Append(" 0.000000 0.000000 0");
-                continue;
-            }
-
-            Append(triples, Geometry.Normalize(point.X, image.Width));
-            Append(triples, Geometry.Normalize(point.Y, image.Height));
-            triples.Append(point.Visible == false ? " 1" : " 2");
-        }
-
-        return BoxRow(item, image, classIndex, label, bounds, triples.ToString());
+        return BoxRow(item, image, classIndex, label, bounds, pose: true, placed, output);
     }
 
     /// <summary>The annotation's keypoints in the slots of the label's keypoint names (by name, else by position).</summary>
@@ -295,24 +326,9 @@ public sealed class YoloLabeler
         return KeypointSlots.Place(keypoints, names, names?.Count ?? KeypointCount, KeypointCount, image.Width, image.Height, _report, item, label);
     }
 
-    private string NoKeypoints()
-    {
-        var triples = new StringBuilder(KeypointCount * 20);
-        for (var i = 0; i < KeypointCount; i++)
-        {
-            triples.Append(" 0.000000 0.000000 0");
-        }
-
-        return triples.ToString();
-    }
-
     private static double Round(double value) => Math.Round(value, 6, MidpointRounding.AwayFromZero);
 
-    private static void Append(StringBuilder row, double value)
-    {
-        row.Append(' ');
-        row.Append(value.ToString("F6", CultureInfo.InvariantCulture));
-    }
+    private static void Append(Utf8Buffer row, double value) => row.Append((byte)' ').Append(value, "F6");
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -5,6 +5,7 @@ using Annex.Server.Features.Datasets;
 using Annex.Server.Features.Demo;
 using Annex.Server.Features.Exports;
 using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Features.Exports.Preview;
 using Annex.Server.Features.Exports.Worker;
 using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
@@ -12,6 +13,7 @@ using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
 using Annex.Server.Features.Tasks;
 using Annex.Server.Features.Webhooks;
+using Annex.Server.Features.WebConsole;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
@@ -54,6 +56,9 @@ public static class AnnexApp
     {
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddOptions<ConsoleOptions>().Bind(configuration.GetSection(ConsoleOptions.Section))
+            .Validate(o => o.SessionLifetime > TimeSpan.Zero, "Console:SessionLifetime must be positive.")
+            .ValidateOnStart();
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
@@ -187,17 +192,21 @@ public static class AnnexApp
         app.UseRequestBodyLimits();
         app.UseAuthentication();
         app.UseApiKeyRateLimiting();
+        app.UseConsoleCsrfProtection();
         app.UseAuthorization();
         app.UseIdempotencyKeys();
 
         app.MapOpenApi();
         app.MapAnnexHealthChecks();
         app.MapApiReference();
+        app.MapConsoleAssets();
+        app.MapConsoleSessions();
         app.MapExportDownload();
         app.MapManualUploadReceiver();
         var api = app.MapGroup("/api/v1").RequireAuthorization().RequireApiScopes()
             .ProducesErrorDetail(StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
         api.MapExportsApi();
+        api.MapExportPreviewApi();
         api.MapDatasetsApi();
         api.MapManualUploadsApi();
         api.MapItemMediaApi();

@@ -85,6 +85,89 @@ public sealed class StreamingZipWriterTests
         Assert.Equal(await Write(), await Write());
     }
 
+    [Theory]
+    [InlineData(StreamingZipWriter.BlockBytes - 1)]
+    [InlineData(StreamingZipWriter.BlockBytes)]
+    [InlineData(2 * StreamingZipWriter.BlockBytes)]
+    [InlineData(5 * StreamingZipWriter.BlockBytes + 12_345)]
+    public async Task Large_entries_deflated_in_blocks_read_back_whole(int length)
+    {
+        // Text-like bytes with repeats (so deflate back-references reach across writes) and noise.
+        var random = new Random(length);
+        var content = new byte[length];
+        for (var i = 0; i < length; i++)
+        {
+            content[i] = i % 97 < 60 ? (byte)('a' + i % 26) : (byte)random.Next(256);
+        }
+
+        var output = new NonSeekableStream();
+        await using (var zip = new StreamingZipWriter(output, Timestamp))
+        {
+            await zip.WriteEntryAsync("small-before.txt", "before"u8.ToArray(), CompressionLevel.Fastest, CancellationToken.None);
+            await using (var entry = await zip.OpenEntryAsync("large.bin", CompressionLevel.Fastest, CancellationToken.None))
+            {
+                // Writes of uneven sizes, some sync and some async, crossing block boundaries.
+                for (var at = 0; at < length;)
+                {
+                    var size = Math.Min(length - at, 1 + random.Next(300_000));
+                    if (size % 2 == 0)
+                    {
+                        await entry.WriteAsync(content.AsMemory(at, size));
+                    }
+                    else
+                    {
+                        entry.Write(content, at, size);
+                    }
+
+                    at += size;
+                }
+            }
+
+            await zip.WriteEntryAsync("small-after.txt", "after"u8.ToArray(), CompressionLevel.NoCompression, CancellationToken.None);
+            await zip.CompleteAsync(CancellationToken.None);
+        }
+
+        using var read = new ZipArchive(new MemoryStream(output.Inner.ToArray()));
+        Assert.Equal(["small-before.txt", "large.bin", "small-after.txt"], read.Entries.Select(e => e.FullName));
+        using var copy = new MemoryStream();
+        await using (var stream = read.Entries[1].Open())
+        {
+            await stream.CopyToAsync(copy);
+        }
+
+        Assert.Equal(content, copy.ToArray());
+        Assert.True(read.Entries[1].CompressedLength < length);
+        Assert.Equal("before", new StreamReader(read.Entries[0].Open()).ReadToEnd());
+        Assert.Equal("after", new StreamReader(read.Entries[2].Open()).ReadToEnd());
+    }
+
+    [Fact]
+    public async Task Whole_entries_queued_for_compression_keep_their_order_and_bytes()
+    {
+        var output = new MemoryStream();
+        const int Count = 500;
+        var buffer = new byte[4096];
+        await using (var zip = new StreamingZipWriter(output, Timestamp))
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                // The caller reuses its buffer at once: the writer must have copied it.
+                var length = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"{i} 0.5 0.25\n", i % 300)), buffer);
+                await zip.WriteEntryAsync($"labels/{i}.txt", buffer.AsMemory(0, length), i % 3 == 0 ? CompressionLevel.NoCompression : CompressionLevel.Fastest, CancellationToken.None);
+                Array.Clear(buffer);
+            }
+
+            await zip.CompleteAsync(CancellationToken.None);
+        }
+
+        using var read = new ZipArchive(new MemoryStream(output.ToArray()));
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"labels/{i}.txt"), read.Entries.Select(e => e.FullName));
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(string.Concat(Enumerable.Repeat($"{i} 0.5 0.25\n", i % 300)), new StreamReader(read.Entries[i].Open()).ReadToEnd());
+        }
+    }
+
     /// <summary>Like a network or upload stream: no Position, no Seek.</summary>
     private sealed class NonSeekableStream : Stream
     {

@@ -175,7 +175,7 @@ public sealed class FuzzTests : IDisposable
             ("POST", "/api/v1/slices") => Node(new { name = "fuzz", items = Items, sub_slices = new[] { new { type = "dataset", dataset_uid = Dataset } }, visibility = "public", random_selection_count = 2 }),
             ("POST", "/api/v1/datasets/manual-upload/file-upload-url") => Node(new { dataset_name = "fuzz", file_path_in_dataset = "a/b.png", content_length = 1000 }),
             ("POST", "/api/v1/datasets/manual-upload") => Node(new { name = "Uploaded", slug = "uploaded", data_type = "image", visibility = "private", create_metadata = true }),
-            ("POST", "/api/v1/exports") => Node(new { name = "fuzz", format = "YOLO", datasets = new[] { Dataset }, projects = new[] { Project }, slices = new[] { Slice }, filter_query_string = "label = \"car\" AND metadata.n > 0" }),
+            ("POST", "/api/v1/exports" or "/api/v1/exports/preview") => Node(new { name = "fuzz", format = "YOLO", datasets = new[] { Dataset }, projects = new[] { Project }, slices = new[] { Slice }, filter_query_string = "label = \"car\" AND metadata.n > 0" }),
             ("POST", "/api/v1/webhooks") => Node(new { url = "http://127.0.0.1:9/fuzz", events = new[] { "export.completed", "export.failed" }, secret = "s" }),
             ("POST", "/api/v1/api-keys") => Node(new { name = "fuzz", scopes = new[] { "exports.read" }, expires_at = "2099-01-01T00:00:00Z" }),
             ("PATCH", "/api/v1/webhooks/{uid}") => Node(new { target_url = "http://127.0.0.1:9/fuzz", events = new[] { "export.failed" }, is_active = false, secret = "t" }),

@@ -30,7 +30,7 @@ public sealed class ItemsTests(AnnexFactoryFixture fixture) : IClassFixture<Anne
 
         var created = await tenant.Http.PostOkAsync($"/api/v1/datasets/{dataset}/items/", body);
 
-        Shape.HasFields(created, "count", "items");
+        Shape.HasFields(created, "count", "items", "skipped");
         Assert.Equal(3, created["count"]!.GetValue<int>());
         var rows = created["items"]!.AsArray();
         Assert.Equal(3, rows.Count);

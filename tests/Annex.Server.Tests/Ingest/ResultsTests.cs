@@ -69,7 +69,7 @@ public sealed class ResultsTests(AnnexFactoryFixture fixture) : IClassFixture<An
             ]}
             """);
 
-        Shape.HasFields(upserted, "created", "updated", "results");
+        Shape.HasFields(upserted, "created", "updated", "results", "skipped");
         Assert.Equal(2, upserted["created"]!.GetValue<int>());
         Assert.Equal(0, upserted["updated"]!.GetValue<int>());
         var results = upserted["results"]!.AsArray();

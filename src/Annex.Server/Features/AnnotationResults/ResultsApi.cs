@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Annex.Formats;
 using Annex.Server.Features.Projects;
@@ -12,7 +13,9 @@ namespace Annex.Server.Features.AnnotationResults;
 
 public sealed record ResultResponse(Guid Uid, Guid DatasetItemUid, Guid ProjectUid, RawJson Annotations, int AnnotationCount, DateTime CreatedAt, DateTime UpdatedAt);
 
-public sealed record ResultsUpsertedResponse(int Created, int Updated, IReadOnlyList<ResultResponse> Results);
+/// <summary>What a bulk upsert wrote; <c>skipped</c> counts items that kept their stored result under <c>?existing=skip</c>.
+/// <c>results</c> lists every element of the request in order, a skipped one as stored.</summary>
+public sealed record ResultsUpsertedResponse(int Created, int Updated, IReadOnlyList<ResultResponse> Results, int Skipped = 0);
 
 /// <summary>An item's annotations in this project; they replace any the item had.</summary>
 public sealed record ResultUpsert(Guid DatasetItemUid, IReadOnlyList<JsonElement> Annotations);
@@ -65,13 +68,23 @@ public static class ResultsApi
     private static ResultResponse ToResponse(Result r, Guid itemUid, Guid projectUid) =>
         new(r.Uid, itemUid, projectUid, new RawJson(r.Annotations), r.AnnotationCount, r.CreatedAt, r.UpdatedAt);
 
-    /// <summary>Creates or replaces the annotations of each named item in this project; all or nothing.</summary>
+    /// <summary>
+    /// Creates or replaces the annotations of each named item in this project; all or nothing, in one transaction,
+    /// new results with multi-row INSERTs. With <c>?existing=skip</c> an item that already has a result in the
+    /// project keeps it unchanged and is reported (counted in <c>skipped</c>), so a stopped import can be sent again.
+    /// </summary>
     private static async Task<Results<Ok<ResultsUpsertedResponse>, Created<ResultsUpsertedResponse>, BadRequestError, NotFoundError>> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
     {
         var project = await ProjectsApi.FindAsync(projectUid, http, db, ct);
         if (project is null)
         {
             return NotFoundError.Instance;
+        }
+
+        var errors = new ValidationErrors();
+        if (ExistingRows.ReadSkip(http.Request, "replace", errors) is not { } skipExisting)
+        {
+            return errors.ToBadRequest();
         }
 
         var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct, allowArray: true);
@@ -81,7 +94,6 @@ public static class ResultsApi
         }
 
         using var _ = document;
-        var errors = new ValidationErrors();
         var elements = Fields.BulkList(document!.RootElement, "results", errors, MaxResultsPerRequest);
         if (elements is null)
         {
@@ -89,7 +101,7 @@ public static class ResultsApi
         }
 
         var labels = new HashSet<string>(ProjectsApi.LabelNames(project.Labels), StringComparer.Ordinal);
-        var parsed = new List<(Guid ItemUid, string Annotations, int Count, int Index)>(elements.Count);
+        var parsed = new List<ParsedResult>(elements.Count);
         var seen = new Dictionary<Guid, int>();
         for (var index = 0; index < elements.Count; index++)
         {
@@ -105,23 +117,16 @@ public static class ResultsApi
                 continue;
             }
 
-            parsed.Add((row.Value.ItemUid, row.Value.Annotations, row.Value.Count, index));
+            parsed.Add(new ParsedResult(row.Value.ItemUid, row.Value.Annotations, row.Value.Count, index));
         }
 
+        // One query for the whole request: the uid list travels as a single JSON (SQLite) or array (PostgreSQL) parameter.
         var organizationId = http.Caller().OrganizationId;
-        var itemIds = new Dictionary<Guid, (long Id, Guid Uid)>();
-        foreach (var chunk in parsed.Select(p => p.ItemUid).Chunk(500))
-        {
-            var found = await db.DatasetItems.AsNoTracking()
-                .Where(i => chunk.Contains(i.Uid) && i.Dataset.OrganizationId == organizationId)
-                .Select(i => new { i.Id, i.Uid })
-                .ToListAsync(ct);
-            foreach (var item in found)
-            {
-                itemIds[item.Uid] = (item.Id, item.Uid);
-            }
-        }
-
+        var wanted = parsed.Select(p => p.ItemUid).ToList();
+        var itemIds = await db.DatasetItems.AsNoTracking()
+            .Where(i => wanted.Contains(i.Uid) && i.Dataset.OrganizationId == organizationId)
+            .Select(i => new { i.Id, i.Uid })
+            .ToDictionaryAsync(i => i.Uid, i => i.Id, ct);
         foreach (var row in parsed.Where(p => !itemIds.ContainsKey(p.ItemUid)))
         {
             errors.Add(["results", Fields.Index(row.Index), "dataset_item_uid"], $"Invalid pk \"{row.ItemUid}\" - object does not exist.");
@@ -133,63 +138,104 @@ public static class ResultsApi
         }
 
         // Two clients may create the same (item, project) result at once; the loser of that race sees
-        // the unique index fail and simply runs the upsert again, now as an update.
+        // the unique index fail and simply runs the upsert again, now as an update (or a skip).
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var (created, responses) = await WriteAsync(db, project, parsed, itemIds, Clock.UtcNow(time), ct);
-                var upserted = new ResultsUpsertedResponse(created, parsed.Count - created, responses);
-                return created > 0 ? TypedResults.Created((string?)null, upserted) : TypedResults.Ok(upserted);
+                var upserted = await WriteAsync(db, project, parsed, itemIds, skipExisting, Clock.UtcNow(time), ct);
+                return upserted.Created > 0 ? TypedResults.Created((string?)null, upserted) : TypedResults.Ok(upserted);
             }
-            catch (DbUpdateException ex) when (attempt < 3 && DatabaseErrors.IsUniqueViolation(ex))
+            catch (Exception ex) when (attempt < 3 && ex is DbUpdateException or DbException && IsUniqueViolation(ex))
             {
                 db.ChangeTracker.Clear();
             }
         }
     }
 
-    private static async Task<(int Created, List<ResultResponse> Responses)> WriteAsync(
+    private static bool IsUniqueViolation(Exception ex) => ex switch
+    {
+        DbUpdateException update => DatabaseErrors.IsUniqueViolation(update),
+        DbException database => DatabaseErrors.IsUniqueViolation(database),
+        _ => false,
+    };
+
+    private sealed record ParsedResult(Guid ItemUid, string Annotations, int Count, int Index);
+
+    private static async Task<ResultsUpsertedResponse> WriteAsync(
         AnnexDbContext db,
         Project project,
-        List<(Guid ItemUid, string Annotations, int Count, int Index)> parsed,
-        Dictionary<Guid, (long Id, Guid Uid)> itemIds,
+        List<ParsedResult> parsed,
+        Dictionary<Guid, long> itemIds,
+        bool skipExisting,
         DateTime now,
         CancellationToken ct)
     {
-        var ids = parsed.Select(p => itemIds[p.ItemUid].Id).ToList();
-        var existing = new Dictionary<long, Result>();
-        foreach (var chunk in ids.Chunk(500))
-        {
-            foreach (var result in await db.Results.Where(r => r.ProjectId == project.Id && chunk.Contains(r.DatasetItemId)).ToListAsync(ct))
-            {
-                existing[result.DatasetItemId] = result;
-            }
-        }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var ids = parsed.Select(p => itemIds[p.ItemUid]).ToList();
+        var stored = await db.Results.AsNoTracking()
+            .Where(r => r.ProjectId == project.Id && ids.Contains(r.DatasetItemId))
+            .ToDictionaryAsync(r => r.DatasetItemId, ct);
 
+        var fresh = new List<Result>(parsed.Count - stored.Count);
         var responses = new List<ResultResponse>(parsed.Count);
-        var created = 0;
+        var updated = 0;
         foreach (var row in parsed)
         {
-            var itemId = itemIds[row.ItemUid].Id;
-            if (existing.TryGetValue(itemId, out var result))
+            var itemId = itemIds[row.ItemUid];
+            if (stored.TryGetValue(itemId, out var result))
             {
-                result.Annotations = row.Annotations;
-                result.AnnotationCount = row.Count;
-                result.UpdatedAt = now;
+                if (!skipExisting)
+                {
+                    result.Annotations = row.Annotations;
+                    result.AnnotationCount = row.Count;
+                    result.UpdatedAt = now;
+                    db.Results.Attach(result);
+                    db.Entry(result).Property(r => r.Annotations).IsModified = true;
+                    db.Entry(result).Property(r => r.AnnotationCount).IsModified = true;
+                    db.Entry(result).Property(r => r.UpdatedAt).IsModified = true;
+                    updated++;
+                }
             }
             else
             {
                 result = new Result { Uid = Guid.CreateVersion7(), DatasetItemId = itemId, ProjectId = project.Id, Annotations = row.Annotations, AnnotationCount = row.Count, CreatedAt = now, UpdatedAt = now };
-                db.Results.Add(result);
-                created++;
+                fresh.Add(result);
             }
 
             responses.Add(ToResponse(result, row.ItemUid, project.Uid));
         }
 
-        await db.SaveChangesAsync(ct);
-        return (created, responses);
+        if (updated > 0)
+        {
+            await db.SaveChangesAsync(ct);
+        }
+
+        // Without ?existing=skip a result created by another request in the meantime fails the unique index and
+        // the caller retries; with it, that row is left out here and reported as skipped below.
+        var written = skipExisting
+            ? await BulkInsert.InsertAsync(db, fresh, ct, nameof(Result.DatasetItemId), nameof(Result.ProjectId))
+            : await BulkInsert.InsertAsync(db, fresh, ct);
+        await transaction.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        if (written < fresh.Count)
+        {
+            var freshIds = fresh.Select(r => r.DatasetItemId).ToList();
+            var winners = await db.Results.AsNoTracking()
+                .Where(r => r.ProjectId == project.Id && freshIds.Contains(r.DatasetItemId))
+                .ToDictionaryAsync(r => r.DatasetItemId, ct);
+            var ours = fresh.ToDictionary(r => r.DatasetItemId, r => r.Uid);
+            for (var i = 0; i < parsed.Count; i++)
+            {
+                var itemId = itemIds[parsed[i].ItemUid];
+                if (winners.TryGetValue(itemId, out var winner) && ours.TryGetValue(itemId, out var ourUid) && winner.Uid != ourUid)
+                {
+                    responses[i] = ToResponse(winner, parsed[i].ItemUid, project.Uid);
+                }
+            }
+        }
+
+        return new ResultsUpsertedResponse(written, updated, responses, parsed.Count - written - updated);
     }
 
     private static (Guid ItemUid, string Annotations, int Count)? ReadResult(JsonElement element, string[] path, HashSet<string> labels, ValidationErrors errors)

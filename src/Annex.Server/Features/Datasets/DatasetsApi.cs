@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Annex.Server.Features.Exports;
 using Annex.Server.Infrastructure;
@@ -17,7 +18,9 @@ public sealed record DatasetFields(string Name, string Slug, string DataType, st
 
 public sealed record ItemResponse(Guid Uid, string RefId, RawJson Metadata, int? Width, int? Height, string? MediaUrl, DateTime CreatedAt, DateTime UpdatedAt);
 
-public sealed record ItemsCreatedResponse(int Count, IReadOnlyList<ItemResponse> Items);
+/// <summary>What a bulk item create wrote: <c>count</c> new items; with <c>?existing=skip</c>, <c>skipped</c> elements whose
+/// ref_id was already stored. <c>items</c> lists every element of the request in order, the stored ones as stored.</summary>
+public sealed record ItemsCreatedResponse(int Count, IReadOnlyList<ItemResponse> Items, int Skipped = 0);
 
 public static class DatasetsApi
 {
@@ -340,12 +343,24 @@ public static class DatasetsApi
             ct);
     }
 
+    /// <summary>
+    /// Creates up to <see cref="MaxItemsPerRequest"/> items, all or nothing, in one transaction with multi-row
+    /// INSERTs. A <c>ref_id</c> already in the dataset is an error, or with <c>?existing=skip</c> that element is
+    /// left as stored and reported among <c>items</c> (counted in <c>skipped</c>, not in <c>count</c>), so a
+    /// stopped import can be sent again.
+    /// </summary>
     private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
     {
         var dataset = await FindAsync(uid, http, db, ct);
         if (dataset is null)
         {
             return ApiErrors.NotFound();
+        }
+
+        var errors = new ValidationErrors();
+        if (ExistingRows.ReadSkip(http.Request, "fail", errors) is not { } skipExisting)
+        {
+            return errors.ToResult();
         }
 
         var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct, allowArray: true);
@@ -355,7 +370,6 @@ public static class DatasetsApi
         }
 
         using var _ = document;
-        var errors = new ValidationErrors();
         var elements = Fields.BulkList(document!.RootElement, "items", errors, MaxItemsPerRequest);
         if (elements is null)
         {
@@ -366,6 +380,7 @@ public static class DatasetsApi
         var items = new List<DatasetItem>(elements.Count);
         var refIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var uids = new HashSet<Guid>();
+        var chosenUids = new List<(Guid Uid, int Index)>();
         for (var index = 0; index < elements.Count; index++)
         {
             var item = ReadItem(elements[index], ["items", Fields.Index(index)], errors, now);
@@ -383,14 +398,14 @@ public static class DatasetsApi
             {
                 errors.Add(["items", Fields.Index(index), "uid"], "Duplicate uid in this request.");
             }
+            else if (elements[index].TryGetProperty("uid", out var given) && given.ValueKind != JsonValueKind.Null)
+            {
+                // Only uids the client chose can be taken already; the server's own are new version 7 uids.
+                chosenUids.Add((item.Uid, index));
+            }
 
             item.DatasetId = dataset.Id;
             items.Add(item);
-        }
-
-        if (!errors.Any)
-        {
-            await CheckNotTakenAsync(db, dataset, items, errors, ct);
         }
 
         if (errors.Any)
@@ -398,47 +413,98 @@ public static class DatasetsApi
             return errors.ToResult();
         }
 
+        var stored = await StoredByRefIdAsync(db, dataset.Id, [.. refIds.Keys], ct);
+        if (!skipExisting)
+        {
+            foreach (var refId in stored.Keys)
+            {
+                errors.Add(["items", Fields.Index(refIds[refId]), "ref_id"], RefIdTakenMessage(refId));
+            }
+        }
+
+        var fresh = items.Where(i => !stored.ContainsKey(i.RefId)).ToList();
+        await CheckUidsFreeAsync(db, chosenUids.Where(c => !stored.ContainsKey(items[c.Index].RefId)).ToList(), errors, ct);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        int written;
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            db.DatasetItems.AddRange(items);
-            await db.SaveChangesAsync(ct);
-            await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.ItemCount, d => d.ItemCount + items.Count), ct);
+            written = skipExisting
+                ? await BulkInsert.InsertAsync(db, fresh, ct, nameof(DatasetItem.DatasetId), nameof(DatasetItem.RefId))
+                : await BulkInsert.InsertAsync(db, fresh, ct);
+            if (written > 0)
+            {
+                await db.Datasets.Where(d => d.Id == dataset.Id).ExecuteUpdateAsync(s => s.SetProperty(d => d.ItemCount, d => d.ItemCount + written), ct);
+            }
+
             await transaction.CommitAsync(ct);
         }
-        catch (DbUpdateException ex) when (DatabaseErrors.IsUniqueViolation(ex))
+        catch (DbException ex) when (DatabaseErrors.IsUniqueViolation(ex))
         {
             // Another request stored the same ref_id or uid between our check and our insert.
-            db.ChangeTracker.Clear();
-            await CheckNotTakenAsync(db, dataset, items, errors, ct);
+            var taken = await StoredByRefIdAsync(db, dataset.Id, [.. fresh.Select(i => i.RefId)], ct);
+            foreach (var refId in taken.Keys)
+            {
+                errors.Add(["items", Fields.Index(refIds[refId]), "ref_id"], RefIdTakenMessage(refId));
+            }
+
+            await CheckUidsFreeAsync(db, chosenUids, errors, ct);
             return errors.Any
                 ? errors.ToResult()
                 : ApiErrors.Detail(StatusCodes.Status409Conflict, "Another request created some of these items at the same time; nothing was written. Send the request again.");
         }
 
-        return Results.Json(new ItemsCreatedResponse(items.Count, [.. items.Select(ToResponse)]), ApiJson.Options, statusCode: StatusCodes.Status201Created);
-    }
-
-    private static async Task CheckNotTakenAsync(AnnexDbContext db, Dataset dataset, List<DatasetItem> items, ValidationErrors errors, CancellationToken ct)
-    {
-        var byRefId = items.Select((item, index) => (item, index)).ToDictionary(x => x.item.RefId, x => x.index, StringComparer.Ordinal);
-        foreach (var chunk in byRefId.Keys.Chunk(500))
+        if (written < fresh.Count)
         {
-            var taken = await db.DatasetItems.Where(i => i.DatasetId == dataset.Id && chunk.Contains(i.RefId)).Select(i => i.RefId).ToListAsync(ct);
-            foreach (var refId in taken)
+            // With ?existing=skip, another request stored some of these ref_ids first: report its rows.
+            foreach (var (refId, row) in await StoredByRefIdAsync(db, dataset.Id, [.. fresh.Select(i => i.RefId)], ct))
             {
-                errors.Add(["items", Fields.Index(byRefId[refId]), "ref_id"], $"An item with ref_id \"{refId}\" already exists in this dataset.");
+                if (row.Uid != items[refIds[refId]].Uid)
+                {
+                    stored[refId] = row;
+                }
             }
         }
 
-        var byUid = items.Select((item, index) => (item, index)).ToDictionary(x => x.item.Uid, x => x.index);
-        foreach (var chunk in byUid.Keys.Chunk(500))
+        var responses = items.Select(i => stored.TryGetValue(i.RefId, out var existing) ? ToResponse(existing) : ToResponse(i)).ToList();
+        return Results.Json(new ItemsCreatedResponse(items.Count - stored.Count, responses, stored.Count), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static string RefIdTakenMessage(string refId) => $"An item with ref_id \"{refId}\" already exists in this dataset.";
+
+    /// <summary>The dataset's items with these ref_ids, in one query (the list travels as one JSON or array parameter).</summary>
+    private static async Task<Dictionary<string, DatasetItem>> StoredByRefIdAsync(AnnexDbContext db, long datasetId, List<string> refIds, CancellationToken ct)
+    {
+        var stored = new Dictionary<string, DatasetItem>(StringComparer.Ordinal);
+        if (refIds.Count == 0)
         {
-            var taken = await db.DatasetItems.Where(i => chunk.Contains(i.Uid)).Select(i => i.Uid).ToListAsync(ct);
-            foreach (var uid in taken)
-            {
-                errors.Add(["items", Fields.Index(byUid[uid]), "uid"], "An item with this uid already exists.");
-            }
+            return stored;
+        }
+
+        foreach (var item in await db.DatasetItems.AsNoTracking().Where(i => i.DatasetId == datasetId && refIds.Contains(i.RefId)).ToListAsync(ct))
+        {
+            stored[item.RefId] = item;
+        }
+
+        return stored;
+    }
+
+    private static async Task CheckUidsFreeAsync(AnnexDbContext db, List<(Guid Uid, int Index)> chosen, ValidationErrors errors, CancellationToken ct)
+    {
+        if (chosen.Count == 0)
+        {
+            return;
+        }
+
+        var byUid = chosen.ToDictionary(c => c.Uid, c => c.Index);
+        var wanted = byUid.Keys.ToList();
+        foreach (var uid in await db.DatasetItems.Where(i => wanted.Contains(i.Uid)).Select(i => i.Uid).ToListAsync(ct))
+        {
+            errors.Add(["items", Fields.Index(byUid[uid]), "uid"], "An item with this uid already exists.");
         }
     }
 

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Annex.Server.Features.Exports.Filtering;
+using Annex.Server.Features.Exports.Formats;
+using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Exports;
 
@@ -12,6 +15,48 @@ public sealed record CreateExportRequest(string? Name, string Format, List<Guid>
 
     /// <summary>The format of an export whose body names none (the Avala SDKs' form).</summary>
     public const string DefaultFormat = "avala-json-external";
+
+    /// <summary>Reads a create body from the request and checks that its sources are the caller's: the one way
+    /// both <c>POST /api/v1/exports/</c> and <c>POST /api/v1/exports/preview/</c> take it, so the two refuse the
+    /// same bodies with the same answers. The refusal is a <see cref="BadRequestError"/> (malformed body or
+    /// fields), a <see cref="NotFoundError"/> (a named source does not exist) or a <see cref="ForbiddenError"/>
+    /// (it belongs to another organization); null when the request is accepted.</summary>
+    public static async Task<(CreateExportRequest? Request, IResult? Refusal)> ReadCheckedAsync(
+        HttpRequest httpRequest, AnnexDbContext db, ExportFormatRegistry formats, long organizationId, CancellationToken ct)
+    {
+        var (document, error) = await JsonBody.ReadObjectAsync(httpRequest, ct);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var request = Read(document!.RootElement, formats.Names, errors);
+        if (request is null)
+        {
+            return (null, errors.ToBadRequest());
+        }
+
+        var refusal = await CheckAccessAsync(db, organizationId, request, ct);
+        return refusal is null ? (request, null) : (null, refusal);
+    }
+
+    /// <summary>404 when a named dataset, project or slice does not exist at all; 403 when it belongs to
+    /// another organization.</summary>
+    private static async Task<DetailError?> CheckAccessAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
+    {
+        var owners = new List<long>();
+        owners.AddRange(await db.Datasets.Where(d => request.Datasets.Contains(d.Uid)).Select(d => d.OrganizationId).ToListAsync(ct));
+        owners.AddRange(await db.Projects.Where(p => request.Projects.Contains(p.Uid)).Select(p => p.OrganizationId).ToListAsync(ct));
+        owners.AddRange(await db.Slices.Where(s => request.Slices.Contains(s.Uid)).Select(s => s.OrganizationId).ToListAsync(ct));
+        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count)
+        {
+            return NotFoundError.Instance;
+        }
+
+        return owners.Any(o => o != organizationId) ? new ForbiddenError() : null;
+    }
 
     /// <summary>Reads the body with DRF's rules: each of datasets/projects/slices is required unless a
     /// singular dataset/project/slice key is present, in which case missing lists count as empty. A body

@@ -123,27 +123,18 @@ public static class ExportsApi
 
     private static async Task<Results<Created<ExportResponse>, BadRequestError, ForbiddenError, NotFoundError>> CreateExport(HttpContext http, AnnexDbContext db, ExportFormatRegistry formats, ExportSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        using var _ = document;
-        var errors = new ValidationErrors();
-        var request = CreateExportRequest.Read(document!.RootElement, formats.Names, errors);
-        if (request is null)
-        {
-            return errors.ToBadRequest();
-        }
-
         var caller = http.Caller();
-        switch (await CheckAccessAsync(db, caller.OrganizationId, request, ct))
+        var (request, refusal) = await CreateExportRequest.ReadCheckedAsync(http.Request, db, formats, caller.OrganizationId, ct);
+        switch (refusal)
         {
+            case BadRequestError badRequest:
+                return badRequest;
             case NotFoundError notFound:
                 return notFound;
             case ForbiddenError forbidden:
                 return forbidden;
+            case not null:
+                throw new System.Diagnostics.UnreachableException($"Unexpected refusal {refusal.GetType().Name}.");
         }
 
         var now = Clock.UtcNow(time);
@@ -151,7 +142,7 @@ public static class ExportsApi
         {
             Uid = Guid.CreateVersion7(),
             OrganizationId = caller.OrganizationId,
-            Name = request.Name ?? await NameAfterSourcesAsync(db, request, now, ct),
+            Name = request!.Name ?? await NameAfterSourcesAsync(db, request, now, ct),
             Format = request.Format,
             Status = ExportStatus.Requested,
             Datasets = UidList.Serialize(request.Datasets),
@@ -192,22 +183,6 @@ public static class ExportsApi
         var stamp = now.ToString(" yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
         var sources = string.Join(", ", names);
         return (sources.Length + stamp.Length > 255 ? sources[..(255 - stamp.Length)] : sources) + stamp;
-    }
-
-    /// <summary>404 when a named dataset, project or slice does not exist at all; 403 when it belongs to
-    /// another organization.</summary>
-    private static async Task<DetailError?> CheckAccessAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
-    {
-        var owners = new List<long>();
-        owners.AddRange(await db.Datasets.Where(d => request.Datasets.Contains(d.Uid)).Select(d => d.OrganizationId).ToListAsync(ct));
-        owners.AddRange(await db.Projects.Where(p => request.Projects.Contains(p.Uid)).Select(p => p.OrganizationId).ToListAsync(ct));
-        owners.AddRange(await db.Slices.Where(s => request.Slices.Contains(s.Uid)).Select(s => s.OrganizationId).ToListAsync(ct));
-        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count)
-        {
-            return NotFoundError.Instance;
-        }
-
-        return owners.Any(o => o != organizationId) ? new ForbiddenError() : null;
     }
 
     private static async Task<Results<Ok<ExportResponse>, NotFoundError>> GetExport(string uid, HttpContext http, AnnexDbContext db, DownloadLinks links, CancellationToken ct)

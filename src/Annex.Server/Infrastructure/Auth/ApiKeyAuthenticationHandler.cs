@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Annex.Server.Features.WebConsole;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
 using Microsoft.AspNetCore.Authentication;
@@ -8,7 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Infrastructure.Auth;
 
-/// <summary>Authenticates <c>X-Avala-Api-Key</c>: the key's hash must match a key that is neither revoked nor expired.</summary>
+/// <summary>Authenticates <c>X-Avala-Api-Key</c>: the key's hash must match a key that is neither revoked nor expired.
+/// Without that header, the web console's session cookie authenticates as the key it was signed in with.</summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -20,35 +22,74 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        var now = time.GetUtcNow().UtcDateTime;
         if (!Request.Headers.TryGetValue(ApiKeys.Header, out var values) || values.Count != 1 || string.IsNullOrWhiteSpace(values[0]))
         {
-            return AuthenticateResult.NoResult();
+            // No key in the request: a web console session cookie may stand in for it (and then acts as that key).
+            return await AuthenticateSessionAsync(now);
         }
 
         // Looking up by hash means the database never sees the secret; the fixed-time comparison below
         // keeps the final check from leaking how much of a hash matched.
         var hash = ApiKeys.Hash(values[0]!.Trim());
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Hash == hash)
-            .Select(k => new { k.Uid, k.Hash, k.Scopes, k.ExpiresAt, k.RevokedAt, UserUid = k.User.Uid, k.User.OrganizationId, OrganizationUid = k.User.Organization.Uid, OrganizationName = k.User.Organization.Name, OrganizationSlug = k.User.Organization.Slug, k.User.IsAdmin })
-            .FirstOrDefaultAsync(Context.RequestAborted);
-        var now = time.GetUtcNow().UtcDateTime;
-        if (key is null || !ApiKeys.HashesEqual(key.Hash, hash) || key.RevokedAt is not null || key.ExpiresAt <= now)
+        var key = await ValidKeyAsync(db.ApiKeys.Where(k => k.Hash == hash), now);
+        if (key is null || !ApiKeys.HashesEqual(key.Hash, hash))
         {
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
+        return Success(key);
+    }
+
+    private async Task<AuthenticateResult> AuthenticateSessionAsync(DateTime now)
+    {
+        if (!Request.Cookies.TryGetValue(ConsoleSessions.CookieName, out var token) || string.IsNullOrEmpty(token))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var tokenHash = ApiKeys.Hash(token);
+        var session = await db.ConsoleSessions.AsNoTracking()
+            .Where(s => s.TokenHash == tokenHash && s.ExpiresAt > now)
+            .Select(s => new { s.Id, s.ApiKeyId, s.CsrfToken, s.ExpiresAt })
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        var key = session is null ? null : await ValidKeyAsync(db.ApiKeys.Where(k => k.Id == session.ApiKeyId), now);
+        if (session is null || key is null)
+        {
+            // A stale cookie is no credential: the request goes on as anonymous and the endpoint decides.
+            return AuthenticateResult.NoResult();
+        }
+
+        Context.Features.Set(new ConsoleSessionContext(session.Id, session.CsrfToken, session.ExpiresAt));
+        return Success(key);
+    }
+
+    private Task<KeyRow?> ValidKeyAsync(IQueryable<Features.Organizations.ApiKey> keys, DateTime now) =>
+        keys.AsNoTracking()
+            .Where(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
+            .Select(k => new KeyRow(k.Uid, k.Hash, k.Name, k.Prefix, k.Scopes, k.ExpiresAt, k.User.Uid, k.User.OrganizationId, k.User.Organization.Uid, k.User.Organization.Name, k.User.Organization.Slug, k.User.IsAdmin))
+            .FirstOrDefaultAsync(Context.RequestAborted);
+
+    private AuthenticateResult Success(KeyRow key)
+    {
         var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid, ApiScopes.Parse(key.Scopes))
         {
             OrganizationSlug = key.OrganizationSlug,
             IsAdmin = key.IsAdmin,
-        };;
+            ApiKeyName = key.Name,
+            ApiKeyPrefix = key.Prefix,
+            ApiKeyExpiresAt = key.ExpiresAt,
+        };
         Context.Features.Set(caller);
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, key.UserUid.ToString()), new Claim("api_key", key.Uid.ToString())],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
+
+    private sealed record KeyRow(
+        Guid Uid, string Hash, string Name, string Prefix, string Scopes, DateTime? ExpiresAt, Guid UserUid,
+        long OrganizationId, Guid OrganizationUid, string OrganizationName, string OrganizationSlug, bool IsAdmin);
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -71,6 +112,12 @@ public sealed record Caller(long OrganizationId, Guid OrganizationUid, string Or
 
     /// <summary>Whether the key's user is an administrator of the organization.</summary>
     public bool IsAdmin { get; init; }
+
+    public string ApiKeyName { get; init; } = string.Empty;
+
+    public string ApiKeyPrefix { get; init; } = string.Empty;
+
+    public DateTime? ApiKeyExpiresAt { get; init; }
 }
 
 public static class CallerExtensions

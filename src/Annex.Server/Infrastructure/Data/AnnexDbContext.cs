@@ -42,6 +42,7 @@ public class AnnexDbContext : DbContext
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<ManualUpload> ManualUploads => Set<ManualUpload>();
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
+    public DbSet<Features.WebConsole.ConsoleSession> ConsoleSessions => Set<Features.WebConsole.ConsoleSession>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -57,6 +58,15 @@ public class AnnexDbContext : DbContext
             e.ToTable("rate_limit_counters");
             e.HasKey(x => x.Key);
             e.Property(x => x.Key).HasMaxLength(200);
+        });
+        modelBuilder.Entity<Features.WebConsole.ConsoleSession>(e =>
+        {
+            e.ToTable("console_sessions");
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.CsrfToken).HasMaxLength(64);
+            e.HasOne(x => x.ApiKey).WithMany().HasForeignKey(x => x.ApiKeyId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<IdempotentRequest>(e =>
         {

@@ -10,10 +10,12 @@ public static class DatabaseErrors
     private const int SqliteConstraintPrimaryKey = 1555;
 
     /// <summary>Whether a save failed on a unique index: a race that the caller can answer precisely.</summary>
-    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException is DbException inner && IsUniqueViolation(inner);
+
+    /// <summary>The same for a statement run outside the change tracker (e.g. <see cref="BulkInsert"/>).</summary>
+    public static bool IsUniqueViolation(DbException exception) => exception switch
     {
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey,
-        DbException other => other.SqlState == "23505",
-        _ => false,
+        _ => exception.SqlState == "23505",
     };
 }

@@ -35,6 +35,7 @@ public static class IdempotencyKeys
     public static IApplicationBuilder UseIdempotencyKeys(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
         if (!HttpMethods.IsPost(context.Request.Method)
+            || context.GetEndpoint()?.Metadata.GetMetadata<ReadOnlyPost>() is not null
             || !context.Request.Headers.TryGetValue(Header, out var values)
             || context.Features.Get<Caller>() is not { } caller)
         {
@@ -193,5 +194,16 @@ public static class IdempotencyKeys
     {
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new ErrorDetail(detail), ApiJson.Options, context.RequestAborted);
+    }
+}
+
+/// <summary>Endpoint metadata for a POST that changes nothing (a preview): its <see cref="IdempotencyKeys.Header"/> is
+/// ignored, since running it again is harmless and a replayed answer would show data as it was.</summary>
+public sealed class ReadOnlyPost
+{
+    public static readonly ReadOnlyPost Instance = new();
+
+    private ReadOnlyPost()
+    {
     }
 }

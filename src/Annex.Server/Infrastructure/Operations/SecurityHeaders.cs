@@ -29,7 +29,9 @@ public static class SecurityHeaders
                 headers["Referrer-Policy"] = "no-referrer";
                 headers.ContentSecurityPolicy = ApiReference.IsReferencePath(context.Request.Path)
                     ? "default-src 'self'; frame-ancestors 'none'"
-                    : "default-src 'none'; frame-ancestors 'none'";
+                    : Features.WebConsole.ConsoleAssets.IsConsolePath(context.Request.Path)
+                        ? Features.WebConsole.ConsoleAssets.ContentSecurityPolicy
+                        : "default-src 'none'; frame-ancestors 'none'";
                 if (context.Request.Path.StartsWithSegments("/api") && !headers.ContainsKey("Cache-Control"))
                 {
                     headers.CacheControl = "no-store";

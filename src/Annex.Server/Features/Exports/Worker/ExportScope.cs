@@ -16,14 +16,17 @@ namespace Annex.Server.Features.Exports;
 /// <para>A filter keeps whole tasks; the items are then those of the tasks it kept.</para>
 public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> DatasetIds, IReadOnlyList<long> SliceIds, IReadOnlyList<long> ProjectIds, bool AllProjects, FilterNode? Filter)
 {
-    public static async Task<ExportScope> ResolveAsync(AnnexDbContext db, Export export, CancellationToken cancellationToken)
+    public static Task<ExportScope> ResolveAsync(AnnexDbContext db, Export export, CancellationToken cancellationToken) =>
+        ResolveAsync(db, export.OrganizationId, UidList.Parse(export.Datasets), UidList.Parse(export.Slices), UidList.Parse(export.Projects), export.FilterQueryString, cancellationToken);
+
+    /// <summary>The scope of an export with these sources and filter, whether or not it was created (a preview
+    /// resolves the body it was sent).</summary>
+    public static async Task<ExportScope> ResolveAsync(
+        AnnexDbContext db, long organizationId, IReadOnlyCollection<Guid> datasetUids, IReadOnlyCollection<Guid> sliceUids, IReadOnlyCollection<Guid> projectUids, string? filterText, CancellationToken cancellationToken)
     {
-        var datasetUids = UidList.Parse(export.Datasets);
-        var sliceUids = UidList.Parse(export.Slices);
-        var projectUids = UidList.Parse(export.Projects);
-        var datasets = await db.Datasets.Where(d => datasetUids.Contains(d.Uid) && d.OrganizationId == export.OrganizationId).OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
-        var slices = await db.Slices.Where(s => sliceUids.Contains(s.Uid) && s.OrganizationId == export.OrganizationId).Select(s => s.Id).ToListAsync(cancellationToken);
-        var projects = await db.Projects.Where(p => projectUids.Contains(p.Uid) && p.OrganizationId == export.OrganizationId).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(cancellationToken);
+        var datasets = await db.Datasets.Where(d => datasetUids.Contains(d.Uid) && d.OrganizationId == organizationId).OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
+        var slices = await db.Slices.Where(s => sliceUids.Contains(s.Uid) && s.OrganizationId == organizationId).Select(s => s.Id).ToListAsync(cancellationToken);
+        var projects = await db.Projects.Where(p => projectUids.Contains(p.Uid) && p.OrganizationId == organizationId).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(cancellationToken);
         if (datasets.Count != datasetUids.Count || slices.Count != sliceUids.Count || projects.Count != projectUids.Count)
         {
             throw new ExportFailedException("A dataset, project or slice named by this export no longer exists.");
@@ -32,16 +35,16 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var allProjects = projects.Count == 0;
         if (allProjects)
         {
-            projects = await db.Projects.Where(p => p.OrganizationId == export.OrganizationId).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(cancellationToken);
+            projects = await db.Projects.Where(p => p.OrganizationId == organizationId).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(cancellationToken);
         }
 
         FilterNode? filter = null;
-        if (export.FilterQueryString is { } text && !FilterParser.TryParse(text, out filter, out var error))
+        if (filterText is { } text && !FilterParser.TryParse(text, out filter, out var error))
         {
             throw new ExportFailedException($"The filter no longer parses: {error!.Message}");
         }
 
-        return new ExportScope(export.OrganizationId, datasets, slices, projects, allProjects, filter);
+        return new ExportScope(organizationId, datasets, slices, projects, allProjects, filter);
     }
 
     private bool ItemsNamed => DatasetIds.Count > 0 || SliceIds.Count > 0;

@@ -81,7 +81,8 @@ public sealed class ExportSource : IAsyncDisposable
         }
     }
 
-    private static async Task<IDbContextTransaction> BeginSnapshotAsync(AnnexDbContext db, CancellationToken cancellationToken)
+    /// <summary>A transaction that reads one snapshot of the database and writes nothing to it (a preview counts in one too).</summary>
+    internal static async Task<IDbContextTransaction> BeginSnapshotAsync(AnnexDbContext db, CancellationToken cancellationToken)
     {
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = db.Database.GetDbConnection();

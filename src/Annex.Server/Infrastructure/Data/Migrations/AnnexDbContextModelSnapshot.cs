@@ -534,6 +534,43 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.ToTable("slice_items", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ApiKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CsrfToken")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApiKeyId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("console_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>
                 {
                     b.Property<long>("Id")
@@ -819,6 +856,17 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .HasForeignKey("SliceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Organizations.ApiKey", "ApiKey")
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("ApiKey");
                 });
 
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>

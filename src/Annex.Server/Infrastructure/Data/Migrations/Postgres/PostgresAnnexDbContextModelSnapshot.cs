@@ -559,6 +559,45 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("slice_items", (string)null);
                 });
 
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("ApiKeyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CsrfToken")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApiKeyId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("console_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>
                 {
                     b.Property<long>("Id")
@@ -850,6 +889,17 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasForeignKey("SliceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Organizations.ApiKey", "ApiKey")
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("ApiKey");
                 });
 
             modelBuilder.Entity("Annex.Server.Features.Webhooks.Webhook", b =>

@@ -1,0 +1,330 @@
+using System.Globalization;
+using System.Text.Json;
+using Annex.Server.Infrastructure.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Annex.Server.Features.Exports.Preview;
+
+/// <summary>One named source of a previewed export and what it contributes: <c>type</c> is <c>dataset</c>,
+/// <c>project</c> or <c>slice</c>. A dataset's or slice's counts are its items in the export and the tasks on them;
+/// a project's are its tasks in the export and the items they are on (one task per item and project, so the two
+/// are equal).</summary>
+public sealed record ExportPreviewSource(string Type, Guid Uid, string Name, long ItemCount, long TaskCount);
+
+/// <summary>What an export with this body would hold: items and tasks in all (sources may overlap, so these are
+/// not the sums of the sources' counts) and per named source.</summary>
+public sealed record ExportPreviewResponse(long TotalItemCount, long TotalTaskCount, IReadOnlyList<ExportPreviewSource> Sources);
+
+/// <summary>
+/// Counts what an export would hold, by the rules of <see cref="ExportScope"/>, without writing anything: the
+/// counts run in one read snapshot, as the export reads its rows.
+/// </summary>
+/// <para>Without a filter every count is an aggregate over indexes: items through <c>(DatasetId, Id)</c> and the
+/// slice membership key, tasks by joining those to <c>(DatasetItemId, ProjectId)</c> (or, with projects alone,
+/// through <c>(ProjectId, Id)</c>), so no row is read. A filter is evaluated as the export evaluates it: once on
+/// each task in scope, into a temporary table that the counts then read (a cost that grows with the tasks in
+/// scope; see docs/console-api.md).</para>
+public static class ExportPreview
+{
+    public const string Dataset = "dataset";
+    public const string Project = "project";
+    public const string Slice = "slice";
+
+    private const string KeptTable = "preview_kept_tasks";
+
+    public static async Task<ExportPreviewResponse> CountAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
+    {
+        await using var snapshot = await ExportSource.BeginSnapshotAsync(db, ct);
+        await using var transaction = snapshot.GetDbTransaction();
+        try
+        {
+            var scope = await ExportScope.ResolveAsync(db, organizationId, request.Datasets, request.Slices, request.Projects, request.FilterQueryString, ct);
+            var counting = new Counting(db, scope, request.Projects.Count > 0);
+            var tally = scope.Filter is null ? await counting.UnfilteredAsync(ct) : await counting.FilteredAsync(ct);
+            return new ExportPreviewResponse(tally.Items, tally.Tasks, await SourcesAsync(db, organizationId, request, tally, ct));
+        }
+        finally
+        {
+            // Never committed: the snapshot ends with a rollback, which also drops the filter's temporary table.
+            await snapshot.RollbackAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The named sources in the body's order: datasets, projects, slices.</summary>
+    private static async Task<List<ExportPreviewSource>> SourcesAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, Tally tally, CancellationToken ct)
+    {
+        var datasets = await db.Datasets.AsNoTracking().Where(d => d.OrganizationId == organizationId && request.Datasets.Contains(d.Uid))
+            .Select(d => new { d.Id, d.Uid, d.Name }).ToDictionaryAsync(d => d.Uid, ct);
+        var projects = await db.Projects.AsNoTracking().Where(p => p.OrganizationId == organizationId && request.Projects.Contains(p.Uid))
+            .Select(p => new { p.Id, p.Uid, p.Name }).ToDictionaryAsync(p => p.Uid, ct);
+        var slices = await db.Slices.AsNoTracking().Where(s => s.OrganizationId == organizationId && request.Slices.Contains(s.Uid))
+            .Select(s => new { s.Id, s.Uid, s.Name }).ToDictionaryAsync(s => s.Uid, ct);
+        var sources = new List<ExportPreviewSource>();
+        foreach (var uid in request.Datasets)
+        {
+            var d = datasets[uid];
+            var (items, tasks) = tally.Datasets.GetValueOrDefault(d.Id);
+            sources.Add(new ExportPreviewSource(Dataset, d.Uid, d.Name, items, tasks));
+        }
+
+        foreach (var uid in request.Projects)
+        {
+            var p = projects[uid];
+            var (items, tasks) = tally.Projects.GetValueOrDefault(p.Id);
+            sources.Add(new ExportPreviewSource(Project, p.Uid, p.Name, items, tasks));
+        }
+
+        foreach (var uid in request.Slices)
+        {
+            var s = slices[uid];
+            var (items, tasks) = tally.Slices.GetValueOrDefault(s.Id);
+            sources.Add(new ExportPreviewSource(Slice, s.Uid, s.Name, items, tasks));
+        }
+
+        return sources;
+    }
+
+    private sealed class Tally
+    {
+        public long Items { get; set; }
+
+        public long Tasks { get; set; }
+
+        public Dictionary<long, (long Items, long Tasks)> Datasets { get; } = [];
+
+        public Dictionary<long, (long Items, long Tasks)> Slices { get; } = [];
+
+        public Dictionary<long, (long Items, long Tasks)> Projects { get; } = [];
+    }
+
+    /// <summary>One row of a grouped count. <see cref="Project"/> is 0 when the query does not group by project.</summary>
+    private sealed class GroupCount
+    {
+        public long Key { get; set; }
+
+        public long Project { get; set; }
+
+        public long Items { get; set; }
+
+        public long Tasks { get; set; }
+    }
+
+    private sealed class Counting(AnnexDbContext db, ExportScope scope, bool projectsNamed)
+    {
+        private readonly bool _postgres = db.Database.IsNpgsql();
+
+        private bool ItemsNamed => scope.DatasetIds.Count > 0 || scope.SliceIds.Count > 0;
+
+        public async Task<Tally> UnfilteredAsync(CancellationToken ct)
+        {
+            var tally = new Tally();
+            if (!ItemsNamed)
+            {
+                // Only projects: their tasks, through the (ProjectId, Id) index. A task is one item in one project, so a
+                // project's items are as many as its tasks.
+                var q = new Query(this);
+                var perProject = await QueryAsync(
+                    q,
+                    "SELECT r.\"ProjectId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM results AS r WHERE r.\"ProjectId\"" + q.In(scope.ProjectIds) + " GROUP BY r.\"ProjectId\"",
+                    ct);
+                foreach (var row in perProject)
+                {
+                    tally.Projects[row.Key] = (row.Tasks, row.Tasks);
+                    tally.Tasks += row.Tasks;
+                }
+
+                if (scope.ProjectIds.Count == 1)
+                {
+                    tally.Items = tally.Tasks;
+                }
+                else
+                {
+                    q = new Query(this);
+                    tally.Items = await ScalarAsync(q, "SELECT COUNT(*) AS \"Value\" FROM (SELECT DISTINCT r.\"DatasetItemId\" FROM results AS r WHERE r.\"ProjectId\"" + q.In(scope.ProjectIds) + ") AS u", ct);
+                }
+
+                return tally;
+            }
+
+            var byProject = projectsNamed && scope.ProjectIds.Count > 1;
+            var projectColumn = byProject ? "r.\"ProjectId\"" : "CAST(0 AS BIGINT)";
+            var projectGroup = byProject ? ", r.\"ProjectId\"" : string.Empty;
+
+            // The project condition is left out when the export takes every project of the organization: a result
+            // only ever joins an item and a project of the same organization, so it would hold for every task, and
+            // without it the join is one index seek per item rather than one per item and project.
+            string ProjectCondition(Query q) => scope.AllProjects ? string.Empty : " AND r.\"ProjectId\"" + q.In(scope.ProjectIds);
+
+            if (scope.DatasetIds.Count > 0)
+            {
+                var q = new Query(this);
+                foreach (var row in await QueryAsync(
+                    q,
+                    "SELECT i.\"DatasetId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", CAST(0 AS BIGINT) AS \"Tasks\" FROM dataset_items AS i WHERE i.\"DatasetId\"" + q.In(scope.DatasetIds) + " GROUP BY i.\"DatasetId\"",
+                    ct))
+                {
+                    tally.Datasets[row.Key] = (row.Items, 0);
+                    tally.Items += row.Items;
+                }
+
+                // SQLite keeps a CROSS JOIN's order: the dataset's item index first, then one seek per item into the
+                // covering (DatasetItemId, ProjectId) index; no table row is read.
+                q = new Query(this);
+                var tasks = await QueryAsync(
+                    q,
+                    "SELECT i.\"DatasetId\" AS \"Key\", " + projectColumn + " AS \"Project\", CAST(0 AS BIGINT) AS \"Items\", COUNT(*) AS \"Tasks\" FROM dataset_items AS i CROSS JOIN results AS r WHERE i.\"DatasetId\"" + q.In(scope.DatasetIds)
+                        + " AND r.\"DatasetItemId\" = i.\"Id\"" + ProjectCondition(q) + " GROUP BY i.\"DatasetId\"" + projectGroup,
+                    ct);
+                AddTasks(tally, tasks, tally.Datasets);
+            }
+
+            if (scope.SliceIds.Count > 0)
+            {
+                var q = new Query(this);
+                foreach (var row in await QueryAsync(
+                    q,
+                    "SELECT si.\"SliceId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", CAST(0 AS BIGINT) AS \"Tasks\" FROM slice_items AS si WHERE si.\"SliceId\"" + q.In(scope.SliceIds) + " GROUP BY si.\"SliceId\"",
+                    ct))
+                {
+                    tally.Slices[row.Key] = (row.Items, 0);
+                }
+
+                q = new Query(this);
+                var sliceTasks = await QueryAsync(
+                    q,
+                    "SELECT si.\"SliceId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", CAST(0 AS BIGINT) AS \"Items\", COUNT(*) AS \"Tasks\" FROM slice_items AS si CROSS JOIN results AS r WHERE si.\"SliceId\"" + q.In(scope.SliceIds)
+                        + " AND r.\"DatasetItemId\" = si.\"DatasetItemId\"" + ProjectCondition(q) + " GROUP BY si.\"SliceId\"",
+                    ct);
+                foreach (var row in sliceTasks)
+                {
+                    tally.Slices[row.Key] = (tally.Slices.GetValueOrDefault(row.Key).Items, row.Tasks);
+                }
+
+                // Items the slices add to the named datasets: each once, however many of the slices hold it.
+                string Added(Query q) => "SELECT x.\"Id\" FROM dataset_items AS x WHERE x.\"Id\" IN (SELECT si.\"DatasetItemId\" FROM slice_items AS si WHERE si.\"SliceId\"" + q.In(scope.SliceIds) + ")"
+                    + (scope.DatasetIds.Count > 0 ? " AND " + q.NotIn("x.\"DatasetId\"", scope.DatasetIds) : string.Empty);
+                q = new Query(this);
+                tally.Items += await ScalarAsync(q, "SELECT COUNT(*) AS \"Value\" FROM (" + Added(q) + ") AS a", ct);
+                q = new Query(this);
+                var addedTasks = await QueryAsync(
+                    q,
+                    "SELECT CAST(0 AS BIGINT) AS \"Key\", " + projectColumn + " AS \"Project\", CAST(0 AS BIGINT) AS \"Items\", COUNT(*) AS \"Tasks\" FROM results AS r WHERE r.\"DatasetItemId\" IN (" + Added(q) + ")"
+                        + ProjectCondition(q) + (byProject ? " GROUP BY r.\"ProjectId\"" : string.Empty),
+                    ct);
+                AddTasks(tally, addedTasks, null);
+            }
+
+            foreach (var (id, (_, tasks)) in tally.Projects)
+            {
+                // One task per item and project.
+                tally.Projects[id] = (tasks, tasks);
+            }
+
+            return tally;
+        }
+
+        /// <summary>Adds tasks counted per source (and per project when grouped so) to the totals.</summary>
+        private void AddTasks(Tally tally, List<GroupCount> rows, Dictionary<long, (long Items, long Tasks)>? perSource)
+        {
+            foreach (var row in rows)
+            {
+                tally.Tasks += row.Tasks;
+                if (perSource is not null)
+                {
+                    var current = perSource.GetValueOrDefault(row.Key);
+                    perSource[row.Key] = (current.Items, current.Tasks + row.Tasks);
+                }
+
+                if (projectsNamed)
+                {
+                    // With one named project every task is its; with several the rows are grouped by project.
+                    var project = scope.ProjectIds.Count == 1 ? scope.ProjectIds[0] : row.Project;
+                    tally.Projects[project] = (0, tally.Projects.GetValueOrDefault(project).Tasks + row.Tasks);
+                }
+            }
+        }
+
+        public async Task<Tally> FilteredAsync(CancellationToken ct)
+        {
+            // The export's own evaluation: the filter runs once on each task in scope and the tasks it keeps go to a
+            // temporary table; each count below reads that table.
+            var kept = await scope.MaterializeFilterAsync(db, KeptTable, ct);
+            var table = (_postgres ? "pg_temp.\"" : "temp.\"") + kept.KeptTasksTable + "\"";
+            var tally = new Tally();
+            var totals = await QueryAsync(
+                new Query(this),
+                "SELECT CAST(0 AS BIGINT) AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(DISTINCT k.\"DatasetItemId\") AS \"Items\", COUNT(*) AS \"Tasks\" FROM " + table + " AS k",
+                ct);
+            tally.Items = totals[0].Items;
+            tally.Tasks = totals[0].Tasks;
+            if (scope.DatasetIds.Count > 0)
+            {
+                var q = new Query(this);
+                foreach (var row in await QueryAsync(
+                    q,
+                    "SELECT i.\"DatasetId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(DISTINCT k.\"DatasetItemId\") AS \"Items\", COUNT(*) AS \"Tasks\" FROM " + table
+                        + " AS k CROSS JOIN dataset_items AS i WHERE i.\"Id\" = k.\"DatasetItemId\" AND i.\"DatasetId\"" + q.In(scope.DatasetIds) + " GROUP BY i.\"DatasetId\"",
+                    ct))
+                {
+                    tally.Datasets[row.Key] = (row.Items, row.Tasks);
+                }
+            }
+
+            if (scope.SliceIds.Count > 0)
+            {
+                var q = new Query(this);
+                foreach (var row in await QueryAsync(
+                    q,
+                    "SELECT si.\"SliceId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(DISTINCT k.\"DatasetItemId\") AS \"Items\", COUNT(*) AS \"Tasks\" FROM " + table
+                        + " AS k CROSS JOIN slice_items AS si WHERE si.\"DatasetItemId\" = k.\"DatasetItemId\" AND si.\"SliceId\"" + q.In(scope.SliceIds) + " GROUP BY si.\"SliceId\"",
+                    ct))
+                {
+                    tally.Slices[row.Key] = (row.Items, row.Tasks);
+                }
+            }
+
+            if (projectsNamed)
+            {
+                foreach (var row in await QueryAsync(
+                    new Query(this),
+                    "SELECT r.\"ProjectId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM " + table
+                        + " AS k CROSS JOIN results AS r WHERE r.\"Id\" = k.\"Id\" GROUP BY r.\"ProjectId\"",
+                    ct))
+                {
+                    tally.Projects[row.Key] = (row.Items, row.Tasks);
+                }
+            }
+
+            return tally;
+        }
+
+        // Only fixed SQL fragments are concatenated; ids always travel as parameters (see Query).
+        private Task<List<GroupCount>> QueryAsync(Query query, string sql, CancellationToken ct) =>
+            db.Database.SqlQueryRaw<GroupCount>(sql, [.. query.Parameters]).ToListAsync(ct);
+
+        private async Task<long> ScalarAsync(Query query, string sql, CancellationToken ct) =>
+            (await db.Database.SqlQueryRaw<long>(sql, [.. query.Parameters]).ToListAsync(ct)).Single();
+
+        /// <summary>The parameters of one statement, numbered as they are added.</summary>
+        private sealed class Query(Counting counting)
+        {
+            public List<object> Parameters { get; } = [];
+
+            /// <summary>" IN (these ids)", as PostgreSQL takes an array and SQLite a JSON list.</summary>
+            public string In(IReadOnlyList<long> ids) => counting._postgres
+                ? string.Concat(" = ANY(", Add(ids), ")")
+                : string.Concat(" IN (SELECT value FROM json_each(", Add(ids), "))");
+
+            public string NotIn(string column, IReadOnlyList<long> ids) => counting._postgres
+                ? string.Concat("NOT (", column, " = ANY(", Add(ids), "))")
+                : string.Concat(column, " NOT IN (SELECT value FROM json_each(", Add(ids), "))");
+
+            private string Add(IReadOnlyList<long> ids)
+            {
+                Parameters.Add(counting._postgres ? ids.ToArray() : JsonSerializer.Serialize(ids));
+                return "{" + (Parameters.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+            }
+        }
+    }
+}

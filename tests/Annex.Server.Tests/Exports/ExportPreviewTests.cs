@@ -1,0 +1,215 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Annex.Server.Tests.Infrastructure;
+using Xunit;
+
+namespace Annex.Server.Tests.Exports;
+
+/// <summary>POST /api/v1/exports/preview/: the create body, refused exactly as the create refuses it, answered with
+/// the counts the export would really have; nothing is written.</summary>
+public sealed class ExportPreviewTests(AnnexFactoryFixture fixture) : IClassFixture<AnnexFactoryFixture>
+{
+    private const string Preview = "/api/v1/exports/preview/";
+
+    [Theory]
+    [MemberData(nameof(CreateExportValidationTests.InvalidBodies), MemberType = typeof(CreateExportValidationTests))]
+    public async Task Invalid_bodies_get_the_same_answer_as_a_create(string body, string expected)
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var (status, json) = await tenant.Http.PostJsonAsync(Preview, body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Api.AssertJson(expected, json);
+    }
+
+    [Theory]
+    [InlineData("{\"name\": ")]
+    [InlineData("label = ")]
+    [InlineData("metadata.time = \"day\" AND (label = \"car\"")]
+    [InlineData("labl = \"car\"")]
+    public async Task A_malformed_body_or_filter_is_refused_word_for_word_as_by_create(string broken)
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var dataset = await Seed.DatasetAsync(tenant.Http);
+        var body = broken.StartsWith('{')
+            ? broken
+            : Api.Compact(new { name = "x", format = "avala-json-external", datasets = new[] { dataset }, projects = Array.Empty<string>(), slices = Array.Empty<string>(), filter_query_string = broken });
+        var (previewStatus, preview) = await tenant.Http.PostJsonAsync(Preview, body);
+        var (createStatus, create) = await tenant.Http.PostJsonAsync("/api/v1/exports/", body);
+        Assert.Equal(HttpStatusCode.BadRequest, previewStatus);
+        Assert.Equal(createStatus, previewStatus);
+        Assert.Equal(create!.ToJsonString(), preview!.ToJsonString());
+        if (!broken.StartsWith('{'))
+        {
+            // The parser's message names where the filter went wrong.
+            Assert.Contains("position", preview["filter_query_string"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Unknown_sources_are_404_and_another_organizations_are_403()
+    {
+        var owner = await fixture.Factory.CreateTenantAsync("Owner");
+        var theirs = await Seed.DatasetAsync(owner.Http);
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var (missing, _) = await tenant.Http.PostJsonAsync(Preview, new { dataset = Guid.NewGuid() });
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        var (forbidden, body) = await tenant.Http.PostJsonAsync(Preview, new { dataset = theirs });
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden);
+        Assert.DoesNotContain(theirs, body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_preview_writes_nothing_even_with_an_idempotency_key()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var world = await World.CreateAsync(tenant.Http);
+        var before = await DatabaseSnapshot.TakeAsync(fixture.Factory.Services);
+        var body = Api.Compact(new { name = "p", format = "COCO", datasets = new[] { world.A }, projects = Array.Empty<string>(), slices = new[] { world.Slice }, filter_query_string = "label = \"car\"" });
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Preview) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Idempotency-Key", "same-key");
+            using var response = await tenant.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(response.Headers.Contains("Idempotent-Replayed"));
+        }
+
+        Assert.Empty((await DatabaseSnapshot.TakeAsync(fixture.Factory.Services)).DifferencesFrom(before));
+        var exports = await tenant.Http.GetOkAsync("/api/v1/exports/");
+        Assert.Empty(exports["results"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task It_needs_the_scope_of_a_create()
+    {
+        var admin = await fixture.Factory.CreateTenantAsync();
+        var dataset = await Seed.DatasetAsync(admin.Http);
+        async Task<HttpStatusCode> WithScopes(params string[] scopes)
+        {
+            var key = (await admin.Http.PostOkAsync("/api/v1/api-keys/", new { name = "k", scopes }))["key"]!.GetValue<string>();
+            using var client = fixture.Factory.CreateClientWithKey(key);
+            return (await client.PostJsonAsync(Preview, new { dataset })).Status;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, await WithScopes("exports.read", "datasets.read"));
+        Assert.Equal(HttpStatusCode.OK, await WithScopes("exports.create"));
+    }
+
+    public static TheoryData<string, string, string, string?> Scopes => new()
+    {
+        // datasets, projects, slices (names from the world below), filter
+        { "A", "", "", null },
+        { "A B", "", "", null },
+        { "", "P1", "", null },
+        { "", "P1 P2", "", null },
+        { "", "", "S", null },
+        { "A", "", "S", null },
+        { "B", "", "S T", null },
+        { "A", "P2", "", null },
+        { "A B", "P1 P2", "S", null },
+        { "", "P2", "S", null },
+        { "A", "", "", "label = \"car\"" },
+        { "A B", "P1 P2", "S", "metadata.time = \"day\"" },
+        { "", "P1 P2", "", "label = \"truck\" OR metadata.index < 3" },
+        { "B", "P1", "S T", "NOT label = \"car\"" },
+        { "A", "", "", "label = \"nothing-has-this\"" },
+    };
+
+    /// <summary>Each preview's totals are what the export then holds (its archive's items and results and its
+    /// total_task_count), and each source's counts are the totals of an export of that source alone.</summary>
+    [Theory]
+    [MemberData(nameof(Scopes))]
+    public async Task Counts_are_what_the_export_holds(string datasets, string projects, string slices, string? filter)
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var world = await World.CreateAsync(tenant.Http);
+        var body = world.Body(datasets, projects, slices, filter);
+        var preview = await tenant.Http.PostOkAsync(Preview, body, HttpStatusCode.OK);
+
+        var created = await tenant.Http.PostOkAsync("/api/v1/exports/", body);
+        var done = await Seed.WaitForAsync(tenant.Http, created["uid"]!.GetValue<string>(), ["exported", "failed"]);
+        Assert.True(done["status"]!.GetValue<string>() == "exported", done.ToJsonString());
+        using var archive = Archives.ReadSingleJson(await Archives.DownloadAsync(fixture.Factory, done["download_url"]!.GetValue<string>()));
+        var items = archive.RootElement.GetProperty("datasets").EnumerateArray().Sum(d => d.GetProperty("items").GetArrayLength());
+        var tasks = archive.RootElement.GetProperty("results").GetArrayLength();
+        Assert.Equal(items, preview["total_item_count"]!.GetValue<long>());
+        Assert.Equal(tasks, preview["total_task_count"]!.GetValue<long>());
+        Assert.Equal(done["total_task_count"]!.GetValue<long>(), preview["total_task_count"]!.GetValue<long>());
+
+        var sources = preview["sources"]!.AsArray();
+        var named = Names(datasets).Select(n => ("dataset", n)).Concat(Names(projects).Select(n => ("project", n))).Concat(Names(slices).Select(n => ("slice", n))).ToList();
+        Assert.Equal(named.Count, sources.Count);
+        for (var i = 0; i < named.Count; i++)
+        {
+            var (type, name) = named[i];
+            var source = sources[i]!;
+            Assert.Equal(type, source["type"]!.GetValue<string>());
+            Assert.Equal(world.Uids[name], source["uid"]!.GetValue<string>());
+            Assert.Equal(World.NameOf(name), source["name"]!.GetValue<string>());
+
+            // The same export narrowed to this one source: a dataset or slice with the same projects, a project with
+            // the same datasets and slices.
+            var alone = type switch
+            {
+                "dataset" => world.Body(name, projects, "", filter),
+                "slice" => world.Body("", projects, name, filter),
+                _ => world.Body(datasets, name, slices, filter),
+            };
+            var narrowed = await tenant.Http.PostOkAsync(Preview, alone, HttpStatusCode.OK);
+            Assert.True(
+                narrowed["total_task_count"]!.GetValue<long>() == source["task_count"]!.GetValue<long>()
+                    // A project's items are those its tasks are on (one each); the export of it alone still lists
+                    // every item of the datasets and slices it names, tasks or not.
+                    && (type == "project" ? source["task_count"]! : narrowed["total_item_count"]!).GetValue<long>() == source["item_count"]!.GetValue<long>(),
+                $"{type} {name}: {source.ToJsonString()} but alone {narrowed.ToJsonString()}");
+        }
+    }
+
+    private static string[] Names(string list) => list.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Datasets A (8 items) and B (5), an empty dataset E; project P1 with results on A's first 6 items
+    /// and B's first 3, P2 on A's items 4 to 8; slices S (A's items 1, 2 and 7, B's 4 and 5) and T (B's 1 and 5,
+    /// overlapping S).</summary>
+    private sealed record World(Dictionary<string, string> Uids)
+    {
+        public string A => Uids["A"];
+
+        public string Slice => Uids["S"];
+
+        public static string NameOf(string key) => "Source " + key;
+
+        public static async Task<World> CreateAsync(HttpClient http)
+        {
+            var uids = new Dictionary<string, string>(StringComparer.Ordinal);
+            var a = await Seed.DatasetAsync(http, NameOf("A"));
+            var b = await Seed.DatasetAsync(http, NameOf("B"));
+            uids["E"] = await Seed.DatasetAsync(http, NameOf("E"));
+            var aItems = await Seed.ItemsAsync(http, a, 8);
+            var bItems = await Seed.ItemsAsync(http, b, 5, prefix: "b_");
+            var p1 = await Seed.ProjectAsync(http, NameOf("P1"));
+            var p2 = await Seed.ProjectAsync(http, NameOf("P2"));
+            await Seed.ResultsAsync(http, p1, [.. aItems.Take(6), .. bItems.Take(3)], perItem: 2);
+            await Seed.ResultsAsync(http, p2, [.. aItems.Skip(3)], perItem: 1);
+            var s = (await http.PostOkAsync("/api/v1/slices/", new { name = NameOf("S"), items = new[] { aItems[0], aItems[1], aItems[6], bItems[3], bItems[4] } }))["uid"]!.GetValue<string>();
+            var t = (await http.PostOkAsync("/api/v1/slices/", new { name = NameOf("T"), items = new[] { bItems[0], bItems[4] } }))["uid"]!.GetValue<string>();
+            uids["A"] = a;
+            uids["B"] = b;
+            uids["P1"] = p1;
+            uids["P2"] = p2;
+            uids["S"] = s;
+            uids["T"] = t;
+            return new World(uids);
+        }
+
+        public JsonObject Body(string datasets, string projects, string slices, string? filter) => new()
+        {
+            ["name"] = "preview",
+            ["format"] = "avala-json-external",
+            ["datasets"] = new JsonArray([.. Names(datasets).Select(n => (JsonNode)Uids[n])]),
+            ["projects"] = new JsonArray([.. Names(projects).Select(n => (JsonNode)Uids[n])]),
+            ["slices"] = new JsonArray([.. Names(slices).Select(n => (JsonNode)Uids[n])]),
+            ["filter_query_string"] = filter,
+        };
+    }
+}
