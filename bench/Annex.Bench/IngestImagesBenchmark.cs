@@ -75,6 +75,7 @@ public static class IngestImagesBenchmark
             $"--Storage:DataPath={data}",
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
         ]);
         await using (app)
         {
