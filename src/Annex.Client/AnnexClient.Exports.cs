@@ -52,6 +52,15 @@ public sealed partial class AnnexClient
         return PostAsync<Export>(Url("exports/"), request, cancellationToken);
     }
 
+    /// <summary>How many items and tasks an export of <paramref name="request"/> would hold, in all and per source,
+    /// without creating it. The server checks the request as a create would: a wrong format or filter is an
+    /// <see cref="AnnexValidationException"/>.</summary>
+    public Task<ExportPreview> PreviewExportAsync(CreateExportRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostAsync<ExportPreview>(Url("exports/preview/"), request, cancellationToken);
+    }
+
     /// <summary>Stops a requested or exporting export; it leaves no archive. An export that already finished
     /// is an <see cref="AnnexValidationException"/>.</summary>
     public Task<Export> AbortExportAsync(Guid uid, CancellationToken cancellationToken = default) =>

@@ -77,6 +77,20 @@ public sealed record CreateExportRequest(
     IReadOnlyList<Guid> Slices,
     string? FilterQueryString = null);
 
+/// <summary>What an export would hold, as <see cref="AnnexClient.PreviewExportAsync"/> answers it.</summary>
+/// <param name="TotalItemCount">Items in the export (sources may overlap, so not the sum of the sources').</param>
+/// <param name="TotalTaskCount">Tasks (results) in the export.</param>
+/// <param name="Sources">Each named dataset, project and slice with its own counts.</param>
+public sealed record ExportPreview(long TotalItemCount, long TotalTaskCount, IReadOnlyList<ExportPreviewSource> Sources);
+
+/// <summary>One named source of a previewed export.</summary>
+/// <param name="Type"><c>dataset</c>, <c>project</c> or <c>slice</c>.</param>
+/// <param name="Uid">The source's uid.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="ItemCount">Its items in the export (for a project: the items its tasks are on).</param>
+/// <param name="TaskCount">Its tasks in the export.</param>
+public sealed record ExportPreviewSource(string Type, Guid Uid, string Name, long ItemCount, long TaskCount);
+
 /// <summary>An export format the server supports.</summary>
 /// <param name="Name">The value to send as <see cref="CreateExportRequest.Format"/>.</param>
 /// <param name="Description">What the format is, when the server says.</param>
@@ -106,8 +120,9 @@ public sealed record DatasetItem(Guid Uid, string RefId, JsonElement Metadata, i
 /// <param name="Uid">A uid to use instead of a server-made one.</param>
 public sealed record NewDatasetItem(string RefId, int? Width = null, int? Height = null, JsonElement? Metadata = null, string? MediaUrl = null, Guid? Uid = null);
 
-/// <summary>The answer to creating items.</summary>
-public sealed record ItemsCreated(int Count, IReadOnlyList<DatasetItem> Items);
+/// <summary>The answer to creating items: <c>Count</c> new ones; <c>Skipped</c> already stored (with
+/// <c>existing=skip</c>), listed in <c>Items</c> as stored.</summary>
+public sealed record ItemsCreated(int Count, IReadOnlyList<DatasetItem> Items, int Skipped = 0);
 
 /// <summary>One label of a project's ordered taxonomy.</summary>
 /// <param name="Name">Unique in the project.</param>
@@ -133,8 +148,8 @@ public sealed record AnnotationResult(Guid Uid, Guid DatasetItemUid, Guid Projec
 /// <summary>A result to create or replace.</summary>
 public sealed record NewAnnotationResult(Guid DatasetItemUid, IReadOnlyList<Annotation> Annotations);
 
-/// <summary>The answer to upserting results.</summary>
-public sealed record ResultsUpserted(int Created, int Updated, IReadOnlyList<AnnotationResult> Results);
+/// <summary>The answer to upserting results; <c>Skipped</c> counts items that kept their stored result (with <c>existing=skip</c>).</summary>
+public sealed record ResultsUpserted(int Created, int Updated, IReadOnlyList<AnnotationResult> Results, int Skipped = 0);
 
 /// <summary>A slice: a named set of items, possibly from several datasets.</summary>
 public sealed record Slice(Guid Uid, string Name, long ItemCount, DateTime CreatedAt);

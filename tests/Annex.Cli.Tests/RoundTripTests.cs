@@ -106,6 +106,35 @@ public sealed class RoundTripTests(CliFixture fixture) : IClassFixture<CliFixtur
     }
 
     [Fact]
+    public async Task Create_with_dry_run_prints_the_counts_and_creates_nothing()
+    {
+        var folder = fixture.NewFolder();
+        var cli = await CliHarness.ForNewTenantAsync(fixture.Server, folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "instances_val.json"), Coco);
+        var dataset = (await cli.RunAsync("datasets", "import", "instances_val.json", "--json")).Json().GetProperty("dataset_uid").GetString()!;
+
+        var all = await cli.RunAsync("exports", "create", "--dataset", dataset, "--format", "YOLO", "--dry-run", "--json");
+        Assert.True(all.ExitCode == ExitCodes.Done, all.ToString());
+        Assert.Equal((3, 3), (all.Json().GetProperty("total_item_count").GetInt64(), all.Json().GetProperty("total_task_count").GetInt64()));
+        var source = all.Json().GetProperty("sources").EnumerateArray().Single();
+        Assert.Equal(("dataset", dataset), (source.GetProperty("type").GetString(), source.GetProperty("uid").GetString()));
+
+        var filtered = await cli.RunAsync("exports", "create", "--dataset", dataset, "--format", "YOLO", "--filter", "label = \"pedestrian\"", "--dry-run");
+        Assert.True(filtered.ExitCode == ExitCodes.Done, filtered.ToString());
+        Assert.Contains("(nothing created)", filtered.Out, StringComparison.Ordinal);
+        var totals = filtered.Out.Split('\n').Single(l => l.Contains("(nothing created)", StringComparison.Ordinal));
+        Assert.Equal(["1", "1"], totals.Split(['│', '|', ' '], StringSplitOptions.RemoveEmptyEntries).TakeLast(2));
+
+        // The server's parser refuses a broken filter as it would refuse the create.
+        var broken = await cli.RunAsync("exports", "create", "--dataset", dataset, "--format", "YOLO", "--filter", "label = ", "--dry-run");
+        Assert.True(broken.ExitCode == ExitCodes.Usage, broken.ToString());
+        Assert.Contains("position", broken.ToString(), StringComparison.Ordinal);
+
+        var exports = await cli.RunAsync("exports", "list", "--json");
+        Assert.Empty(exports.Json().EnumerateArray());
+    }
+
+    [Fact]
     public async Task A_YOLO_folder_is_imported_with_its_images()
     {
         var folder = fixture.NewFolder();
@@ -130,10 +159,12 @@ public sealed class RoundTripTests(CliFixture fixture) : IClassFixture<CliFixtur
         var items = await client.ListItemsAsync(dataset.Uid).ToListAsync();
         Assert.Equal([(200, 100), (50, 40)], items.Select(i => (i.Width ?? 0, i.Height ?? 0)));
 
-        // Importing the same folder into the same dataset again is refused by the server (ref_ids exist): exit 2.
-        var duplicate = await cli.RunAsync("datasets", "import", "traffic", "--dataset", dataset.Uid.ToString(), "--project", project.Uid.ToString());
-        Assert.Equal(ExitCodes.Usage, duplicate.ExitCode);
-        Assert.Contains("already exists", duplicate.Error, StringComparison.Ordinal);
+        // Importing the same folder into the same dataset again keeps what is there (ref_ids exist) and adds nothing.
+        var again = await cli.RunAsync("datasets", "import", "traffic", "--dataset", dataset.Uid.ToString(), "--project", project.Uid.ToString());
+        Assert.True(again.ExitCode == ExitCodes.Done, again.ToString());
+        Assert.Contains("Resumed: 2 items and 2 results were stored already", again.Out, StringComparison.Ordinal);
+        Assert.Equal(2, (await client.ListItemsAsync(dataset.Uid).ToListAsync()).Count);
+        Assert.Equal(2, (await client.ListResultsAsync(project.Uid).ToListAsync()).Count);
     }
 
     [Fact]

@@ -122,6 +122,22 @@ public sealed class ClientApiTests(LiveServerFixture fixture) : IClassFixture<Li
     }
 
     [Fact]
+    public async Task A_preview_counts_the_export_without_creating_it()
+    {
+        var (client, _) = await Server.CreateTenantAsync();
+        using var _ = client;
+        var (dataset, project, _) = await Seeding.DetectionAsync(client, 6);
+        var preview = await client.PreviewExportAsync(new CreateExportRequest("p", "COCO", [dataset.Uid], [project.Uid], [], "metadata.weather = \"rain\""));
+        Assert.Equal((3, 3), (preview.TotalItemCount, preview.TotalTaskCount));
+        Assert.Equal([("dataset", dataset.Uid, 3L, 3L), ("project", project.Uid, 3L, 3L)], preview.Sources.Select(s => (s.Type, s.Uid, s.ItemCount, s.TaskCount)));
+        Assert.Equal("Highway", preview.Sources[0].Name);
+        Assert.Empty(await client.ListExportsAsync().ToListAsync());
+
+        var broken = await Assert.ThrowsAsync<AnnexValidationException>(() => client.PreviewExportAsync(Seeding.ExportOf(dataset) with { FilterQueryString = "label =" }));
+        Assert.Contains("position", broken.FieldErrors["filter_query_string"][0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Abort_stops_a_queued_export_and_a_second_abort_is_refused()
     {
         // A server with no export worker keeps exports queued.

@@ -113,14 +113,27 @@ public static class ExportCommands
 
     private static Command Create(Handlers handlers)
     {
-        var command = new Command("create", "Queue an export of datasets, projects and slices (at least one); prints the new export.");
+        var command = new Command("create", """
+            Queue an export of datasets, projects and slices (at least one); prints the new export.
+            With --dry-run, creates nothing and prints how many items and tasks the export would hold.
+            """);
         CommandHelp.SetExamples(command, """
             annex exports create --dataset <uid> --format COCO
             annex exports create --project <uid> --slice <uid> --format avala-json-external --name "Night set"
+            annex exports create --dataset <uid> --format YOLO --filter 'label = "car"' --dry-run
             """);
         var spec = new ExportSpecOptions(command);
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check the export and count its items and tasks, without creating it." };
+        command.Options.Add(dryRun);
         handlers.Set(command, async (context, ct) =>
         {
+            if (context.Value(dryRun))
+            {
+                var preview = await context.Client.PreviewExportAsync(spec.Request(context), ct);
+                context.Show(preview, () => Tables.Preview(preview));
+                return ExitCodes.Done;
+            }
+
             var export = await context.Client.CreateExportAsync(spec.Request(context), ct);
             context.Show(export, () => Tables.Export(export));
             return ExitCodes.Done;

@@ -36,6 +36,21 @@ public static class Tables
         return grid;
     }
 
+    /// <summary>An export preview: one row per named source, then the export's totals (sources may overlap).</summary>
+    public static Table Preview(ExportPreview preview)
+    {
+        var table = New("Source", "Uid", "Name", "Items", "Tasks");
+        foreach (var s in preview.Sources)
+        {
+            table.AddRow(Cell(s.Type), Cell(s.Uid), Cell(s.Name), Cell(Count(s.ItemCount)), Cell(Count(s.TaskCount)));
+        }
+
+        table.AddRow(new Markup("[bold]export[/]"), Cell(string.Empty), Cell("(nothing created)"), new Markup($"[bold]{Count(preview.TotalItemCount)}[/]"), new Markup($"[bold]{Count(preview.TotalTaskCount)}[/]"));
+        return table;
+    }
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
     public static Table Formats(IEnumerable<ExportFormat> formats)
     {
         var table = New("Format", "Annotation types", "Description");

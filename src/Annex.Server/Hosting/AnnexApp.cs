@@ -12,6 +12,7 @@ using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
 using Annex.Server.Features.Tasks;
+using Annex.Server.Features.Thumbnails;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Features.WebConsole;
 using Annex.Server.Infrastructure.Auth;
@@ -64,6 +65,13 @@ public static class AnnexApp
             .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
             .Validate(o => o.MaxFilesPerRequest >= 1 && o.MaxBulkUploadBytes >= 1, "Media:MaxFilesPerRequest and Media:MaxBulkUploadBytes must be at least 1.")
             .ValidateOnStart();
+        services.AddOptions<ThumbnailOptions>().Bind(configuration.GetSection(ThumbnailOptions.Section))
+            .PostConfigure(o => o.Format = o.Format.Trim().ToLowerInvariant())
+            .Validate(o => o.Format is ThumbnailOptions.Webp or ThumbnailOptions.Jpeg, "Thumbnails:Format must be webp or jpeg.")
+            .Validate(o => o.Quality is >= 1 and <= 100, "Thumbnails:Quality must be 1 to 100.")
+            .Validate(o => o.MaxSourcePixels >= 1 && o.MaxConcurrentRenders >= 1, "Thumbnails:MaxSourcePixels and Thumbnails:MaxConcurrentRenders must be at least 1.")
+            .Validate(o => o.MaxAge >= TimeSpan.Zero, "Thumbnails:MaxAge must not be negative.")
+            .ValidateOnStart();
         services.AddOptions<ExportsOptions>().Bind(configuration.GetSection(ExportsOptions.Section))
             .Validate(o => o.Workers >= 1, "Exports:Workers must be at least 1.")
             .Validate(o => o.BatchSize >= 1, "Exports:BatchSize must be at least 1.")
@@ -104,7 +112,9 @@ public static class AnnexApp
         services.AddScoped<DemoData>();
         services.AddSingleton<UrlSigner>();
         services.AddSingleton<DownloadLinks>();
+        services.AddSingleton<ThumbnailRenders>();
         services.AddSingleton<SpillFolder>();
+        services.AddSingleton<BulkWriteGate>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
         services.AddSingleton<IExportSourceOpener, ExportSourceOpener>();
@@ -210,6 +220,7 @@ public static class AnnexApp
         api.MapDatasetsApi();
         api.MapManualUploadsApi();
         api.MapItemMediaApi();
+        api.MapThumbnailsApi();
         api.MapProjectsApi();
         api.MapResultsApi();
         api.MapSlicesApi();

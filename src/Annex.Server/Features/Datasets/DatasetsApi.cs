@@ -292,7 +292,7 @@ public static class DatasetsApi
     /// one stops at its next heartbeat and leaves no archive); finished exports keep their archives.
     /// </summary>
     private static async Task<IResult> DeleteDataset(
-        string uid, HttpContext http, AnnexDbContext db, IBlobStore blobs, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+        string uid, HttpContext http, AnnexDbContext db, IBlobStore blobs, TimeProvider time, ILoggerFactory loggers, Microsoft.Extensions.Options.IOptions<Thumbnails.ThumbnailOptions> thumbnails, CancellationToken ct)
     {
         var dataset = await FindAsync(uid, http, db, ct);
         if (dataset is null)
@@ -300,11 +300,12 @@ public static class DatasetsApi
             return ApiErrors.NotFound();
         }
 
-        List<string> mediaKeys = [];
+        List<Thumbnails.ThumbnailsApi.Source> media = [];
         await DeletedSources.DeleteAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, Clock.UtcNow(time), async token =>
         {
             var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
-            mediaKeys = await items.Where(i => i.MediaKey != null).Select(i => i.MediaKey!).ToListAsync(token);
+            media = await items.Where(i => i.MediaKey != null)
+                .Select(i => new Thumbnails.ThumbnailsApi.Source(dataset.OrganizationId, i.Uid, i.MediaKey!, i.MediaLength, i.UpdatedAt)).ToListAsync(token);
             await db.Results.Where(r => items.Any(i => i.Id == r.DatasetItemId)).ExecuteDeleteAsync(token);
             await db.SliceItems.Where(s => items.Any(i => i.Id == s.DatasetItemId)).ExecuteDeleteAsync(token);
             await items.ExecuteDeleteAsync(token);
@@ -313,7 +314,7 @@ public static class DatasetsApi
 
         // After the commit: an image is only deleted once nothing refers to it. One that cannot be deleted
         // now stays as an orphan in storage, which does no harm beyond its bytes.
-        foreach (var key in mediaKeys)
+        foreach (var key in media.Select(m => m.MediaKey))
         {
             try
             {
@@ -324,6 +325,8 @@ public static class DatasetsApi
                 loggers.CreateLogger(typeof(DatasetsApi)).LogWarning(ex, "Dataset {DatasetUid}: image {Key} could not be deleted", dataset.Uid, key);
             }
         }
+
+        await Thumbnails.ThumbnailsApi.ForgetAsync(blobs, thumbnails.Value, media, loggers.CreateLogger(typeof(DatasetsApi)));
 
         return Results.NoContent();
     }
@@ -349,7 +352,7 @@ public static class DatasetsApi
     /// left as stored and reported among <c>items</c> (counted in <c>skipped</c>, not in <c>count</c>), so a
     /// stopped import can be sent again.
     /// </summary>
-    private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, BulkWriteGate gate, TimeProvider time, CancellationToken ct)
     {
         var dataset = await FindAsync(uid, http, db, ct);
         if (dataset is null)
@@ -430,6 +433,7 @@ public static class DatasetsApi
         }
 
         int written;
+        using var entered = await gate.EnterAsync(db, ct);
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);

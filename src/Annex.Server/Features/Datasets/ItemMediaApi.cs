@@ -1,4 +1,5 @@
 using Annex.Formats.Media;
+using Annex.Server.Features.Thumbnails;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -59,7 +60,7 @@ public static class ItemMediaApi
     public static string Key(long organizationId, Guid itemUid) => $"media/{organizationId}/{itemUid:N}";
 
     private static async Task<Results<Ok<ItemMediaResponse>, BadRequestError, NotFoundError>> UploadMedia(
-        string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, IOptions<MediaOptions> options, TimeProvider time, CancellationToken ct)
+        string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, IOptions<MediaOptions> options, IOptions<ThumbnailOptions> thumbnails, ILoggerFactory loggers, TimeProvider time, CancellationToken ct)
     {
         var caller = http.Caller();
         var item = await FindItemAsync(uid, itemUid, caller.OrganizationId, db, tracking: true, ct);
@@ -122,6 +123,8 @@ public static class ItemMediaApi
         // A bulk upload stores under a key of its own; the image it stored is replaced now.
         var previous = item.MediaKey is { } old && old != key ? old : null;
 
+        var replaced = ThumbnailSource(caller.OrganizationId, item);
+
         // The pixels the annotations were drawn on are the image's own, so its header decides the size.
         item.MediaKey = key;
         item.MediaContentType = image.ContentType;
@@ -135,6 +138,7 @@ public static class ItemMediaApi
             await blobs.DeleteAsync(previous, CancellationToken.None);
         }
 
+        await ThumbnailsApi.ForgetAsync(blobs, thumbnails.Value, replaced, loggers.CreateLogger(typeof(ItemMediaApi)));
         return TypedResults.Ok(new ItemMediaResponse(item.Uid, image.ContentType, size, image.Width, image.Height));
     }
 
@@ -155,13 +159,17 @@ public static class ItemMediaApi
         return TypedResults.Stream(blob.Content, item.MediaContentType ?? "application/octet-stream", lastModified: blob.LastModifiedUtc, enableRangeProcessing: true);
     }
 
-    private static async Task<Results<NoContent, NotFoundError>> DeleteMedia(string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundError>> DeleteMedia(
+        string uid, string itemUid, HttpContext http, AnnexDbContext db, IBlobStore blobs, IOptions<ThumbnailOptions> thumbnails, ILoggerFactory loggers, TimeProvider time, CancellationToken ct)
     {
-        var item = await FindItemAsync(uid, itemUid, http.Caller().OrganizationId, db, tracking: true, ct);
+        var organizationId = http.Caller().OrganizationId;
+        var item = await FindItemAsync(uid, itemUid, organizationId, db, tracking: true, ct);
         if (item?.MediaKey is null)
         {
             return NotFoundError.Instance;
         }
+
+        var removed = ThumbnailSource(organizationId, item);
 
         var key = item.MediaKey;
         item.MediaKey = null;
@@ -171,8 +179,13 @@ public static class ItemMediaApi
         await db.SaveChangesAsync(ct);
         // After the row lets go of it, so a failure here leaves an orphan, never a dangling reference.
         await blobs.DeleteAsync(key, ct);
+        await ThumbnailsApi.ForgetAsync(blobs, thumbnails.Value, removed, loggers.CreateLogger(typeof(ItemMediaApi)));
         return TypedResults.NoContent();
     }
+
+    /// <summary>The item's current image as its thumbnails know it, to forget them once it changes.</summary>
+    internal static ThumbnailsApi.Source[] ThumbnailSource(long organizationId, DatasetItem item) =>
+        item.MediaKey is null ? [] : [new ThumbnailsApi.Source(organizationId, item.Uid, item.MediaKey, item.MediaLength, item.UpdatedAt)];
 
     private static BadRequestError FileError(string message)
     {

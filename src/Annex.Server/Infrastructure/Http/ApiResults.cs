@@ -51,6 +51,12 @@ public sealed class ConflictError(string detail) : DetailError(StatusCodes.Statu
     static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status409Conflict);
 }
 
+/// <summary>422 with a detail: the request is well formed, but what it points at cannot be processed.</summary>
+public sealed class UnprocessableError(string detail) : DetailError(StatusCodes.Status422UnprocessableEntity, detail), IEndpointMetadataProvider
+{
+    static void IEndpointMetadataProvider.PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status422UnprocessableEntity);
+}
+
 /// <summary>410 with a detail: the thing existed and is gone for good.</summary>
 public sealed class GoneError(string detail) : DetailError(StatusCodes.Status410Gone, detail), IEndpointMetadataProvider
 {

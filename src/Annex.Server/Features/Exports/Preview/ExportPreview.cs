@@ -40,7 +40,9 @@ public static class ExportPreview
         try
         {
             var scope = await ExportScope.ResolveAsync(db, organizationId, request.Datasets, request.Slices, request.Projects, request.FilterQueryString, ct);
-            var counting = new Counting(db, scope, request.Projects.Count > 0);
+            // Named projects that are all the organization has narrow nothing, as when none is named.
+            var everyProject = scope.AllProjects || scope.ProjectIds.Count == await db.Projects.CountAsync(p => p.OrganizationId == organizationId, ct);
+            var counting = new Counting(db, scope, request.Projects.Count > 0, everyProject);
             var tally = scope.Filter is null ? await counting.UnfilteredAsync(ct) : await counting.FilteredAsync(ct);
             return new ExportPreviewResponse(tally.Items, tally.Tasks, await SourcesAsync(db, organizationId, request, tally, ct));
         }
@@ -110,7 +112,7 @@ public static class ExportPreview
         public long Tasks { get; set; }
     }
 
-    private sealed class Counting(AnnexDbContext db, ExportScope scope, bool projectsNamed)
+    private sealed class Counting(AnnexDbContext db, ExportScope scope, bool projectsNamed, bool everyProject)
     {
         private readonly bool _postgres = db.Database.IsNpgsql();
 
@@ -154,7 +156,7 @@ public static class ExportPreview
             // The project condition is left out when the export takes every project of the organization: a result
             // only ever joins an item and a project of the same organization, so it would hold for every task, and
             // without it the join is one index seek per item rather than one per item and project.
-            string ProjectCondition(Query q) => scope.AllProjects ? string.Empty : " AND r.\"ProjectId\"" + q.In(scope.ProjectIds);
+            string ProjectCondition(Query q) => everyProject ? string.Empty : " AND r.\"ProjectId\"" + q.In(scope.ProjectIds);
 
             if (scope.DatasetIds.Count > 0)
             {
