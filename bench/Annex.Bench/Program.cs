@@ -172,6 +172,24 @@ public static class Program
             return 0;
         });
 
+        var imageCount = new Option<int>("--images") { Description = "Images in the folder to import.", DefaultValueFactory = _ => 2000 };
+        var imageRuns = new Option<int>("--runs") { Description = "Imports to time, each into a fresh server; the table adds their median.", DefaultValueFactory = _ => 3 };
+        var imageData = new Option<string?>("--data") { Description = "Bench data folder. Default: bench/data/ingest-images-<images> under the current directory." };
+        var ingestImages = new Command("ingest-images", "Import a YOLO folder of small PNG images with boxes through the annex CLI's import into a fresh server on default settings.") { imageCount, imageRuns, imageData };
+        ingestImages.SetAction(async (parse, ct) =>
+        {
+            var count = parse.GetValue(imageCount);
+            if (count < 1)
+            {
+                throw new BenchException("--images must be at least 1.");
+            }
+
+            var folder = parse.GetValue(imageData) ?? Path.Combine("bench", "data", $"ingest-images-{count}");
+            var results = await IngestImagesBenchmark.RunAsync(Path.GetFullPath(folder), count, PositiveRuns(parse.GetValue(imageRuns)), Console.Error, ct);
+            Console.Out.Write(IngestImagesBenchmark.Table(results, count));
+            return 0;
+        });
+
         var floor = new Command("floor", "The floor exports are compared with: the sqlite3 shell reading the workload's item and result rows, then gzip -1 of them.") { requiredData, runs };
         floor.SetAction(async (parse, ct) =>
         {
@@ -203,7 +221,7 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest };
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest, ingestImages };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)

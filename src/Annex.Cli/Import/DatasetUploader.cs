@@ -44,7 +44,7 @@ public sealed class DatasetUploader
     /// <param name="batchSize">Items per request (at most <see cref="AnnexClient.MaxItemsPerRequest"/>); their results go
     /// in requests of at most <see cref="AnnexClient.MaxResultsPerRequest"/>.</param>
     /// <param name="parallel">Batches in flight at once.</param>
-    /// <param name="mediaConcurrency">Images uploaded at once.</param>
+    /// <param name="mediaConcurrency">Bulk image uploads (of up to 100 images or 64 MiB each) sent at once.</param>
     public DatasetUploader(AnnexClient client, int batchSize = AnnexClient.MaxItemsPerRequest, int parallel = 4, int mediaConcurrency = 4)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -272,16 +272,19 @@ public sealed class DatasetUploader
             return 0;
         }
 
-        await Parallel.ForEachAsync(
-            run.Media,
-            new ParallelOptions { MaxDegreeOfParallelism = _mediaConcurrency, CancellationToken = ct },
-            async (file, token) =>
-            {
-                var path = Path.Combine(root, file.Path.Replace('/', Path.DirectorySeparatorChar));
-                await _client.UploadItemMediaAsync(datasetUid, file.Uid, path, token);
-                run.ImageUploaded();
-            });
+        // Named by item uid, so the server finds each image's item whatever its ref_id looks like; the images go
+        // up many per request, so the uploads limit counts batches, not images.
+        var media = run.Media.Select(file => new MediaFile(
+            file.Uid.ToString("D") + Path.GetExtension(file.Path),
+            Path.Combine(root, file.Path.Replace('/', Path.DirectorySeparatorChar))));
+        await new BulkMediaUploader(_client, requestsInFlight: _mediaConcurrency).UploadAsync(datasetUid, media, new UploadedImages(run), ct);
         return run.Media.Count;
+    }
+
+    /// <summary>Turns the uploader's running total into the run's image count.</summary>
+    private sealed class UploadedImages(Run run) : IProgress<int>
+    {
+        public void Report(int value) => run.ImagesUploaded(value);
     }
 
     private static ImportItem NewItem(ImportedItem item) =>
@@ -342,11 +345,12 @@ public sealed class DatasetUploader
             Report();
         }
 
-        public void ImageUploaded()
+        /// <summary>Images uploaded so far, in all (bulk requests finish out of order, so the highest wins).</summary>
+        public void ImagesUploaded(int total)
         {
             lock (_lock)
             {
-                _imagesDone++;
+                _imagesDone = Math.Max(_imagesDone, total);
             }
 
             Report();

@@ -189,7 +189,7 @@ public static class ItemMediaApi
     }
 
     /// <summary>The item's current image as its thumbnails know it, to forget them once it changes.</summary>
-    private static ThumbnailsApi.Source[] ThumbnailSource(long organizationId, DatasetItem item) =>
+    internal static ThumbnailsApi.Source[] ThumbnailSource(long organizationId, DatasetItem item) =>
         item.MediaKey is null ? [] : [new ThumbnailsApi.Source(organizationId, item.Uid, item.MediaKey, item.MediaLength, item.UpdatedAt)];
 
     private static BadRequestError FileError(string message)
