@@ -171,10 +171,11 @@ export async function galleryPage({ view, params, navigate }, datasetUid) {
     const href = `#/datasets/${datasetUid}/items/${item.uid}`;
     const labels = [...new Set(annotationsOf(item).map(labelOf))];
     grid.append(h('li.tile', { dataset: { uid: item.uid } },
-      h('a', { href, 'aria-label': `${name}: ${annotationsOf(item).length} annotations${labels.length ? ` (${labels.join(', ')})` : ''}` },
+      h('a', { href },
         annotatedImage(item.thumbnail_url ? relative(item.thumbnail_url) : (externalMedia(item) ?? thumbnailUrl(datasetUid, item.uid, 256)), item, ''),
         h('span.tile-name', null, name),
-        h('span.tile-count.muted', null, `${annotationsOf(item).length} annotations`))));
+        h('span.tile-count.muted', null, `${annotationsOf(item).length} annotations`,
+          labels.length ? h('span.visually-hidden', null, `: ${labels.join(', ')}`) : null))));
   }
   if (!(page.results ?? []).length) grid.append(h('li.muted', null, filterText ? 'No item matches this filter.' : 'No items.'));
   const next = page.next ? new URL(relative(page.next), window.location.origin).searchParams.get('cursor') : null;
