@@ -97,7 +97,8 @@ public static class ExportBenchmark
         var gen2 = GC.CollectionCount(2) - gen2Before;
 
         var totalTasks = export["total_task_count"]?.GetValue<long>() ?? 0;
-        var archivePath = Path.Combine(settings.Folder, "blobs", "exports", $"{uid}.zip");
+        // The archive's key carries the attempt's claim token after the export's uid.
+        var archivePath = Directory.GetFiles(Path.Combine(settings.Folder, "blobs", "exports"), $"{uid}.*zip").Single();
         var archiveBytes = new FileInfo(archivePath).Length;
         var uncompressedBytes = ZipSizes.TotalUncompressed(archivePath);
         File.Delete(archivePath);

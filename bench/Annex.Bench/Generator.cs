@@ -33,6 +33,10 @@ public static class Generator
     internal static readonly string[] Cameras = ["front", "rear", "left", "right"];
     internal static readonly string[] Splits = ["train", "train", "train", "train", "train", "train", "train", "train", "val", "test"];
 
+    /// <summary>How long the last generation's bulk INSERTs of items and results took (the direct insert the
+    /// ingest bench compares the API against).</summary>
+    public static TimeSpan LastInsertTime { get; private set; }
+
     public static async Task<Workload> EnsureAsync(string folder, int tasks, int annotationsPerTask, int datasetCount, TextWriter log, CancellationToken ct)
     {
         if (Workload.TryRead(folder) is { } existing)
@@ -96,6 +100,7 @@ public static class Generator
                 transaction.Commit();
             }
 
+            LastInsertTime = insert.Elapsed;
             log.WriteLine($"Inserted {tasks} items and results in {insert.Elapsed.TotalSeconds:F1} s.");
 
             // Back to the journal mode the server runs with, so the export reads the file as it would in production.

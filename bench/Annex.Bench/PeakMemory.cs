@@ -20,7 +20,12 @@ public static class PeakMemory
         }
     }
 
-    public static long? Read()
+    public static long? Read() => Status("VmHWM:");
+
+    /// <summary>The process's resident set now (VmRSS).</summary>
+    public static long? Current() => Status("VmRSS:");
+
+    private static long? Status(string field)
     {
         const string path = "/proc/self/status";
         if (!File.Exists(path))
@@ -30,10 +35,10 @@ public static class PeakMemory
 
         foreach (var line in File.ReadLines(path))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
                 // "VmHWM:    123456 kB"
-                var kilobytes = line["VmHWM:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                var kilobytes = line[field.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
                 return long.Parse(kilobytes, CultureInfo.InvariantCulture) * 1024;
             }
         }

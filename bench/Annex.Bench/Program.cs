@@ -10,6 +10,12 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["ingest-cli", var rssFile, .. var cliArgs])
+        {
+            // The child of ingest-coco: the annex command's own code, with its own arguments.
+            return await IngestBenchmark.RunCliChildAsync(rssFile, cliArgs, CancellationToken.None);
+        }
+
         try
         {
             return await BuildCommandLine().Parse(args).InvokeAsync();
@@ -154,18 +160,68 @@ public static class Program
 
         var writerTasks = new Option<int>("--tasks") { Description = "Generated tasks fed to each writer.", DefaultValueFactory = _ => 100_000 };
         var writerFormats = new Option<string[]>("--format") { Description = "Formats to run (repeatable); default every training format.", AllowMultipleArgumentsPerToken = false };
-        var writers = new Command("writers", "Each training format's writer alone on generated in-memory items: wall time, allocated bytes, archive size.") { writerTasks, perTask, writerFormats };
+        var keep = new Option<string?>("--keep") { Description = "Folder to keep each archive in as <format>.zip (default: archives are only counted)." };
+        var writers = new Command("writers", "Each training format's writer alone on generated in-memory items: wall time, allocated bytes, archive size.") { writerTasks, perTask, writerFormats, keep };
         writers.SetAction(async (parse, ct) =>
         {
             var (n, k, _) = Validate(parse.GetValue(writerTasks), parse.GetValue(perTask), 1);
             var chosen = parse.GetValue(writerFormats) is { Length: > 0 } f ? f : WriterBenchmark.AllFormats;
             await Console.Error.WriteLineAsync($"Writers: {n} tasks x {k} annotations in memory, {Environment.ProcessorCount} cores");
-            var rows = await WriterBenchmark.RunAsync(n, k, chosen, Console.Error, ct);
+            var rows = await WriterBenchmark.RunAsync(n, k, chosen, parse.GetValue(keep), Console.Error, ct);
             Console.Out.Write(WriterBenchmark.Table(rows));
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, console };
+        var imageCount = new Option<int>("--images") { Description = "Images in the folder to import.", DefaultValueFactory = _ => 2000 };
+        var imageRuns = new Option<int>("--runs") { Description = "Imports to time, each into a fresh server; the table adds their median.", DefaultValueFactory = _ => 3 };
+        var imageData = new Option<string?>("--data") { Description = "Bench data folder. Default: bench/data/ingest-images-<images> under the current directory." };
+        var ingestImages = new Command("ingest-images", "Import a YOLO folder of small PNG images with boxes through the annex CLI's import into a fresh server on default settings.") { imageCount, imageRuns, imageData };
+        ingestImages.SetAction(async (parse, ct) =>
+        {
+            var count = parse.GetValue(imageCount);
+            if (count < 1)
+            {
+                throw new BenchException("--images must be at least 1.");
+            }
+
+            var folder = parse.GetValue(imageData) ?? Path.Combine("bench", "data", $"ingest-images-{count}");
+            var results = await IngestImagesBenchmark.RunAsync(Path.GetFullPath(folder), count, PositiveRuns(parse.GetValue(imageRuns)), Console.Error, ct);
+            Console.Out.Write(IngestImagesBenchmark.Table(results, count));
+            return 0;
+        });
+
+        var floor = new Command("floor", "The floor exports are compared with: the sqlite3 shell reading the workload's item and result rows, then gzip -1 of them.") { requiredData, runs };
+        floor.SetAction(async (parse, ct) =>
+        {
+            var rows = await FloorBenchmark.RunAsync(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(runs)), Console.Error, ct);
+            Console.Out.Write(FloorBenchmark.Table(rows));
+            return 0;
+        });
+        var images = new Option<int>("--images") { Description = "Images in the generated COCO file.", DefaultValueFactory = _ => 100_000 };
+        var boxes = new Option<int>("--boxes") { Description = "Boxes on each image.", DefaultValueFactory = _ => 5 };
+        var parallel = new Option<int>("--parallel") { Description = "The import's --parallel.", DefaultValueFactory = _ => 4 };
+        var ingestData = new Option<string?>("--data") { Description = "Bench data folder. Default: bench/data/ingest-<images>-<boxes> under the current directory." };
+        var ingest = new Command("ingest-coco", "Import a Label Studio-style COCO file through the annex CLI code against an in-process server on default settings, next to the generator's direct insert.") { images, boxes, runs, parallel, ingestData, json };
+        ingest.SetAction(async (parse, ct) =>
+        {
+            var (n, k) = (parse.GetValue(images), parse.GetValue(boxes));
+            if (n < 1 || k < 1)
+            {
+                throw new BenchException("--images and --boxes must be at least 1.");
+            }
+
+            var folder = parse.GetValue(ingestData) ?? Path.Combine("bench", "data", $"ingest-{n}-{k}");
+            var settings = new IngestSettings(folder, n, k, PositiveRuns(parse.GetValue(runs)), Math.Max(1, parse.GetValue(parallel)));
+            await Console.Error.WriteLineAsync($"Ingest: {n} images x {k} boxes, {settings.Runs} run(s), {Environment.ProcessorCount} cores, default server settings.");
+            var measurements = await IngestBenchmark.RunAsync(settings, Console.Error, ct);
+            List<IngestMeasurement> rows = [.. measurements, IngestBenchmark.Median(measurements)];
+            Console.Out.Write(parse.GetValue(json)
+                ? string.Concat(rows.Select(r => System.Text.Json.JsonSerializer.Serialize(r) + "\n"))
+                : IngestBenchmark.Table(rows));
+            return 0;
+        });
+
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest, ingestImages };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)

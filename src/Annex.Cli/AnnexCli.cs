@@ -61,6 +61,7 @@ public static class AnnexCli
         root.Subcommands.Add(DataCommands.Datasets(handlers));
         root.Subcommands.Add(DataCommands.Projects(handlers));
         root.Subcommands.Add(DataCommands.Slices(handlers));
+        root.Subcommands.Add(DataCommands.Versions(handlers));
         return root;
     }
 

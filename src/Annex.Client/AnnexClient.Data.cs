@@ -89,6 +89,43 @@ public sealed partial class AnnexClient
     public Task DeleteSliceAsync(Guid uid, CancellationToken cancellationToken = default) =>
         DeleteAsync(Url($"slices/{Segment(uid)}/"), cancellationToken);
 
+    /// <summary>The versions of a dataset, oldest first (Annex servers).</summary>
+    public IAsyncEnumerable<DatasetVersion> ListVersionsAsync(Guid datasetUid, CancellationToken cancellationToken = default) =>
+        ListAsync<DatasetVersion>(Url($"datasets/{Segment(datasetUid)}/versions/", ("limit", Limit())), cancellationToken);
+
+    /// <summary>One version of a dataset.</summary>
+    public Task<DatasetVersion> GetVersionAsync(Guid datasetUid, Guid versionUid, CancellationToken cancellationToken = default) =>
+        GetAsync<DatasetVersion>(Url($"datasets/{Segment(datasetUid)}/versions/{Segment(versionUid)}/"), cancellationToken);
+
+    /// <summary>Freezes the dataset as it is now; <paramref name="projects"/> names the projects whose results the
+    /// version exports (none: every project).</summary>
+    public Task<DatasetVersion> CreateVersionAsync(Guid datasetUid, string name, IReadOnlyList<Guid>? projects = null, CancellationToken cancellationToken = default) =>
+        PostAsync<DatasetVersion>(Url($"datasets/{Segment(datasetUid)}/versions/"), new { name, projects = projects ?? [] }, cancellationToken);
+
+    /// <summary>Deletes a version; exports of it that wait or run fail, finished archives stay.</summary>
+    public Task DeleteVersionAsync(Guid datasetUid, Guid versionUid, CancellationToken cancellationToken = default) =>
+        DeleteAsync(Url($"datasets/{Segment(datasetUid)}/versions/{Segment(versionUid)}/"), cancellationToken);
+
+    /// <summary>What differs from version <paramref name="from"/> to version <paramref name="to"/> (null: the dataset now),
+    /// every page read.</summary>
+    public async Task<VersionDiff> DiffVersionsAsync(Guid datasetUid, Guid from, Guid? to = null, CancellationToken cancellationToken = default)
+    {
+        var url = Url($"datasets/{Segment(datasetUid)}/versions/{Segment(from)}/diff/{(to is { } other ? Segment(other) : "current")}/", ("limit", Limit()));
+        var first = await GetAsync<VersionDiffPage>(url, cancellationToken).ConfigureAwait(false);
+        var items = new List<VersionDiffItem>(first.Results);
+        var next = first.Next;
+        while (next is not null)
+        {
+            var page = await GetAsync<VersionDiffPage>(new Uri(ApiBase, next), cancellationToken).ConfigureAwait(false);
+            items.AddRange(page.Results);
+            next = page.Next;
+        }
+
+        return new VersionDiff(first.From, first.To, first.Added, first.Changed, first.Removed, items);
+    }
+
+    private sealed record VersionDiffPage(Guid From, string To, long Added, long Changed, long Removed, string? Next, IReadOnlyList<VersionDiffItem> Results);
+
     private async Task DeleteAsync(Uri url, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, url), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);

@@ -9,8 +9,9 @@ using System.Text.Json.Serialization;
 namespace Annex.Client;
 
 /// <summary>A typed client for an Annex server, or any server speaking the Avala Exports API.</summary>
-/// <remarks>All calls authenticate with the <c>X-Avala-Api-Key</c> header. Answers 429 and 503 are retried
-/// (honouring <c>Retry-After</c>) up to <see cref="AnnexClientOptions.MaxRetries"/> times; other error
+/// <remarks>All calls authenticate with the <c>X-Avala-Api-Key</c> header. The client follows the server's
+/// <c>X-RateLimit-*</c> headers: when a window is spent it waits for it to reset rather than be refused. Answers
+/// 429 and 503 are retried (honouring <c>Retry-After</c>) up to <see cref="AnnexClientOptions.MaxRetries"/> times; other error
 /// statuses throw an <see cref="AnnexApiException"/> subclass. One instance can serve many concurrent calls.</remarks>
 public sealed partial class AnnexClient : IDisposable
 {
@@ -25,6 +26,7 @@ public sealed partial class AnnexClient : IDisposable
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
     private readonly string _apiKey;
+    private readonly RateLimitPacer _pacer = new(TimeProvider.System);
 
     /// <summary>A client with its own <see cref="HttpClient"/>.</summary>
     /// <param name="server">The server, e.g. <c>http://localhost:5080</c>; a URL ending in <c>/api/v1</c> works too.</param>
@@ -144,7 +146,19 @@ public sealed partial class AnnexClient : IDisposable
 
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             request.Headers.UserAgent.ParseAdd(Options.UserAgent);
+            var paced = Options.PaceRequests && (request.RequestUri is null || IsSameOrigin(request.RequestUri));
+            var kind = RateLimitPacer.KindOf(request);
+            if (paced && _pacer.Reserve(kind) is { } pause && pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause > Options.MaxRetryDelay ? Options.MaxRetryDelay : pause, ct).ConfigureAwait(false);
+            }
+
             var response = await _http.SendAsync(request, completion, ct).ConfigureAwait(false);
+            if (paced)
+            {
+                _pacer.Observe(kind, response);
+            }
+
             if (response.IsSuccessStatusCode)
             {
                 return response;
@@ -153,6 +167,11 @@ public sealed partial class AnnexClient : IDisposable
             using (response)
             {
                 var retryAfter = RetryAfterOf(response);
+                if (paced && response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    _pacer.Throttled(kind, retryAfter ?? Options.InitialRetryDelay);
+                }
+
                 if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable && attempt < Options.MaxRetries)
                 {
                     var wait = retryAfter ?? TimeSpan.FromTicks(Options.InitialRetryDelay.Ticks * (1L << Math.Min(attempt, 16)));

@@ -18,6 +18,11 @@ public sealed class AnnexClientOptions
     /// <summary>Attempts a download makes in all, resuming where the previous one was cut (default 5).</summary>
     public int MaxDownloadAttempts { get; set; } = 5;
 
+    /// <summary>Follow the server's <c>X-RateLimit-Remaining</c> and <c>X-RateLimit-Reset</c>: once a window is
+    /// spent, wait (at most <see cref="MaxRetryDelay"/>) for it to reset before sending more of that kind of
+    /// request, instead of sending it to be refused (default true).</summary>
+    public bool PaceRequests { get; set; } = true;
+
     /// <summary>Sent as the <c>User-Agent</c> header.</summary>
     public string UserAgent { get; set; } = "annex-client/1.0";
 }

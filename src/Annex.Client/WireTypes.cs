@@ -50,6 +50,9 @@ public static class ExportStatus
 /// <param name="FilterQueryString">The filter the export was created with, if any.</param>
 /// <param name="Error">Why a failed export failed.</param>
 /// <param name="ExpiresAt">When an exported archive stops being downloadable (Annex servers only).</param>
+/// <param name="Versions">The dataset versions exported (Annex servers only).</param>
+/// <param name="SinceVersion">The base version of a delta export (Annex servers only).</param>
+/// <param name="SinceExport">The base export a delta export was asked for with (Annex servers only).</param>
 public sealed record Export(
     Guid Uid,
     string Name,
@@ -66,7 +69,10 @@ public sealed record Export(
     DateTime? UpdatedAt = null,
     string? FilterQueryString = null,
     string? Error = null,
-    DateTime? ExpiresAt = null);
+    DateTime? ExpiresAt = null,
+    IReadOnlyList<Guid>? Versions = null,
+    Guid? SinceVersion = null,
+    Guid? SinceExport = null);
 
 /// <summary>The body of <c>POST /api/v1/exports/</c>. At least one dataset, project or slice must be named.</summary>
 public sealed record CreateExportRequest(
@@ -75,7 +81,31 @@ public sealed record CreateExportRequest(
     IReadOnlyList<Guid> Datasets,
     IReadOnlyList<Guid> Projects,
     IReadOnlyList<Guid> Slices,
-    string? FilterQueryString = null);
+    string? FilterQueryString = null)
+{
+    /// <summary>Dataset versions to export (Annex servers; not together with datasets or slices).</summary>
+    public IReadOnlyList<Guid>? Versions { get; init; }
+
+    /// <summary>A delta export: only what changed since this version, plus what was removed (Annex servers).</summary>
+    public Guid? SinceVersion { get; init; }
+
+    /// <summary>A delta export since an earlier export of one version (Annex servers).</summary>
+    public Guid? SinceExport { get; init; }
+}
+
+/// <summary>An immutable version of a dataset (Annex servers).</summary>
+/// <param name="Uid">The version's uid.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Dataset">The dataset it freezes.</param>
+/// <param name="CreatedAt">When it was made: the moment it shows.</param>
+/// <param name="Projects">The projects whose results it exports; empty for every project.</param>
+public sealed record DatasetVersion(Guid Uid, string Name, Guid Dataset, IReadOnlyList<Guid> Projects, DateTime CreatedAt);
+
+/// <summary>An item that differs between two versions: <c>added</c>, <c>changed</c> or <c>removed</c>.</summary>
+public sealed record VersionDiffItem(Guid Uid, string Change);
+
+/// <summary>What differs between two versions (or a version and <c>current</c>): counts, then the items.</summary>
+public sealed record VersionDiff(Guid From, string To, long Added, long Changed, long Removed, IReadOnlyList<VersionDiffItem> Items);
 
 /// <summary>What an export would hold, as <see cref="AnnexClient.PreviewExportAsync"/> answers it.</summary>
 /// <param name="TotalItemCount">Items in the export (sources may overlap, so not the sum of the sources').</param>
@@ -120,8 +150,9 @@ public sealed record DatasetItem(Guid Uid, string RefId, JsonElement Metadata, i
 /// <param name="Uid">A uid to use instead of a server-made one.</param>
 public sealed record NewDatasetItem(string RefId, int? Width = null, int? Height = null, JsonElement? Metadata = null, string? MediaUrl = null, Guid? Uid = null);
 
-/// <summary>The answer to creating items.</summary>
-public sealed record ItemsCreated(int Count, IReadOnlyList<DatasetItem> Items);
+/// <summary>The answer to creating items: <c>Count</c> new ones; <c>Skipped</c> already stored (with
+/// <c>existing=skip</c>), listed in <c>Items</c> as stored.</summary>
+public sealed record ItemsCreated(int Count, IReadOnlyList<DatasetItem> Items, int Skipped = 0);
 
 /// <summary>One label of a project's ordered taxonomy.</summary>
 /// <param name="Name">Unique in the project.</param>
@@ -147,8 +178,8 @@ public sealed record AnnotationResult(Guid Uid, Guid DatasetItemUid, Guid Projec
 /// <summary>A result to create or replace.</summary>
 public sealed record NewAnnotationResult(Guid DatasetItemUid, IReadOnlyList<Annotation> Annotations);
 
-/// <summary>The answer to upserting results.</summary>
-public sealed record ResultsUpserted(int Created, int Updated, IReadOnlyList<AnnotationResult> Results);
+/// <summary>The answer to upserting results; <c>Skipped</c> counts items that kept their stored result (with <c>existing=skip</c>).</summary>
+public sealed record ResultsUpserted(int Created, int Updated, IReadOnlyList<AnnotationResult> Results, int Skipped = 0);
 
 /// <summary>A slice: a named set of items, possibly from several datasets.</summary>
 public sealed record Slice(Guid Uid, string Name, long ItemCount, DateTime CreatedAt);

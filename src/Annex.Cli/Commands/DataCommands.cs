@@ -42,6 +42,51 @@ public static partial class DataCommands
         return datasets;
     }
 
+    /// <summary><c>annex versions</c>: immutable versions of a dataset and what differs between them.</summary>
+    public static Command Versions(Handlers handlers)
+    {
+        ArgumentNullException.ThrowIfNull(handlers);
+        var versions = new Command("versions", "Create, list and compare immutable versions of a dataset.");
+
+        var dataset = Arguments.Uid("dataset");
+        var name = new Argument<string>("name") { Description = "The version's name." };
+        var projects = Arguments.Uids("--project", "A project whose results the version exports (repeat; default: every project).");
+        var create = Shown(handlers, "create", "Freeze a dataset as it is now (its items, images and results).", """
+            annex versions create <dataset-uid> "2026-12 training set"
+            """,
+            (context, ct) => context.Client.CreateVersionAsync(context.Value(dataset), context.Value(name), context.Value(projects) ?? [], ct),
+            version => Tables.Versions([version]));
+        create.Arguments.Add(dataset);
+        create.Arguments.Add(name);
+        create.Options.Add(projects);
+
+        var listDataset = Arguments.Uid("dataset");
+        var list = Shown(handlers, "list", "List a dataset's versions, oldest first.", """
+            annex versions list <dataset-uid> --json
+            """,
+            (context, ct) => context.Client.ListVersionsAsync(context.Value(listDataset), ct).ToListAsync(ct).AsTask(),
+            Tables.Versions);
+        list.Arguments.Add(listDataset);
+
+        var diffDataset = Arguments.Uid("dataset");
+        var from = new Argument<Guid>("from") { Description = "The earlier version." };
+        var to = new Argument<Guid?>("to") { Description = "The later version (default: the dataset now).", Arity = ArgumentArity.ZeroOrOne };
+        var diff = Shown(handlers, "diff", "Show the items added, changed and removed between two versions, or since a version.", """
+            annex versions diff <dataset-uid> <from-version> <to-version>
+            annex versions diff <dataset-uid> <from-version> --json
+            """,
+            (context, ct) => context.Client.DiffVersionsAsync(context.Value(diffDataset), context.Value(from), context.Value(to), ct),
+            Tables.Diff);
+        diff.Arguments.Add(diffDataset);
+        diff.Arguments.Add(from);
+        diff.Arguments.Add(to);
+
+        versions.Subcommands.Add(create);
+        versions.Subcommands.Add(list);
+        versions.Subcommands.Add(diff);
+        return versions;
+    }
+
     public static Command Projects(Handlers handlers)
     {
         ArgumentNullException.ThrowIfNull(handlers);

@@ -248,6 +248,9 @@ internal sealed class ExportSpecOptions
     private readonly Option<string> _format = new("--format", "-f") { Description = "The archive format; 'annex formats' lists them.", Required = true };
     private readonly Option<string?> _name = new("--name") { Description = "A name for the export (default: the format and the time)." };
     private readonly Option<string?> _filter = new("--filter") { Description = "A filter query, e.g. 'label = \"car\" AND metadata.time = \"night\"'.", HelpName = "query" };
+    private readonly Option<Guid[]> _versions = Arguments.Uids("--version", "A dataset version to export, as it was when made (repeat for several).");
+    private readonly Option<Guid?> _since = new("--since") { Description = "Export only what changed since this version of the dataset, plus what was removed.", HelpName = "version-uid" };
+    private readonly Option<Guid?> _sinceExport = new("--since-export") { Description = "Export only what changed since this earlier export of a version.", HelpName = "export-uid" };
 
     public ExportSpecOptions(Command command)
     {
@@ -257,11 +260,19 @@ internal sealed class ExportSpecOptions
         command.Options.Add(_format);
         command.Options.Add(_name);
         command.Options.Add(_filter);
+        command.Options.Add(_versions);
+        command.Options.Add(_since);
+        command.Options.Add(_sinceExport);
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(_datasets)?.Length ?? 0) + (result.GetValue(_projects)?.Length ?? 0) + (result.GetValue(_slices)?.Length ?? 0) == 0)
+            if ((result.GetValue(_datasets)?.Length ?? 0) + (result.GetValue(_projects)?.Length ?? 0) + (result.GetValue(_slices)?.Length ?? 0) + (result.GetValue(_versions)?.Length ?? 0) == 0)
             {
-                result.AddError("Name at least one --dataset, --project or --slice.");
+                result.AddError("Name at least one --dataset, --project, --slice or --version.");
+            }
+
+            if (result.GetValue(_since) is not null && result.GetValue(_sinceExport) is not null)
+            {
+                result.AddError("Name at most one base: --since or --since-export.");
             }
         });
     }
@@ -277,6 +288,11 @@ internal sealed class ExportSpecOptions
             context.Value(_datasets) ?? [],
             context.Value(_projects) ?? [],
             context.Value(_slices) ?? [],
-            context.Value(_filter));
+            context.Value(_filter))
+        {
+            Versions = context.Value(_versions) is { Length: > 0 } versions ? versions : null,
+            SinceVersion = context.Value(_since),
+            SinceExport = context.Value(_sinceExport),
+        };
     }
 }

@@ -13,7 +13,9 @@ public static class ImportCommand
         var command = new Command("import", """
             Import a COCO instances file or folder, a YOLO folder, a Pascal VOC folder, a CSV file or an export's zip
             (avala-json-external, VOC or CSV): creates a project with the source's labels and a dataset, then uploads
-            items, results and images in batches, with progress.
+            items, results and images in large batches, several at once, with progress. A COCO file is read as a
+            stream, never whole. Running the same import again continues it: the dataset and project are found by
+            name, and items (by ref_id) and results already stored are skipped, not duplicated.
             """);
         CommandHelp.SetExamples(command, """
             annex datasets import ./annotations/instances_val2017.json --name "COCO val"
@@ -34,14 +36,26 @@ public static class ImportCommand
         var project = new Option<Guid?>("--project") { Description = "Put the results in this existing project (it must have every label).", HelpName = "uid" };
         var batch = new Option<int>("--batch-size")
         {
-            Description = "Items and results per request.",
-            DefaultValueFactory = _ => 1000,
+            Description = $"Items per request (their results go at most {Annex.Client.AnnexClient.MaxResultsPerRequest} per request).",
+            DefaultValueFactory = _ => Annex.Client.AnnexClient.MaxItemsPerRequest,
         };
         batch.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > Annex.Client.AnnexClient.MaxResultsPerRequest)
+            if (r.GetValueOrDefault<int>() is < 1 or > Annex.Client.AnnexClient.MaxItemsPerRequest)
             {
-                r.AddError($"--batch-size must be between 1 and {Annex.Client.AnnexClient.MaxResultsPerRequest}.");
+                r.AddError($"--batch-size must be between 1 and {Annex.Client.AnnexClient.MaxItemsPerRequest}.");
+            }
+        });
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "Batches in flight at once.",
+            DefaultValueFactory = _ => 4,
+        };
+        parallel.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 16)
+            {
+                r.AddError("--parallel must be between 1 and 16.");
             }
         });
         command.Arguments.Add(path);
@@ -51,15 +65,16 @@ public static class ImportCommand
         command.Options.Add(projectName);
         command.Options.Add(project);
         command.Options.Add(batch);
+        command.Options.Add(parallel);
         handlers.Set(command, async (context, ct) =>
         {
             var fullPath = context.Environment.FullPath(context.Value(path));
             using var source = ImportSourceReader.Read(fullPath, ImportSourceReader.Parse(context.Value(format)));
             var datasetName = context.Value(name) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(fullPath));
             var target = new ImportTarget(datasetName, context.Value(dataset), context.Value(projectName) ?? datasetName, context.Value(project));
-            var uploader = new DatasetUploader(context.Client, context.Value(batch));
-            var summary = await context.Progress.RunAsync(ProgressBars.CountColumns(), async progress =>
-                await uploader.UploadAsync(source, target, progress is null ? null : new ImportProgressBars(progress), ct));
+            var uploader = new DatasetUploader(context.Client, context.Value(batch), context.Value(parallel));
+            var summary = await context.Progress.RunAsync(ImportProgressBar.Columns(), async progress =>
+                await uploader.UploadAsync(source, target, progress is null ? null : new ImportProgressBar(progress), ct));
             context.Show(summary, () => Summary(summary));
             return ExitCodes.Done;
         });
@@ -74,6 +89,11 @@ public static class ImportCommand
             $"dataset [bold]{s.DatasetUid}[/] {Markup.Escape(s.DatasetName)}",
             $"project [bold]{s.ProjectUid}[/] {Markup.Escape(s.ProjectName)}",
         };
+        if (s.ItemsSkipped > 0 || s.ResultsSkipped > 0)
+        {
+            lines.Add($"Resumed: {s.ItemsSkipped} items and {s.ResultsSkipped} results were stored already and were kept as they are.");
+        }
+
         if (s.Skipped.Count > 0)
         {
             lines.Add($"[yellow]Skipped {s.Skipped.Count} annotations Annex cannot store:[/]");
@@ -88,23 +108,30 @@ public static class ImportCommand
     }
 }
 
-/// <summary>One bar per import stage, added as the stage starts.</summary>
-internal sealed class ImportProgressBars(ProgressContext context) : IProgress<ImportProgress>
+/// <summary>One bar for the whole import: items with their results, then images; the description counts each.</summary>
+internal sealed class ImportProgressBar(ProgressContext context) : IProgress<ImportProgress>
 {
-    private readonly Dictionary<ImportStage, ProgressTask> _bars = [];
+    private readonly object _lock = new();
+    private ProgressTask? _bar;
+
+    public static ProgressColumn[] Columns() =>
+        [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RateColumn(), new RemainingTimeColumn()];
 
     public void Report(ImportProgress value)
     {
-        lock (_bars)
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_lock)
         {
-            if (!_bars.TryGetValue(value.Stage, out var bar))
-            {
-                bar = context.AddTask(value.Stage.ToString().ToLowerInvariant(), maxValue: Math.Max(value.Total, 1));
-                _bars[value.Stage] = bar;
-            }
+            _bar ??= context.AddTask("import", maxValue: 1);
 
-            // Reports from parallel uploads may arrive out of order: the bar only moves forward.
-            bar.Value = Math.Max(bar.Value, value.Total == 0 ? 1 : value.Done);
+            // The bar counts work units: an item with its result, and an image. Reports from parallel
+            // batches may arrive out of order, so it only moves forward.
+            _bar.MaxValue = Math.Max(value.ItemsTotal + value.ImagesTotal, 1);
+            _bar.Value = Math.Max(_bar.Value, value.ItemsTotal + value.ImagesTotal == 0 ? 1 : value.Items + value.Images);
+            var images = value.ImagesTotal > 0 ? $", images {value.Images:N0}/{value.ImagesTotal:N0}" : string.Empty;
+            _bar.Description = Markup.Escape(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"items {value.Items:N0}/{value.ItemsTotal:N0}, annotations {value.Annotations:N0}/{value.AnnotationsTotal:N0}{images}"));
         }
     }
 }

@@ -20,15 +20,21 @@ public enum ImportFormat
 }
 
 /// <summary>
-/// What was read, and the folder its <see cref="ImportedItem.MediaPath"/>s are relative to (null when there are no
-/// files). A zipped VOC export is unpacked into a temporary folder, deleted when the source is disposed.
+/// What is read, item by item, and the folder its <see cref="ImportedItem.MediaPath"/>s are relative to (null when
+/// there are no files). A zipped VOC export is unpacked into a temporary folder, deleted when the source is disposed.
 /// </summary>
-public sealed record ImportSource(ImportFormat Format, ImportedDataset Dataset, string? MediaRoot) : IDisposable
+public sealed record ImportSource(ImportFormat Format, StreamedImport Import, string? MediaRoot) : IDisposable
 {
+    public ImportSource(ImportFormat format, ImportedDataset dataset, string? mediaRoot)
+        : this(format, StreamedImport.FromDataset(dataset), mediaRoot)
+    {
+    }
+
     public string? TemporaryFolder { get; init; }
 
     public void Dispose()
     {
+        Import.Dispose();
         if (TemporaryFolder is not null && Directory.Exists(TemporaryFolder))
         {
             Directory.Delete(TemporaryFolder, recursive: true);
@@ -67,12 +73,10 @@ public static class ImportSourceReader
             case ImportFormat.Yolo when isFolder:
                 return new ImportSource(chosen, YoloImporter.Read(path), path);
             case ImportFormat.Coco when isFolder:
-                return new ImportSource(chosen, CocoImporter.ReadFolder(path), path);
+                return new ImportSource(chosen, CocoImporter.OpenFolderStreamed(path), path);
             case ImportFormat.Coco:
-                using (var file = File.OpenRead(path))
-                {
-                    return new ImportSource(chosen, CocoImporter.Read(file, Path.GetFileName(path)), null);
-                }
+                // Streamed: the file is read twice, element by element, never whole.
+                return new ImportSource(chosen, CocoImporter.OpenStreamed(path, Path.GetFileName(path)), null);
 
             case ImportFormat.AvalaJson when !isFolder:
                 using (var file = File.OpenRead(path))

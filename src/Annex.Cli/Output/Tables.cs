@@ -95,6 +95,29 @@ public static class Tables
         return table;
     }
 
+    public static Table Versions(IEnumerable<DatasetVersion> versions)
+    {
+        var table = New("Uid", "Name", "Projects", "Created (UTC)");
+        foreach (var v in versions)
+        {
+            table.AddRow(Cell(v.Uid), Cell(v.Name), Cell(v.Projects.Count == 0 ? "all" : string.Join(", ", v.Projects)), Cell(Time(v.CreatedAt)));
+        }
+
+        return table;
+    }
+
+    public static Table Diff(VersionDiff diff)
+    {
+        var table = New("Item", "Change");
+        foreach (var item in diff.Items)
+        {
+            table.AddRow(Cell(item.Uid), Cell(item.Change));
+        }
+
+        table.Caption(string.Create(CultureInfo.InvariantCulture, $"{diff.Added} added, {diff.Changed} changed, {diff.Removed} removed"));
+        return table;
+    }
+
     /// <summary>"exported / total", with "?" while the total is not known yet.</summary>
     public static string TaskCount(Export e) => string.Create(
         CultureInfo.InvariantCulture,

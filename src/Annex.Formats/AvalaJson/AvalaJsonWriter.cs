@@ -144,10 +144,21 @@ public sealed class AvalaJsonWriter : IAsyncDisposable
     }
 
     /// <summary>Closes the "results" array and the root object.</summary>
-    public void EndResults()
+    public void EndResults() => EndResults(null);
+
+    /// <summary>Closes the "results" array, writes <c>"removed": {"items": [...], "results": [...]}</c> when
+    /// <paramref name="removed"/> is given (a delta export: what its base had and it no longer has), and closes
+    /// the root object.</summary>
+    public void EndResults(RemovedRecord? removed)
     {
         Expect(State.InResults);
         _json.WriteEndArray();
+        if (removed is not null)
+        {
+            _json.WritePropertyName("removed");
+            removed.Write(_json);
+        }
+
         _json.WriteEndObject();
         _state = State.Complete;
     }
@@ -159,7 +170,7 @@ public sealed class AvalaJsonWriter : IAsyncDisposable
         return _json.BytesPending > FlushThresholdBytes ? new ValueTask(_json.FlushAsync(ct)) : ValueTask.CompletedTask;
     }
 
-    /// <summary>Flushes everything; throws <see cref="InvalidOperationException"/> unless <see cref="EndResults"/> was called.</summary>
+    /// <summary>Flushes everything; throws <see cref="InvalidOperationException"/> unless <see cref="EndResults(RemovedRecord?)"/> was called.</summary>
     public ValueTask CompleteAsync(CancellationToken ct)
     {
         Expect(State.Complete);

@@ -171,13 +171,13 @@ public static partial class CocoImporter
     private sealed record Category(string Name, int KeypointCount, IReadOnlyList<string>? KeypointNames);
 
     /// <summary>An image and its objects in file order; each object is the annotations one COCO annotation becomes.</summary>
-    private sealed record Image(string RefId, string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
+    internal sealed record Image(string RefId, string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
     {
         /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next.</summary>
         public Dictionary<long, int> ObjectIndexes { get; } = [];
     }
 
-    private sealed class Reader(string file, string? split, Func<string, string?>? mediaPath)
+    internal sealed class Reader(string file, string? split, Func<string, string?>? mediaPath)
     {
         private readonly Dictionary<long, Category> _categories = [];
         private readonly Dictionary<long, Image> _images = [];
@@ -219,11 +219,37 @@ public static partial class CocoImporter
 
         public ImportedDataset Result()
         {
-            var metadata = ImportJson.Split(split);
-            var items = _order.Select(image => new ImportedItem(
-                image.RefId, image.Width, image.Height, metadata, image.MediaPath, [.. image.Objects.SelectMany(o => o)])).ToList();
+            var items = _order.Select(ToItem).ToList();
             return new ImportedDataset(_labels, items) { Skipped = _skipped };
         }
+
+        public IReadOnlyList<ImportedLabel> Labels => _labels;
+
+        public IReadOnlyList<ImportSkip> Skipped => _skipped;
+
+        /// <summary>The images in file order.</summary>
+        public IReadOnlyList<Image> Images => _order;
+
+        public bool TryGetImage(long id, out Image image) => _images.TryGetValue(id, out image!);
+
+        public bool TryGetCategory(long id, out string name)
+        {
+            var found = _categories.TryGetValue(id, out var category);
+            name = category?.Name ?? string.Empty;
+            return found;
+        }
+
+        public ImportedItem ToItem(Image image) => new(
+            image.RefId, image.Width, image.Height, ImportJson.Split(split), image.MediaPath, [.. image.Objects.SelectMany(o => o)]);
+
+        /// <summary>Starts a file read element by element (instead of through <see cref="Add"/>).</summary>
+        public void BeginFile(string fileName) => _file = fileName;
+
+        public ImportException Missing(string name) => Error($"$.{name}", "missing");
+
+        public ImportException NotAList(string name, string found) => Error($"$.{name}", $"expected a list, found {found}");
+
+        public ImportException NotAnObject() => Error("$", "expected a COCO object with \"images\", \"annotations\" and \"categories\"");
 
         private void ReadCategories(JsonElement categories)
         {
@@ -231,8 +257,16 @@ public static partial class CocoImporter
             var index = 0;
             foreach (var category in categories.EnumerateArray())
             {
-                var path = $"categories[{index.ToString(CultureInfo.InvariantCulture)}]";
+                ReadCategory(category, index, names);
                 index++;
+            }
+        }
+
+        /// <summary>One element of <c>categories</c>; <paramref name="names"/> holds the names of the file's categories so far.</summary>
+        public void ReadCategory(JsonElement category, int index, HashSet<string> names)
+        {
+            {
+                var path = $"categories[{index.ToString(CultureInfo.InvariantCulture)}]";
                 RequireObject(category, path);
                 var id = Integer(category, "id", path);
                 var name = String(category, "name", path);
@@ -282,7 +316,7 @@ public static partial class CocoImporter
                         _labels[label] = _labels[label] with { Keypoints = keypoints, Skeleton = skeleton };
                     }
 
-                    continue;
+                    return;
                 }
 
                 if (!_categories.TryAdd(id, new Category(name, keypoints?.Count ?? 0, keypoints)))
@@ -317,8 +351,16 @@ public static partial class CocoImporter
             var index = 0;
             foreach (var image in images.EnumerateArray())
             {
-                var path = $"images[{index.ToString(CultureInfo.InvariantCulture)}]";
+                ReadImage(image, index, refIds);
                 index++;
+            }
+        }
+
+        /// <summary>One element of <c>images</c>; <paramref name="refIds"/> holds the ref_ids of the file's images so far.</summary>
+        public void ReadImage(JsonElement image, int index, HashSet<string> refIds)
+        {
+            {
+                var path = $"images[{index.ToString(CultureInfo.InvariantCulture)}]";
                 RequireObject(image, path);
                 var id = Integer(image, "id", path);
                 var fileName = String(image, "file_name", path);
@@ -340,7 +382,7 @@ public static partial class CocoImporter
                         throw Error(path + ".file_name", $"the image id {id} is \"{known.FileName}\" in the file before, \"{fileName}\" here");
                     }
 
-                    continue;
+                    return;
                 }
 
                 if (!_first && _order.Any(i => i.RefId == refId))
@@ -358,7 +400,7 @@ public static partial class CocoImporter
             }
         }
 
-        private void ReadAnnotation(JsonElement annotation, string path)
+        public void ReadAnnotation(JsonElement annotation, string path)
         {
             RequireObject(annotation, path);
             var imageId = Integer(annotation, "image_id", path);

@@ -27,6 +27,10 @@ public sealed record TrainingImage(Stream Content, string Extension);
 public sealed record TrainingArchiveSettings(
     Stream Output, ClassList Classes, ExportReport Report, DateTime TimestampUtc, CompressionLevel CompressionLevel, string? TempFolder = null)
 {
+    /// <summary>What a delta export's base had and it no longer has, written as <see cref="RemovedRecord.EntryName"/>
+    /// beside the labels; null for a full export.</summary>
+    public RemovedRecord? Removed { get; init; }
+
     /// <summary>A new spill file in <see cref="TempFolder"/>, deleted when closed.</summary>
     public FileStream CreateSpillFile(string prefix, string extension) => SpillFiles.Create(TempFolder, prefix, extension);
 }
@@ -60,12 +64,14 @@ public sealed class TrainingArchive : IAsyncDisposable
 {
     private readonly StreamingZipWriter _zip;
     private readonly CompressionLevel _level;
+    private readonly RemovedRecord? _removed;
 
     public TrainingArchive(TrainingArchiveSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _zip = new StreamingZipWriter(settings.Output, settings.TimestampUtc, settings.TempFolder);
         _level = settings.CompressionLevel;
+        _removed = settings.Removed;
     }
 
     public Task<Stream> OpenTextAsync(string entryName, CancellationToken cancellationToken) =>
@@ -119,7 +125,15 @@ public sealed class TrainingArchive : IAsyncDisposable
     }
 
     /// <summary>Ends the archive (its central directory); the output stays open.</summary>
-    public Task CompleteAsync(CancellationToken cancellationToken) => _zip.CompleteAsync(cancellationToken);
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        if (_removed is not null)
+        {
+            await WriteTextAsync(RemovedRecord.EntryName, _removed.ToJson(), cancellationToken);
+        }
+
+        await _zip.CompleteAsync(cancellationToken);
+    }
 
     public ValueTask DisposeAsync() => _zip.DisposeAsync();
 }

@@ -12,6 +12,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Features.Versions;
 using Annex.Server.Features.Tasks;
 using Annex.Server.Features.Thumbnails;
 using Annex.Server.Features.Webhooks;
@@ -115,6 +116,7 @@ public static class AnnexApp
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<ThumbnailRenders>();
         services.AddSingleton<SpillFolder>();
+        services.AddSingleton<BulkWriteGate>();
         services.AddSingleton<ExportSignal>();
         services.AddSingleton<ExportQueue>();
         services.AddSingleton<IExportSourceOpener, ExportSourceOpener>();
@@ -218,6 +220,7 @@ public static class AnnexApp
         api.MapExportsApi();
         api.MapExportPreviewApi();
         api.MapDatasetsApi();
+        api.MapVersionsApi();
         api.MapManualUploadsApi();
         api.MapItemMediaApi();
         api.MapThumbnailsApi();

@@ -12,7 +12,7 @@ namespace Annex.Server.Tests.Infrastructure;
 /// that walk every endpoint fill the route's parameters from here.</summary>
 public sealed record TenantObjects(
     HttpClient Http, string Dataset, string SpareDataset, List<string> Items, string Project, string SpareProject, string Slice, string SpareSlice, string Export, string Webhook, string Key,
-    string OrganizationSlug, string DatasetSlug, string SliceSlug, string Upload, string Task, string Delivery)
+    string OrganizationSlug, string DatasetSlug, string SliceSlug, string Upload, string Task, string Delivery, string Version, string SpareVersion)
 {
     /// <summary>The webhook points at the discard port on loopback, so even a delivery would leave this
     /// machine alone; servers that hold these objects must allow loopback webhooks.</summary>
@@ -22,7 +22,7 @@ public sealed record TenantObjects(
 
     /// <summary>The uids, which no refusal or other organization's list may show. (Slugs are left out: they are
     /// names, and another organization may well have the same.)</summary>
-    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key, Upload, Task, Delivery];
+    public IEnumerable<string> All => [Dataset, SpareDataset, .. Items, Project, SpareProject, Slice, SpareSlice, Export, Webhook, Key, Upload, Task, Delivery, Version, SpareVersion];
 
     public static async Task<TenantObjects> CreateAsync(HttpClient http, bool waitForExport)
     {
@@ -60,9 +60,11 @@ public sealed record TenantObjects(
         var datasetSlug = (await http.GetOkAsync($"/api/v1/datasets/{dataset}/"))["slug"]!.GetValue<string>();
         var upload = (await http.PostOkAsync(
             "/api/v1/datasets/manual-upload/file-upload-url/", new { dataset_name = "Uploaded", file_path_in_dataset = "a.png", content_length = 100 }, HttpStatusCode.OK))["uid"]!.GetValue<string>();
+        var version = (await http.PostOkAsync($"/api/v1/datasets/{dataset}/versions/", new { name = "v1" }))["uid"]!.GetValue<string>();
+        var spareVersion = (await http.PostOkAsync($"/api/v1/datasets/{dataset}/versions/", new { name = "spare" }))["uid"]!.GetValue<string>();
         return new TenantObjects(
             http, dataset, spare, items, project, spareProject, slice, spareSlice, export, webhook, key,
-            organizationSlug, datasetSlug, sliceCreated["slug"]!.GetValue<string>(), upload, task, delivery);
+            organizationSlug, datasetSlug, sliceCreated["slug"]!.GetValue<string>(), upload, task, delivery, version, spareVersion);
     }
 
     /// <summary>The uid a route parameter takes; a parameter no case knows fails the test, so a new route
@@ -74,6 +76,11 @@ public sealed record TenantObjects(
         ("slug", "datasets") => DatasetSlug,
         ("slug", "organizations") => OrganizationSlug,
         ("projectUid", _) => Project,
+        // A version is deleted from the dataset that holds it; the spare version, so the others stay.
+        ("uid", "datasets") when endpoint.Parameters.Contains("version") => Dataset,
+        ("version", _) when endpoint.Method == "DELETE" => SpareVersion,
+        ("version", _) => Version,
+        ("other", _) => Version,
         // Deleting what other requests use would leave them nothing but 404s.
         ("uid", "datasets") when endpoint.Method == "DELETE" => SpareDataset,
         ("uid", "projects") when endpoint.Method == "DELETE" => SpareProject,

@@ -20,4 +20,7 @@ public sealed class Result : IHasId
     public int AnnotationCount { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>The change epoch of the row's last write, stamped by database triggers (see docs/versions.md).</summary>
+    public long ChangeSeq { get; set; }
 }

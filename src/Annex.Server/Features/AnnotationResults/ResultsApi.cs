@@ -73,7 +73,7 @@ public static class ResultsApi
     /// new results with multi-row INSERTs. With <c>?existing=skip</c> an item that already has a result in the
     /// project keeps it unchanged and is reported (counted in <c>skipped</c>), so a stopped import can be sent again.
     /// </summary>
-    private static async Task<Results<Ok<ResultsUpsertedResponse>, Created<ResultsUpsertedResponse>, BadRequestError, NotFoundError>> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<ResultsUpsertedResponse>, Created<ResultsUpsertedResponse>, BadRequestError, NotFoundError>> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, BulkWriteGate gate, TimeProvider time, CancellationToken ct)
     {
         var project = await ProjectsApi.FindAsync(projectUid, http, db, ct);
         if (project is null)
@@ -139,6 +139,7 @@ public static class ResultsApi
 
         // Two clients may create the same (item, project) result at once; the loser of that race sees
         // the unique index fail and simply runs the upsert again, now as an update (or a skip).
+        using var entered = await gate.EnterAsync(db, ct);
         for (var attempt = 1; ; attempt++)
         {
             try

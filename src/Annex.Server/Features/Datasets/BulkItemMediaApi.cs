@@ -1,5 +1,6 @@
 using System.Globalization;
 using Annex.Formats.Media;
+using Annex.Server.Features.Thumbnails;
 using Annex.Server.Infrastructure;
 using Annex.Server.Infrastructure.Auth;
 using Annex.Server.Infrastructure.Data;
@@ -47,7 +48,7 @@ public static class BulkItemMediaApi
     private sealed record StoredFile(string FileName, string Key, long Size, ImageInfo Image);
 
     private static async Task<Results<Ok<BulkItemMediaResponse>, BadRequestError, NotFoundError, PayloadTooLargeError>> Upload(
-        string uid, HttpContext http, AnnexDbContext db, IBlobStore blobs, IOptions<MediaOptions> options, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+        string uid, HttpContext http, AnnexDbContext db, IBlobStore blobs, IOptions<MediaOptions> options, IOptions<ThumbnailOptions> thumbnails, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
         var caller = http.Caller();
         if (!Guid.TryParse(uid, out var datasetUid))
@@ -96,6 +97,7 @@ public static class BulkItemMediaApi
 
             var now = Clock.UtcNow(time);
             var replaced = new List<string>();
+            var forgotten = new List<ThumbnailsApi.Source>();
             var answers = new List<ItemMediaResponse>(stored.Count);
             for (var i = 0; i < stored.Count; i++)
             {
@@ -103,6 +105,7 @@ public static class BulkItemMediaApi
                 if (item.MediaKey is { } old)
                 {
                     replaced.Add(old);
+                    forgotten.AddRange(ItemMediaApi.ThumbnailSource(caller.OrganizationId, item));
                 }
 
                 // The pixels the annotations were drawn on are the image's own, so its header decides the size.
@@ -123,6 +126,8 @@ public static class BulkItemMediaApi
             {
                 await blobs.DeleteAsync(key, CancellationToken.None);
             }
+
+            await ThumbnailsApi.ForgetAsync(blobs, thumbnails.Value, forgotten, loggers.CreateLogger(typeof(BulkItemMediaApi).FullName!));
 
             return TypedResults.Ok(new BulkItemMediaResponse(answers.Count, answers));
         }

@@ -66,4 +66,8 @@ public sealed class DatasetItem : IHasId
     public long? MediaLength { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>The change epoch of the row's last write, stamped by database triggers (see docs/versions.md);
+    /// never set by the application.</summary>
+    public long ChangeSeq { get; set; }
 }

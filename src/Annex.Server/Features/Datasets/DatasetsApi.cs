@@ -303,6 +303,8 @@ public static class DatasetsApi
         List<Thumbnails.ThumbnailsApi.Source> media = [];
         await DeletedSources.DeleteAsync(db, dataset.OrganizationId, ExportSourceKind.Dataset, dataset.Uid, dataset.Name, Clock.UtcNow(time), async token =>
         {
+            // Versions first, so the history triggers keep nothing of the rows deleted below.
+            await Versions.VersionSql.DeleteAllAsync(db, dataset.Id, token);
             var items = db.DatasetItems.Where(i => i.DatasetId == dataset.Id);
             media = await items.Where(i => i.MediaKey != null)
                 .Select(i => new Thumbnails.ThumbnailsApi.Source(dataset.OrganizationId, i.Uid, i.MediaKey!, i.MediaLength, i.UpdatedAt)).ToListAsync(token);
@@ -352,7 +354,7 @@ public static class DatasetsApi
     /// left as stored and reported among <c>items</c> (counted in <c>skipped</c>, not in <c>count</c>), so a
     /// stopped import can be sent again.
     /// </summary>
-    private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateItems(string uid, HttpContext http, AnnexDbContext db, BulkWriteGate gate, TimeProvider time, CancellationToken ct)
     {
         var dataset = await FindAsync(uid, http, db, ct);
         if (dataset is null)
@@ -433,6 +435,7 @@ public static class DatasetsApi
         }
 
         int written;
+        using var entered = await gate.EnterAsync(db, ct);
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);

@@ -177,14 +177,19 @@ public static class ItemMediaApi
         item.MediaLength = null;
         item.UpdatedAt = Clock.UtcNow(time);
         await db.SaveChangesAsync(ct);
-        // After the row lets go of it, so a failure here leaves an orphan, never a dangling reference.
-        await blobs.DeleteAsync(key, ct);
+        // After the row lets go of it, so a failure here leaves an orphan, never a dangling reference. A version
+        // that still shows the image keeps it (its history row holds the key).
+        if (!await Versions.VersionSql.MediaKeptAsync(db, key, ct))
+        {
+            await blobs.DeleteAsync(key, ct);
+        }
+
         await ThumbnailsApi.ForgetAsync(blobs, thumbnails.Value, removed, loggers.CreateLogger(typeof(ItemMediaApi)));
         return TypedResults.NoContent();
     }
 
     /// <summary>The item's current image as its thumbnails know it, to forget them once it changes.</summary>
-    private static ThumbnailsApi.Source[] ThumbnailSource(long organizationId, DatasetItem item) =>
+    internal static ThumbnailsApi.Source[] ThumbnailSource(long organizationId, DatasetItem item) =>
         item.MediaKey is null ? [] : [new ThumbnailsApi.Source(organizationId, item.Uid, item.MediaKey, item.MediaLength, item.UpdatedAt)];
 
     private static BadRequestError FileError(string message)

@@ -11,6 +11,14 @@ namespace Annex.Server.Features.Exports;
 /// it to the server (see <see cref="Read"/>).</summary>
 public sealed record CreateExportRequest(string? Name, string Format, List<Guid> Datasets, List<Guid> Projects, List<Guid> Slices, string? FilterQueryString)
 {
+    /// <summary>Dataset versions to export (each as it was when the version was made).</summary>
+    public List<Guid> Versions { get; init; } = [];
+
+    /// <summary>The base of a delta export: only what changed since it is exported, plus what was removed.</summary>
+    public Guid? SinceVersion { get; init; }
+
+    public Guid? SinceExport { get; init; }
+
     public const int MaxFilterLength = FilterParser.MaxLength;
 
     /// <summary>The format of an export whose body names none (the Avala SDKs' form).</summary>
@@ -50,7 +58,8 @@ public sealed record CreateExportRequest(string? Name, string Format, List<Guid>
         owners.AddRange(await db.Datasets.Where(d => request.Datasets.Contains(d.Uid)).Select(d => d.OrganizationId).ToListAsync(ct));
         owners.AddRange(await db.Projects.Where(p => request.Projects.Contains(p.Uid)).Select(p => p.OrganizationId).ToListAsync(ct));
         owners.AddRange(await db.Slices.Where(s => request.Slices.Contains(s.Uid)).Select(s => s.OrganizationId).ToListAsync(ct));
-        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count)
+        owners.AddRange(await db.DatasetVersions.Where(v => request.Versions.Contains(v.Uid)).Select(v => v.OrganizationId).ToListAsync(ct));
+        if (owners.Count != request.Datasets.Count + request.Projects.Count + request.Slices.Count + request.Versions.Count)
         {
             return NotFoundError.Instance;
         }
@@ -66,6 +75,8 @@ public sealed record CreateExportRequest(string? Name, string Format, List<Guid>
     public static CreateExportRequest? Read(JsonElement body, IReadOnlyCollection<string> formats, ValidationErrors errors)
     {
         var singular = body.TryGetProperty("dataset", out _) || body.TryGetProperty("project", out _) || body.TryGetProperty("slice", out _);
+        // A body naming versions needs none of the plural lists, like one naming a singular source.
+        var listsOptional = singular || body.TryGetProperty("versions", out _);
         var singularOnly = singular && !body.TryGetProperty("datasets", out _) && !body.TryGetProperty("projects", out _) && !body.TryGetProperty("slices", out _);
         var name = Fields.Text(body, "name", errors, required: !singularOnly, maxLength: 255);
 
@@ -98,12 +109,19 @@ public sealed record CreateExportRequest(string? Name, string Format, List<Guid>
             }
         }
 
-        var datasets = Fields.UuidList(body, "datasets", errors, required: !singular);
-        var projects = Fields.UuidList(body, "projects", errors, required: !singular);
-        var slices = Fields.UuidList(body, "slices", errors, required: !singular);
+        var datasets = Fields.UuidList(body, "datasets", errors, required: !listsOptional);
+        var projects = Fields.UuidList(body, "projects", errors, required: !listsOptional);
+        var slices = Fields.UuidList(body, "slices", errors, required: !listsOptional);
         var dataset = Fields.OptionalUuid(body, "dataset", errors);
         var project = Fields.OptionalUuid(body, "project", errors);
         var slice = Fields.OptionalUuid(body, "slice", errors);
+        var versions = Fields.UuidList(body, "versions", errors, required: false) ?? [];
+        var sinceVersion = Fields.OptionalUuid(body, "since_version", errors);
+        var sinceExport = Fields.OptionalUuid(body, "since_export", errors);
+        if (sinceVersion is not null && sinceExport is not null)
+        {
+            errors.Add("non_field_errors", "Name at most one base: since_version or since_export.");
+        }
 
         string? filter = null;
         if (body.TryGetProperty("filter_query_string", out var filterValue))
@@ -128,13 +146,44 @@ public sealed record CreateExportRequest(string? Name, string Format, List<Guid>
         datasets = Join(datasets, dataset);
         projects = Join(projects, project);
         slices = Join(slices, slice);
-        if (datasets.Count == 0 && projects.Count == 0 && slices.Count == 0)
+        versions = [.. versions.Distinct()];
+        if (datasets.Count == 0 && projects.Count == 0 && slices.Count == 0 && versions.Count == 0)
         {
             errors.Add("non_field_errors", "Name at least one dataset, project or slice to export.");
             return null;
         }
 
-        return new CreateExportRequest(name, format!, datasets, projects, slices, filter);
+        if (versions.Count > 0 && (datasets.Count > 0 || slices.Count > 0))
+        {
+            errors.Add("versions", "Versions cannot be exported together with datasets or slices; name the datasets' versions instead.");
+            return null;
+        }
+
+        if ((sinceVersion ?? sinceExport) is not null && datasets.Count + versions.Count != 1)
+        {
+            errors.Add(sinceVersion is null ? "since_export" : "since_version", "A delta export covers exactly one dataset or one version.");
+            return null;
+        }
+
+        if ((sinceVersion ?? sinceExport) is not null && filter is not null)
+        {
+            // A filter would hide an item that stopped matching it, and the base would keep its old state.
+            errors.Add("filter_query_string", "A delta export cannot have a filter.");
+            return null;
+        }
+
+        if ((sinceVersion ?? sinceExport) is not null && slices.Count > 0)
+        {
+            errors.Add("slices", "A delta export cannot name slices.");
+            return null;
+        }
+
+        return new CreateExportRequest(name, format!, datasets, projects, slices, filter)
+        {
+            Versions = versions,
+            SinceVersion = sinceVersion,
+            SinceExport = sinceExport,
+        };
     }
 
     private static List<Guid> Join(List<Guid>? list, Guid? single)

@@ -10,6 +10,7 @@ public enum ExportSourceKind
     Dataset,
     Project,
     Slice,
+    Version,
 }
 
 /// <summary>When a dataset, project or slice is deleted, the exports that name it and still wait or run
@@ -34,7 +35,7 @@ public static class DeletedSources
     {
         var active = await db.Exports.AsNoTracking()
             .Where(e => e.OrganizationId == organizationId && (e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting))
-            .Select(e => new { e.Id, e.Datasets, e.Projects, e.Slices })
+            .Select(e => new { e.Id, e.Datasets, e.Projects, e.Slices, e.Versions, e.SinceVersion })
             .ToListAsync(cancellationToken);
         var error = $"{kind} \"{name}\" was deleted while exporting. Create the export again without it.";
         foreach (var export in active)
@@ -43,9 +44,10 @@ public static class DeletedSources
             {
                 ExportSourceKind.Dataset => export.Datasets,
                 ExportSourceKind.Project => export.Projects,
+                ExportSourceKind.Version => export.Versions,
                 _ => export.Slices,
             };
-            if (UidList.Parse(named).Contains(uid))
+            if (UidList.Parse(named).Contains(uid) || (kind == ExportSourceKind.Version && export.SinceVersion == uid))
             {
                 await ExportQueue.FailUnheldAsync(db, e => e.Status == ExportStatus.Requested || e.Status == ExportStatus.Exporting, export.Id, error, now, cancellationToken);
             }

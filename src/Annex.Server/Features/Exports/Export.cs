@@ -26,6 +26,13 @@ public sealed class Export
     public required string Projects { get; set; }
     public required string Slices { get; set; }
 
+    /// <summary>JSON array of the dataset versions the export names (empty when it names none).</summary>
+    public string Versions { get; set; } = "[]";
+
+    /// <summary>The base of a delta export: a version, or an earlier export of versions; at most one is set.</summary>
+    public Guid? SinceVersion { get; set; }
+    public Guid? SinceExport { get; set; }
+
     public string? FilterQueryString { get; set; }
     public string? Error { get; set; }
 

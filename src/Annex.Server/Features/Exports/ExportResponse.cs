@@ -21,7 +21,10 @@ public sealed record ExportResponse(
     DateTime UpdatedAt,
     string? FilterQueryString,
     string? Error,
-    DateTime? ExpiresAt)
+    DateTime? ExpiresAt,
+    IReadOnlyList<Guid> Versions,
+    Guid? SinceVersion,
+    Guid? SinceExport)
 {
     public static ExportResponse From(Export export, OrganizationRef organization, Func<Export, string> downloadUrl) => new(
         export.Uid,
@@ -39,7 +42,10 @@ public sealed record ExportResponse(
         export.UpdatedAt,
         export.FilterQueryString,
         export.Error,
-        export.ExpiresAt);
+        export.ExpiresAt,
+        UidList.Parse(export.Versions),
+        export.SinceVersion,
+        export.SinceExport);
 }
 
 /// <summary>Uid lists as stored on an export row.</summary>

@@ -38,6 +38,15 @@ public sealed record CreateExportBody
 
     public Guid? Slice { get; init; }
 
+    /// <summary>Dataset versions to export, each as it was when it was made (not with datasets or slices).</summary>
+    public IReadOnlyList<Guid>? Versions { get; init; }
+
+    /// <summary>A delta: only the tasks added or changed since this version, and what was removed.</summary>
+    public Guid? SinceVersion { get; init; }
+
+    /// <summary>A delta since an earlier export of one version.</summary>
+    public Guid? SinceExport { get; init; }
+
     /// <summary>Only items matching this filter are exported (see docs/filter-language.md).</summary>
     public string? FilterQueryString { get; init; }
 }
@@ -137,6 +146,12 @@ public static class ExportsApi
                 throw new System.Diagnostics.UnreachableException($"Unexpected refusal {refusal.GetType().Name}.");
         }
 
+        var (baseVersion, baseErrors) = await DeltaBase.ResolveAsync(db, caller.OrganizationId, request!, ct);
+        if (baseErrors is not null)
+        {
+            return baseErrors.ToBadRequest();
+        }
+
         var now = Clock.UtcNow(time);
         var export = new Export
         {
@@ -148,6 +163,9 @@ public static class ExportsApi
             Datasets = UidList.Serialize(request.Datasets),
             Projects = UidList.Serialize(request.Projects),
             Slices = UidList.Serialize(request.Slices),
+            Versions = UidList.Serialize(request.Versions),
+            SinceVersion = baseVersion,
+            SinceExport = request.SinceExport,
             FilterQueryString = request.FilterQueryString,
             CreatedAt = now,
             UpdatedAt = now,
@@ -173,6 +191,11 @@ public static class ExportsApi
         foreach (var uid in request.Slices)
         {
             names.Add(await db.Slices.Where(s => s.Uid == uid).Select(s => s.Name).SingleAsync(ct));
+        }
+
+        foreach (var uid in request.Versions)
+        {
+            names.Add(await db.DatasetVersions.Where(v => v.Uid == uid).Select(v => v.Name).SingleAsync(ct));
         }
 
         foreach (var uid in request.Projects)

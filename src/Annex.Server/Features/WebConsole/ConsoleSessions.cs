@@ -57,7 +57,7 @@ public static class ConsoleSessions
             var request = context.Request;
             if (context.Features.Get<ConsoleSessionContext>() is { } session
                 && !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method))
-                && !(HttpMethods.IsPost(request.Method) && request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase))
+                && ActsWithTheSession(context)
                 && !TokensEqual(request.Headers[CsrfHeader].ToString(), session.CsrfToken))
             {
                 await ApiErrors.Detail(StatusCodes.Status403Forbidden, "CSRF Failed: CSRF token missing or incorrect.").ExecuteAsync(context);
@@ -66,6 +66,19 @@ public static class ConsoleSessions
 
             await next(context);
         });
+
+    /// <summary>Whether the request would act with the session: any endpoint that needs a caller, and signing out.
+    /// Endpoints authorized otherwise (signed upload and download links) and sign-in itself do not use the cookie.</summary>
+    private static bool ActsWithTheSession(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if (path.Equals(Path, StringComparison.OrdinalIgnoreCase))
+        {
+            return !HttpMethods.IsPost(context.Request.Method);
+        }
+
+        return context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null;
+    }
 
     private static bool TokensEqual(string given, string expected) =>
         given.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));

@@ -4,6 +4,7 @@ using Annex.Server.Features.Organizations;
 using Annex.Server.Features.Projects;
 using Annex.Server.Features.AnnotationResults;
 using Annex.Server.Features.Slices;
+using Annex.Server.Features.Versions;
 using Annex.Server.Features.Webhooks;
 using Annex.Server.Infrastructure.Idempotency;
 using Annex.Server.Infrastructure.RateLimiting;
@@ -41,6 +42,7 @@ public class AnnexDbContext : DbContext
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<ManualUpload> ManualUploads => Set<ManualUpload>();
+    public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
     public DbSet<Features.WebConsole.ConsoleSession> ConsoleSessions => Set<Features.WebConsole.ConsoleSession>();
 
@@ -156,6 +158,8 @@ public class AnnexDbContext : DbContext
             e.Property(x => x.RefId).HasMaxLength(1024);
             e.Property(x => x.MediaKey).HasMaxLength(512);
             e.Property(x => x.MediaContentType).HasMaxLength(100);
+            // Deltas and diffs find a dataset's items written after a version.
+            e.HasIndex(x => new { x.DatasetId, x.ChangeSeq });
         });
         modelBuilder.Entity<Project>(e =>
         {
@@ -171,6 +175,18 @@ public class AnnexDbContext : DbContext
             e.HasIndex(x => x.Uid).IsUnique();
             e.HasIndex(x => new { x.DatasetItemId, x.ProjectId }).IsUnique();
             e.HasIndex(x => new { x.ProjectId, x.Id });
+            e.HasIndex(x => x.ChangeSeq);
+        });
+        modelBuilder.Entity<DatasetVersion>(e =>
+        {
+            e.ToTable("dataset_versions");
+            e.HasIndex(x => x.Uid).IsUnique();
+            // The history triggers ask "is there a version of this dataset at or after this epoch?".
+            e.HasIndex(x => new { x.DatasetId, x.Seq });
+            e.HasIndex(x => new { x.OrganizationId, x.Id });
+            e.Property(x => x.Name).HasMaxLength(255);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Dataset>().WithMany().HasForeignKey(x => x.DatasetId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<Slice>(e =>
         {
@@ -203,6 +219,7 @@ public class AnnexDbContext : DbContext
             e.Property(x => x.Format).HasMaxLength(64);
             e.Property(x => x.Status).HasMaxLength(16);
             e.Property(x => x.LeaseOwner).HasMaxLength(128);
+            e.Property(x => x.Versions).HasDefaultValue("[]");
         });
     }
 

@@ -58,7 +58,7 @@ public sealed class AvalaJsonExportFormat(IOptions<ExportsOptions> options) : IE
             progress.Add(batch.Count);
         }
 
-        writer.EndResults();
+        writer.EndResults(source.Removed);
         await writer.CompleteAsync(cancellationToken);
     }
 

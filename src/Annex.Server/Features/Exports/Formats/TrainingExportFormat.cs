@@ -30,7 +30,7 @@ public sealed class TrainingExportFormat(
         var projects = await source.ProjectsAsync(cancellationToken);
         var classes = new ClassList(projects.Select(p => AvalaJsonExportFormat.ReadLabels(p.Labels)));
         using var report = new ExportReport(name, tempFolder: spill.Folder);
-        await using var writer = createWriter(new TrainingArchiveSettings(output, classes, report, job.CreatedAt, options.Value.CompressionLevel, spill.Folder));
+        await using var writer = createWriter(new TrainingArchiveSettings(output, classes, report, job.CreatedAt, options.Value.CompressionLevel, spill.Folder) { Removed = source.Removed });
         // Three stages on their own threads: the database read, reading the annotations into shapes, and the
         // writer. Parsing on the writer's thread made it the one stage everything waited for.
         var parsed = Prefetch.AheadAsync(token => ParseAsync(source, token), depth: 2, cancellationToken);

@@ -2,6 +2,7 @@ using Annex.Server.Features.Datasets;
 using Annex.Server.Features.Exports.Filtering;
 using Annex.Server.Features.Exports.Formats;
 using Annex.Server.Features.AnnotationResults;
+using Annex.Server.Features.Versions;
 using Annex.Server.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,19 +18,59 @@ namespace Annex.Server.Features.Exports;
 public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> DatasetIds, IReadOnlyList<long> SliceIds, IReadOnlyList<long> ProjectIds, bool AllProjects, FilterNode? Filter)
 {
     public static Task<ExportScope> ResolveAsync(AnnexDbContext db, Export export, CancellationToken cancellationToken) =>
-        ResolveAsync(db, export.OrganizationId, UidList.Parse(export.Datasets), UidList.Parse(export.Slices), UidList.Parse(export.Projects), export.FilterQueryString, cancellationToken);
+        ResolveAsync(db, export.OrganizationId, UidList.Parse(export.Datasets), UidList.Parse(export.Slices), UidList.Parse(export.Projects), export.FilterQueryString, cancellationToken, UidList.Parse(export.Versions), export.SinceVersion);
 
     /// <summary>The scope of an export with these sources and filter, whether or not it was created (a preview
     /// resolves the body it was sent).</summary>
     public static async Task<ExportScope> ResolveAsync(
-        AnnexDbContext db, long organizationId, IReadOnlyCollection<Guid> datasetUids, IReadOnlyCollection<Guid> sliceUids, IReadOnlyCollection<Guid> projectUids, string? filterText, CancellationToken cancellationToken)
+        AnnexDbContext db, long organizationId, IReadOnlyCollection<Guid> datasetUids, IReadOnlyCollection<Guid> sliceUids, IReadOnlyCollection<Guid> projectUids, string? filterText, CancellationToken cancellationToken,
+        IReadOnlyCollection<Guid>? versionUids = null, Guid? sinceVersion = null)
     {
+        versionUids ??= [];
+        var versions = await db.DatasetVersions.AsNoTracking().Where(v => versionUids.Contains(v.Uid) && v.OrganizationId == organizationId).OrderBy(v => v.DatasetId).ToListAsync(cancellationToken);
+        if (versions.Count != versionUids.Count)
+        {
+            throw new ExportFailedException("A version named by this export no longer exists.");
+        }
+
+        if (projectUids.Count == 0 && versions.Count > 0 && versions.All(v => UidList.Parse(v.Projects).Count > 0))
+        {
+            // The versions name the projects they freeze; an export that names none takes theirs.
+            projectUids = [.. versions.SelectMany(v => UidList.Parse(v.Projects)).Distinct()];
+        }
+
         var datasets = await db.Datasets.Where(d => datasetUids.Contains(d.Uid) && d.OrganizationId == organizationId).OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
         var slices = await db.Slices.Where(s => sliceUids.Contains(s.Uid) && s.OrganizationId == organizationId).Select(s => s.Id).ToListAsync(cancellationToken);
         var projects = await db.Projects.Where(p => projectUids.Contains(p.Uid) && p.OrganizationId == organizationId).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(cancellationToken);
         if (datasets.Count != datasetUids.Count || slices.Count != sliceUids.Count || projects.Count != projectUids.Count)
         {
             throw new ExportFailedException("A dataset, project or slice named by this export no longer exists.");
+        }
+
+        string? itemsSql = null;
+        string? resultsSql = null;
+        if (versions.Count > 0)
+        {
+            datasets = [.. versions.Select(v => v.DatasetId)];
+            var itemParts = new List<string>();
+            var resultParts = new List<string>();
+            foreach (var version in versions)
+            {
+                var history = await VersionSql.HasHistoryAfterAsync(db, version.DatasetId, version.Seq, cancellationToken);
+                itemParts.Add(VersionSql.Items(version.DatasetId, version.Seq, history));
+                resultParts.Add(VersionSql.Results(version.DatasetId, version.Seq, history, restrict: versions.Count > 1));
+            }
+
+            itemsSql = string.Join(" UNION ALL ", itemParts);
+            resultsSql = string.Join(" UNION ALL ", resultParts);
+        }
+
+        long? baseSeq = null;
+        long targetSeq = versions.Count == 1 ? versions[0].Seq : long.MaxValue;
+        if (sinceVersion is { } sinceUid)
+        {
+            baseSeq = await db.DatasetVersions.Where(v => v.Uid == sinceUid && v.OrganizationId == organizationId).Select(v => (long?)v.Seq).SingleOrDefaultAsync(cancellationToken)
+                ?? throw new ExportFailedException("The version this delta export is based on no longer exists.");
         }
 
         var allProjects = projects.Count == 0;
@@ -44,7 +85,80 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             throw new ExportFailedException($"The filter no longer parses: {error!.Message}");
         }
 
-        return new ExportScope(organizationId, datasets, slices, projects, allProjects, filter);
+        return new ExportScope(organizationId, datasets, slices, projects, allProjects, filter)
+        {
+            VersionItemsSql = itemsSql,
+            VersionResultsSql = resultsSql,
+            BaseSeq = baseSeq,
+            TargetSeq = targetSeq,
+        };
+    }
+
+    /// <summary>The items of the versions exported (a SELECT of every item column), or null for live data.</summary>
+    public string? VersionItemsSql { get; init; }
+
+    /// <summary>The results of the versions exported, or null for live data.</summary>
+    public string? VersionResultsSql { get; init; }
+
+    /// <summary>The change epoch of a delta export's base; null for a full export.</summary>
+    public long? BaseSeq { get; init; }
+
+    /// <summary>The change epoch exported: the version's, or <see cref="long.MaxValue"/> for live data.</summary>
+    public long TargetSeq { get; init; } = long.MaxValue;
+
+    /// <summary>A temporary table holding the ids of a delta's items (added or changed since the base).</summary>
+    public string? DeltaTable { get; init; }
+
+    /// <summary>The items read, as SQL: a version's, narrowed to a delta's; null for the live table as it is.</summary>
+    private string? ItemSourceSql(AnnexDbContext db)
+    {
+        if (DeltaTable is null)
+        {
+            return VersionItemsSql;
+        }
+
+        return string.Concat(
+            "SELECT * FROM ", VersionItemsSql is null ? "dataset_items" : string.Concat("(", VersionItemsSql, ")"), " AS x WHERE x.\"Id\" IN (SELECT \"Id\" FROM ",
+            TempTable(db, DeltaTable), ")");
+    }
+
+    /// <summary>The item rows as a table expression for hand-written SQL.</summary>
+    private string ItemsTable(AnnexDbContext db) => ItemSourceSql(db) is { } sql ? string.Concat("(", sql, ")") : "dataset_items";
+
+    private string ResultsTable => VersionResultsSql is null ? "results" : string.Concat("(", VersionResultsSql, ")");
+
+    /// <summary>Every item the export reads from, before datasets, slices and the filter narrow them.</summary>
+    public IQueryable<DatasetItem> ItemRows(AnnexDbContext db) =>
+        ItemSourceSql(db) is { } sql ? db.DatasetItems.FromSqlRaw(sql).AsNoTracking() : db.DatasetItems.AsNoTracking();
+
+    private IQueryable<Result> ResultRows(AnnexDbContext db) =>
+        VersionResultsSql is { } sql ? db.Results.FromSqlRaw(sql).AsNoTracking() : db.Results.AsNoTracking();
+
+    /// <summary>For a delta: fills <paramref name="table"/> with the ids of the items added or changed (the item or one
+    /// of its results) since the base, and returns what the base had and the export no longer has.</summary>
+    public async Task<(ExportScope Scope, Annex.Formats.RemovedRecord? Removed)> MaterializeDeltaAsync(AnnexDbContext db, string table, CancellationToken cancellationToken)
+    {
+        if (BaseSeq is not { } baseSeq)
+        {
+            return (this, null);
+        }
+
+        var postgres = db.Database.IsNpgsql();
+        var datasetId = DatasetIds.Single();
+        var diff = new VersionDiff(datasetId, baseSeq, TargetSeq);
+        var temp = TempTable(db, table);
+        await db.Database.ExecuteSqlRawAsync(
+            string.Concat("DROP TABLE IF EXISTS ", temp, "; CREATE TEMP TABLE \"", table, "\" (\"Id\" ", postgres ? "BIGINT" : "INTEGER", " PRIMARY KEY)"), cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(string.Concat("INSERT INTO ", temp, " (\"Id\") SELECT x.\"Id\" FROM (", diff.RowsSql(), ") AS x WHERE x.\"State\" >= 2"), cancellationToken);
+        if (postgres)
+        {
+            await db.Database.ExecuteSqlRawAsync(string.Concat("ANALYZE ", temp), cancellationToken);
+        }
+
+        var removedItems = await db.Database.SqlQueryRaw<Guid>(string.Concat("SELECT x.\"Uid\" AS \"Value\" FROM (", diff.RowsSql(), ") AS x WHERE x.\"State\" = 1 ORDER BY x.\"Id\""))
+            .ToListAsync(cancellationToken);
+        var removedResults = await db.Database.SqlQueryRaw<Guid>(diff.RemovedResultsSql(ProjectIds)).ToListAsync(cancellationToken);
+        return (this with { DeltaTable = table }, new Annex.Formats.RemovedRecord(removedItems, removedResults));
     }
 
     private bool ItemsNamed => DatasetIds.Count > 0 || SliceIds.Count > 0;
@@ -77,7 +191,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
                 cancellationToken);
         }
 
-        await db.Database.ExecuteSqlRawAsync(string.Concat("INSERT INTO ", scoped, " (\"Id\", \"DatasetItemId\") ", ScopedTasksSql(postgres)), ScopedTasksParameters(postgres), cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(string.Concat("INSERT INTO ", scoped, " (\"Id\", \"DatasetItemId\") ", ScopedTasksSql(db, postgres)), ScopedTasksParameters(postgres), cancellationToken);
 
         var (condition, parameters) = FilterSql.For(Filter, postgres);
         // Each task in scope is joined to its result and item by primary key and the filter is evaluated on that
@@ -87,12 +201,12 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var filterSql = postgres
             ? string.Concat(
                 "INSERT INTO ", kept, " (\"Id\", \"DatasetItemId\") SELECT s.\"Id\", s.\"DatasetItemId\" FROM ", scoped, " AS s CROSS JOIN LATERAL (",
-                "SELECT 1 FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE r.\"Id\" = s.\"Id\" AND i.\"Id\" = s.\"DatasetItemId\" AND ",
+                "SELECT 1 FROM ", ResultsTable, " AS r INNER JOIN ", ItemsTable(db), " AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE r.\"Id\" = s.\"Id\" AND i.\"Id\" = s.\"DatasetItemId\" AND ",
                 condition,
                 " OFFSET 0) AS f")
             : string.Concat(
                 "INSERT INTO ", kept, " (\"Id\", \"DatasetItemId\") SELECT s.\"Id\", s.\"DatasetItemId\" FROM ", scoped,
-                " AS s CROSS JOIN results AS r CROSS JOIN dataset_items AS i WHERE r.\"Id\" = s.\"Id\" AND i.\"Id\" = s.\"DatasetItemId\" AND ",
+                " AS s CROSS JOIN ", ResultsTable, " AS r CROSS JOIN ", ItemsTable(db), " AS i WHERE r.\"Id\" = s.\"Id\" AND i.\"Id\" = s.\"DatasetItemId\" AND ",
                 condition);
         await db.Database.ExecuteSqlRawAsync(filterSql, parameters, cancellationToken);
         await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE ", scoped), cancellationToken);
@@ -108,12 +222,12 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     /// <summary>The ids of the tasks in scope and of their items, the same set <see cref="Results"/> reads without a
     /// filter: results of the scope's projects ({0}) on items of the named datasets ({1}) or slices ({2}), or on
     /// any item when neither is named.</summary>
-    private string ScopedTasksSql(bool postgres)
+    private string ScopedTasksSql(AnnexDbContext db, bool postgres)
     {
         string InList(int parameter) => postgres
             ? string.Concat(" = ANY({", parameter.ToString(System.Globalization.CultureInfo.InvariantCulture), "})")
             : string.Concat(" IN (SELECT value FROM json_each({", parameter.ToString(System.Globalization.CultureInfo.InvariantCulture), "}))");
-        var sql = string.Concat("SELECT r.\"Id\", r.\"DatasetItemId\" FROM results AS r WHERE r.\"ProjectId\"", InList(0));
+        var sql = string.Concat("SELECT r.\"Id\", r.\"DatasetItemId\" FROM ", ResultsTable, " AS r WHERE r.\"ProjectId\"", InList(0));
         if (!ItemsNamed)
         {
             return sql;
@@ -121,7 +235,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
         return string.Concat(
             sql,
-            " AND r.\"DatasetItemId\" IN (SELECT i.\"Id\" FROM dataset_items AS i WHERE i.\"DatasetId\"", InList(1),
+            " AND r.\"DatasetItemId\" IN (SELECT i.\"Id\" FROM ", ItemsTable(db), " AS i WHERE i.\"DatasetId\"", InList(1),
             " UNION ALL SELECT si.\"DatasetItemId\" FROM slice_items AS si WHERE si.\"SliceId\"", InList(2), ")");
     }
 
@@ -140,7 +254,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         if (KeptTasksTable is not null)
         {
             // Straight from the kept tasks' item ids: a small set, read once per query.
-            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM dataset_items WHERE \"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")")));
+            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM ", ItemsTable(db), " AS k WHERE k.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")")));
         }
 
         var items = NamedItems(db);
@@ -161,7 +275,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var datasetIds = DatasetIds;
         var sliceIds = SliceIds;
         var projectIds = ProjectIds;
-        var items = (source ?? db.DatasetItems).AsNoTracking();
+        var items = (source ?? ItemRows(db)).AsNoTracking();
         if (!ItemsNamed)
         {
             return items.Where(i => db.Results.Any(r => r.DatasetItemId == i.Id && projectIds.Contains(r.ProjectId)));
@@ -190,16 +304,16 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     public IQueryable<Result> Results(AnnexDbContext db)
     {
         var projectIds = ProjectIds;
-        var results = db.Results.AsNoTracking();
+        var results = ResultRows(db);
         if (KeptTasksTable is not null)
         {
-            results = db.Results.FromSqlRaw(string.Concat("SELECT * FROM results WHERE \"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")")).AsNoTracking();
+            results = db.Results.FromSqlRaw(string.Concat("SELECT * FROM ", ResultsTable, " AS k WHERE k.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")")).AsNoTracking();
         }
         else if (Filter is not null)
         {
             var (condition, parameters) = FilterSql.For(Filter, db.Database.IsNpgsql());
             // Only fixed SQL fragments are concatenated here; every user value is one of the parameters.
-            results = db.Results.FromSqlRaw(string.Concat(FilteredResultsSql, condition), parameters).AsNoTracking();
+            results = db.Results.FromSqlRaw(string.Concat("SELECT r.* FROM ", ResultsTable, " AS r INNER JOIN ", ItemsTable(db), " AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE ", condition), parameters).AsNoTracking();
         }
 
         results = results.Where(r => projectIds.Contains(r.ProjectId));
@@ -211,8 +325,6 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var items = NamedItems(db);
         return results.Where(r => items.Any(i => i.Id == r.DatasetItemId));
     }
-
-    private const string FilteredResultsSql = "SELECT r.* FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE ";
 
     /// <summary>The projects listed in the export: those named, or, when none is named, those with a result in scope.</summary>
     public async Task<List<Features.Projects.Project>> ProjectsAsync(AnnexDbContext db, CancellationToken cancellationToken)

@@ -52,16 +52,20 @@ public sealed class ExportSource : IAsyncDisposable
     private readonly DbTransaction _transaction;
     private readonly int _batchSize;
 
-    private ExportSource(AnnexDbContext db, IDbContextTransaction snapshot, ExportScope scope, int batchSize)
+    private ExportSource(AnnexDbContext db, IDbContextTransaction snapshot, ExportScope scope, int batchSize, Annex.Formats.RemovedRecord? removed)
     {
         _db = db;
         _snapshot = snapshot;
         _transaction = snapshot.GetDbTransaction();
         Scope = scope;
         _batchSize = batchSize;
+        Removed = removed;
     }
 
     public ExportScope Scope { get; }
+
+    /// <summary>For a delta export, what its base had and it no longer has; null for a full export.</summary>
+    public Annex.Formats.RemovedRecord? Removed { get; }
 
     public static async Task<ExportSource> OpenAsync(IDbContextFactory<AnnexDbContext> contexts, Export export, int batchSize, CancellationToken cancellationToken)
     {
@@ -70,9 +74,10 @@ public sealed class ExportSource : IAsyncDisposable
         {
             var snapshot = await BeginSnapshotAsync(db, cancellationToken);
             var scope = await ExportScope.ResolveAsync(db, export, cancellationToken);
-            // Created inside the snapshot transaction, the table goes away when it rolls back.
+            // Created inside the snapshot transaction, the tables go away when it rolls back.
+            (scope, var removed) = await scope.MaterializeDeltaAsync(db, $"delta_items_{export.Id}", cancellationToken);
             scope = await scope.MaterializeFilterAsync(db, $"kept_tasks_{export.Id}", cancellationToken);
-            return new ExportSource(db, snapshot, scope, batchSize);
+            return new ExportSource(db, snapshot, scope, batchSize, removed);
         }
         catch
         {
@@ -131,7 +136,7 @@ public sealed class ExportSource : IAsyncDisposable
                 var first = items[0].Id;
                 var last = items[^1].Id;
                 var datasetId = dataset.Id;
-                var itemRange = _db.DatasetItems.Where(i => i.DatasetId == datasetId && i.Id >= first && i.Id <= last).Select(i => i.Id);
+                var itemRange = Scope.ItemRows(_db).Where(i => i.DatasetId == datasetId && i.Id >= first && i.Id <= last).Select(i => i.Id);
                 var results = await Scope.Results(_db).Where(r => itemRange.Contains(r.DatasetItemId))
                     .Select(r => new { r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations })
                     .ToListAsync(cancellationToken);
@@ -158,6 +163,17 @@ public sealed class ExportSource : IAsyncDisposable
     private IAsyncEnumerable<IReadOnlyList<SourceResult>> ReadResultBatchesAsync(CancellationToken cancellationToken)
     {
         var results = Scope.Results(_db);
+        if (Scope.VersionItemsSql is not null)
+        {
+            // A version's result may be on an item that is only in the history now: its uid comes from the version's items.
+            var items = Scope.ItemRows(_db);
+            return KeysetBatchesAsync(
+                after => results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
+                    .Join(items, r => r.DatasetItemId, i => i.Id, (r, i) => new SourceResult(r.Id, r.Uid, i.Uid, r.ProjectId, r.Annotations)),
+                result => result.Id,
+                cancellationToken);
+        }
+
         return KeysetBatchesAsync(
             after => results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
                 .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations)),

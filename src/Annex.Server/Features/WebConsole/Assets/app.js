@@ -134,7 +134,6 @@ function applyTheme(theme) {
   document.documentElement.dataset.theme = theme;
   const button = document.getElementById('theme');
   button.textContent = theme === 'dark' ? 'Light theme' : 'Dark theme';
-  button.setAttribute('aria-pressed', theme === 'dark' ? 'true' : 'false');
 }
 
 function initTheme() {

@@ -30,6 +30,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("ChangeSeq")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -46,6 +49,8 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ChangeSeq");
 
                     b.HasIndex("Uid")
                         .IsUnique();
@@ -119,6 +124,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("ChangeSeq")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -164,6 +172,8 @@ namespace Annex.Server.Infrastructure.Data.Migrations
 
                     b.HasIndex("Uid")
                         .IsUnique();
+
+                    b.HasIndex("DatasetId", "ChangeSeq");
 
                     b.HasIndex("DatasetId", "Id");
 
@@ -285,6 +295,12 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("SinceExport")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SinceVersion")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Slices")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -302,6 +318,12 @@ namespace Annex.Server.Infrastructure.Data.Migrations
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Versions")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("[]");
 
                     b.HasKey("Id");
 
@@ -532,6 +554,48 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.HasIndex("DatasetItemId");
 
                     b.ToTable("slice_items", (string)null);
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.Versions.DatasetVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Projects")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Uid")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Uid")
+                        .IsUnique();
+
+                    b.HasIndex("DatasetId", "Seq");
+
+                    b.HasIndex("OrganizationId", "Id");
+
+                    b.ToTable("dataset_versions", (string)null);
                 });
 
             modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
@@ -854,6 +918,21 @@ namespace Annex.Server.Infrastructure.Data.Migrations
                     b.HasOne("Annex.Server.Features.Slices.Slice", null)
                         .WithMany()
                         .HasForeignKey("SliceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.Versions.DatasetVersion", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Annex.Server.Features.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

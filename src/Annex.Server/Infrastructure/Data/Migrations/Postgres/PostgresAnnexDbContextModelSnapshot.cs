@@ -37,6 +37,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<long>("ChangeSeq")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -53,6 +56,8 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ChangeSeq");
 
                     b.HasIndex("Uid")
                         .IsUnique();
@@ -130,6 +135,9 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<long>("ChangeSeq")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -175,6 +183,8 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     b.HasIndex("Uid")
                         .IsUnique();
+
+                    b.HasIndex("DatasetId", "ChangeSeq");
 
                     b.HasIndex("DatasetId", "Id");
 
@@ -300,6 +310,12 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<Guid?>("SinceExport")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("SinceVersion")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Slices")
                         .IsRequired()
                         .HasColumnType("text");
@@ -317,6 +333,12 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Versions")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("[]");
 
                     b.HasKey("Id");
 
@@ -557,6 +579,50 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.HasIndex("DatasetItemId");
 
                     b.ToTable("slice_items", (string)null);
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.Versions.DatasetVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("DatasetId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Projects")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("Uid")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Uid")
+                        .IsUnique();
+
+                    b.HasIndex("DatasetId", "Seq");
+
+                    b.HasIndex("OrganizationId", "Id");
+
+                    b.ToTable("dataset_versions", (string)null);
                 });
 
             modelBuilder.Entity("Annex.Server.Features.WebConsole.ConsoleSession", b =>
@@ -887,6 +953,21 @@ namespace Annex.Server.Infrastructure.Data.Migrations.Postgres
                     b.HasOne("Annex.Server.Features.Slices.Slice", null)
                         .WithMany()
                         .HasForeignKey("SliceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Annex.Server.Features.Versions.DatasetVersion", b =>
+                {
+                    b.HasOne("Annex.Server.Features.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Annex.Server.Features.Organizations.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Annex.Server.Features.Organizations;
+using Annex.Server.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Annex.Bench;
+
+public sealed record IngestSettings(string Folder, int Images, int Boxes, int Runs, int Parallel);
+
+/// <summary>One ingest run: the import through the CLI and the API, and the generator's direct insert of the same rows.</summary>
+public sealed record IngestMeasurement(
+    string Run,
+    double WallSeconds,
+    double DirectInsertSeconds,
+    double? CliPeakRssMb,
+    double? ServerRssBeforeMb,
+    double? ServerRssPeakMb,
+    double? ServerRssAfterMb,
+    int Items,
+    int Annotations);
+
+/// <summary>
+/// <c>ingest-coco</c>: writes a COCO file as Label Studio exports it (boxes only, no pixels), then per run imports it
+/// with the <c>annex datasets import</c> code in a child process against a fresh in-process server on default
+/// settings (rate limits included), and times the bench generator's direct INSERT of the same number of items and
+/// results into a fresh database, so both are measured on the same machine in the same run.
+/// </summary>
+public static class IngestBenchmark
+{
+    private static readonly string[] Labels = ["car", "truck", "bus", "person", "bicycle", "motorcycle", "traffic_light", "traffic_sign"];
+
+    public static async Task<List<IngestMeasurement>> RunAsync(IngestSettings settings, TextWriter log, CancellationToken ct)
+    {
+        Directory.CreateDirectory(settings.Folder);
+        var coco = Path.Combine(settings.Folder, $"label-studio-{settings.Images}x{settings.Boxes}.json");
+        if (!File.Exists(coco))
+        {
+            var written = Stopwatch.StartNew();
+            WriteCoco(coco + ".partial", settings.Images, settings.Boxes);
+            File.Move(coco + ".partial", coco);
+            log.WriteLine($"Wrote {coco} ({new FileInfo(coco).Length / 1_000_000.0:F0} MB) in {written.Elapsed.TotalSeconds:F1} s.");
+        }
+
+        var measurements = new List<IngestMeasurement>();
+        for (var run = 1; run <= settings.Runs; run++)
+        {
+            var direct = await DirectInsertAsync(Path.Combine(settings.Folder, "direct"), settings, log, ct);
+            var measurement = await ImportAsync(Path.Combine(settings.Folder, "server"), coco, settings, direct, run, ct);
+            log.WriteLine($"Run {run}: import {measurement.WallSeconds:F1} s (direct insert {direct:F1} s), CLI peak {measurement.CliPeakRssMb:F0} MB, " +
+                $"server RSS {measurement.ServerRssBeforeMb:F0} -> peak {measurement.ServerRssPeakMb:F0} -> {measurement.ServerRssAfterMb:F0} MB.");
+            measurements.Add(measurement);
+        }
+
+        return measurements;
+    }
+
+    public static IngestMeasurement Median(List<IngestMeasurement> runs)
+    {
+        static double? Middle(IEnumerable<double?> values)
+        {
+            var sorted = values.Where(v => v is not null).Select(v => v!.Value).Order().ToList();
+            return sorted.Count == 0 ? null : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        }
+
+        return new IngestMeasurement(
+            "median",
+            Middle(runs.Select(r => (double?)r.WallSeconds))!.Value,
+            Middle(runs.Select(r => (double?)r.DirectInsertSeconds))!.Value,
+            Middle(runs.Select(r => r.CliPeakRssMb)),
+            Middle(runs.Select(r => r.ServerRssBeforeMb)),
+            Middle(runs.Select(r => r.ServerRssPeakMb)),
+            Middle(runs.Select(r => r.ServerRssAfterMb)),
+            runs[0].Items,
+            runs[0].Annotations);
+    }
+
+    public static string Table(List<IngestMeasurement> rows)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| run | import (s) | direct insert (s) | ratio | CLI peak RSS (MB) | server RSS before / peak / after (MB) | items | annotations |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in rows)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Run} | {r.WallSeconds:F1} | {r.DirectInsertSeconds:F1} | {r.WallSeconds / r.DirectInsertSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>A COCO file laid out as Label Studio writes it: <c>images</c> (file names under <c>images/</c>),
+    /// <c>categories</c>, then <c>annotations</c> grouped by image, each with an empty <c>segmentation</c>.</summary>
+    public static void WriteCoco(string path, int images, int boxes)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        using var json = new Utf8JsonWriter(file);
+        var random = new Random(20_261_205);
+        json.WriteStartObject();
+        json.WriteStartArray("images");
+        for (var i = 0; i < images; i++)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("width", 1920);
+            json.WriteNumber("height", 1080);
+            json.WriteNumber("id", i);
+            json.WriteString("file_name", string.Create(CultureInfo.InvariantCulture, $"images/{i:x8}-frame_{i:D6}.jpg"));
+            json.WriteEndObject();
+            FlushNow(json, i);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("categories");
+        for (var c = 0; c < Labels.Length; c++)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", c);
+            json.WriteString("name", Labels[c]);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("annotations");
+        var id = 0;
+        for (var i = 0; i < images; i++)
+        {
+            for (var b = 0; b < boxes; b++)
+            {
+                var w = Math.Round(20 + (random.NextDouble() * 300), 4);
+                var h = Math.Round(20 + (random.NextDouble() * 200), 4);
+                var x = Math.Round(random.NextDouble() * (1920 - w), 4);
+                var y = Math.Round(random.NextDouble() * (1080 - h), 4);
+                json.WriteStartObject();
+                json.WriteNumber("id", id++);
+                json.WriteNumber("image_id", i);
+                json.WriteNumber("category_id", random.Next(Labels.Length));
+                json.WriteStartArray("segmentation");
+                json.WriteEndArray();
+                json.WriteStartArray("bbox");
+                json.WriteNumberValue(x);
+                json.WriteNumberValue(y);
+                json.WriteNumberValue(w);
+                json.WriteNumberValue(h);
+                json.WriteEndArray();
+                json.WriteNumber("ignore", 0);
+                json.WriteNumber("iscrowd", 0);
+                json.WriteNumber("area", Math.Round(w * h, 4));
+                json.WriteEndObject();
+            }
+
+            FlushNow(json, i);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartObject("info");
+        json.WriteNumber("year", 2026);
+        json.WriteString("version", "1.0");
+        json.WriteString("description", "");
+        json.WriteString("contributor", "Label Studio");
+        json.WriteString("url", "");
+        json.WriteString("date_created", "2026-12-05 06:00:00.000000");
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void FlushNow(Utf8JsonWriter json, int i)
+    {
+        if (i % 1000 == 999)
+        {
+            json.Flush();
+        }
+    }
+
+    private static async Task<double> DirectInsertAsync(string folder, IngestSettings settings, TextWriter log, CancellationToken ct)
+    {
+        DeleteFolder(folder);
+        await Generator.EnsureAsync(folder, settings.Images, settings.Boxes, 1, log, ct);
+        var seconds = Generator.LastInsertTime.TotalSeconds;
+        DeleteFolder(folder);
+        return seconds;
+    }
+
+    private static async Task<IngestMeasurement> ImportAsync(string folder, string coco, IngestSettings settings, double directSeconds, int run, CancellationToken ct)
+    {
+        DeleteFolder(folder);
+        string[] hostArgs =
+        [
+            $"--Storage:DataPath={folder}",
+            "--urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
+            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+        ];
+        var app = AnnexApp.Build(hostArgs);
+        await app.StartAsync(ct);
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? throw new BenchException("The server reported no listening address.");
+            var key = (await File.ReadAllTextAsync(Path.Combine(folder, FirstStart.KeyFileName), ct)).Trim();
+
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var before = PeakMemory.Current();
+            using var sampling = new CancellationTokenSource();
+            var peak = before ?? 0;
+            var sampler = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    peak = Math.Max(peak, PeakMemory.Current() ?? 0);
+                    try
+                    {
+                        await Task.Delay(100, sampling.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }, CancellationToken.None);
+
+            var rssFile = Path.Combine(folder, "cli-peak-rss");
+            var watch = Stopwatch.StartNew();
+            var (exitCode, output, error) = await RunCliAsync(
+                [rssFile, "datasets", "import", coco, "--name", "Ingest bench", "--parallel", settings.Parallel.ToString(CultureInfo.InvariantCulture), "--json"],
+                address,
+                key,
+                ct);
+            watch.Stop();
+            await sampling.CancelAsync();
+            await sampler;
+            GC.Collect();
+            var after = PeakMemory.Current();
+            if (exitCode != 0)
+            {
+                throw new BenchException($"The import failed with exit code {exitCode}: {error}");
+            }
+
+            using var summary = JsonDocument.Parse(output);
+            var cliPeak = File.Exists(rssFile) ? long.Parse(await File.ReadAllTextAsync(rssFile, ct), CultureInfo.InvariantCulture) : (long?)null;
+            return new IngestMeasurement(
+                run.ToString(CultureInfo.InvariantCulture),
+                watch.Elapsed.TotalSeconds,
+                directSeconds,
+                Mb(cliPeak),
+                Mb(before),
+                Mb(peak),
+                Mb(after),
+                summary.RootElement.GetProperty("items").GetInt32(),
+                summary.RootElement.GetProperty("annotations").GetInt32());
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            DeleteFolder(folder);
+        }
+    }
+
+    /// <summary>Runs <c>ingest-cli</c> (this program, the annex command's code) in a child process with the
+    /// workstation garbage collector the annex tool runs with, so its peak memory is the tool's own.</summary>
+    private static async Task<(int ExitCode, string Output, string Error)> RunCliAsync(List<string> args, string address, string key, CancellationToken ct)
+    {
+        var processPath = Environment.ProcessPath ?? throw new BenchException("Cannot tell which program is running.");
+        var start = new ProcessStartInfo(processPath) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+        }
+
+        start.ArgumentList.Add("ingest-cli");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ANNEX_SERVER"] = address;
+        start.Environment["AVALA_API_KEY"] = key;
+        start.Environment["DOTNET_gcServer"] = "0";
+        using var child = Process.Start(start) ?? throw new BenchException("Could not start the import child.");
+        var output = child.StandardOutput.ReadToEndAsync(ct);
+        var error = child.StandardError.ReadToEndAsync(ct);
+        await child.WaitForExitAsync(ct);
+        return (child.ExitCode, await output, await error);
+    }
+
+    /// <summary>The child's side: runs the annex command, then writes its own peak RSS to <paramref name="rssFile"/>.</summary>
+    public static async Task<int> RunCliChildAsync(string rssFile, string[] args, CancellationToken ct)
+    {
+        var exit = await Annex.Cli.AnnexCli.RunAsync(args, Annex.Cli.CliEnvironment.FromConsole(), ct);
+        if (PeakMemory.Read() is { } peak)
+        {
+            await File.WriteAllTextAsync(rssFile, peak.ToString(CultureInfo.InvariantCulture), ct);
+        }
+
+        return exit;
+    }
+
+    private static double? Mb(long? bytes) => bytes / 1_000_000.0;
+
+    private static void DeleteFolder(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

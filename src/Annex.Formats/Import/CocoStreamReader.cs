@@ -1,0 +1,367 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Annex.Formats.Import;
+
+public static partial class CocoImporter
+{
+    /// <summary>
+    /// Opens one instances file for a streamed read, as <see cref="Read"/> reads it but without loading the file:
+    /// a first pass over the file takes the categories and images (and counts each image's annotations), a second
+    /// hands out the images with their annotations in file order, each as soon as its last annotation was read.
+    /// Memory holds the image list and, when a file does not keep an image's annotations together, the images
+    /// still waiting for theirs. <paramref name="fileName"/> names the file in messages and gives the split.
+    /// </summary>
+    public static StreamedImport OpenStreamed(string path, string fileName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null))]);
+    }
+
+    /// <summary>
+    /// A COCO folder as <see cref="ReadFolder"/> reads it, streamed split by split. A split with both an instances
+    /// and a person_keypoints file merges objects across the two files, which needs both whole: such a folder is
+    /// read with <see cref="ReadFolder"/>.
+    /// </summary>
+    public static StreamedImport OpenFolderStreamed(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var annotations = Path.Combine(folder, "annotations");
+        var files = Directory.Exists(annotations)
+            ? Directory.GetFiles(annotations, "instances_*.json").Concat(Directory.GetFiles(annotations, "person_keypoints_*.json")).ToList()
+            : [];
+        var splits = files.GroupBy(file => RawSplitOf(Path.GetFileName(file))!, StringComparer.Ordinal).ToList();
+        if (files.Count == 0 || splits.Any(split => split.Count() > 1))
+        {
+            return StreamedImport.FromDataset(ReadFolder(folder));
+        }
+
+        var parts = new List<Part>();
+        foreach (var file in splits.OrderBy(split => split.Key, StringComparer.Ordinal).Select(split => split.Single()))
+        {
+            var relative = "annotations/" + Path.GetFileName(file);
+            ImportPaths.RequireInside(folder, relative);
+            var rawSplit = RawSplitOf(relative);
+            var split = SplitOf(relative);
+            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile))));
+        }
+
+        return new CocoStream(parts);
+    }
+
+    private sealed record Part(string FileName, Func<Stream> Open, Reader Reader)
+    {
+        /// <summary>Image ids in file order (of the images the reader kept), and how many annotations each still waits for.</summary>
+        public List<long> ImageIds { get; } = [];
+
+        public Dictionary<long, int> Waiting { get; } = [];
+    }
+
+    private sealed class CocoStream : StreamedImport
+    {
+        private readonly List<Part> _parts;
+        private readonly List<ImportedLabel> _labels = [];
+        private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+        private readonly List<ImportSkip> _skipped = [];
+        private int _itemCount;
+        private long _annotationCount;
+        private bool _read;
+
+        public CocoStream(List<Part> parts)
+        {
+            _parts = parts;
+            var labelNames = new HashSet<string>(StringComparer.Ordinal);
+            var refIds = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var part in parts)
+            {
+                var usedCategories = new HashSet<long>();
+                var first = new FirstPass(part, usedCategories);
+                Walk(part, first);
+                first.Finish();
+                _labels.AddRange(part.Reader.Labels.Where(label => labelNames.Add(label.Name)));
+                foreach (var id in usedCategories)
+                {
+                    if (part.Reader.TryGetCategory(id, out var name))
+                    {
+                        _used.Add(name);
+                    }
+                }
+
+                foreach (var image in part.Reader.Images)
+                {
+                    if (!refIds.Add(image.RefId))
+                    {
+                        throw new ImportException(part.FileName, null, $"the image \"{image.RefId}\" is also in another split");
+                    }
+                }
+
+                _itemCount += part.Reader.Images.Count;
+                _annotationCount += first.Annotations;
+            }
+        }
+
+        public override IReadOnlyList<ImportedLabel> Labels => _labels;
+
+        public override IReadOnlySet<string> UsedLabels => _used;
+
+        public override int ItemCount => _itemCount;
+
+        public override long AnnotationCount => _annotationCount;
+
+        public override IReadOnlyList<ImportSkip> Skipped => _skipped;
+
+        public override IEnumerable<ImportedItem> ReadItems()
+        {
+            if (_read)
+            {
+                throw new InvalidOperationException("The items of a streamed import can be read once.");
+            }
+
+            _read = true;
+            foreach (var part in _parts)
+            {
+                var second = new SecondPass(part);
+                using var stream = part.Open();
+                var walker = new JsonArrayWalker.Walker(stream, second);
+                while (true)
+                {
+                    ImportException? error = null;
+                    bool more;
+                    try
+                    {
+                        more = Step(part, walker);
+                    }
+                    catch (ImportException e)
+                    {
+                        error = e;
+                        more = false;
+                    }
+
+                    // What was read whole before a fault in the file is handed out before the fault is reported.
+                    while (second.Ready.TryDequeue(out var item))
+                    {
+                        yield return item;
+                    }
+
+                    if (error is not null)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+                }
+
+                second.Drain(all: true);
+                while (second.Ready.TryDequeue(out var item))
+                {
+                    yield return item;
+                }
+
+                _skipped.AddRange(part.Reader.Skipped);
+            }
+        }
+
+        private static void Walk(Part part, JsonArrayWalker.IVisitor visitor)
+        {
+            using var stream = part.Open();
+            var walker = new JsonArrayWalker.Walker(stream, visitor);
+            while (Step(part, walker))
+            {
+            }
+        }
+
+        private static bool Step(Part part, JsonArrayWalker.Walker walker)
+        {
+            try
+            {
+                return walker.Step();
+            }
+            catch (JsonException e)
+            {
+                throw new ImportException(part.FileName, (int?)e.LineNumber + 1, "not valid JSON: " + FirstSentence(e.Message), e);
+            }
+            catch (InvalidDataException)
+            {
+                throw part.Reader.NotAnObject();
+            }
+        }
+    }
+
+    /// <summary>Categories and images in full; of each annotation only its image and category, to count and check labels.</summary>
+    private sealed class FirstPass(Part part, HashSet<long> usedCategories) : JsonArrayWalker.IVisitor
+    {
+        private readonly HashSet<string> _categoryNames = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _imageRefIds = new(StringComparer.Ordinal);
+        private bool _categories;
+        private bool _images;
+
+        public long Annotations { get; private set; }
+
+        public void Element(string property, int index, ref Utf8JsonReader element)
+        {
+            switch (property)
+            {
+                case "categories":
+                    using (var document = JsonDocument.ParseValue(ref element))
+                    {
+                        part.Reader.ReadCategory(document.RootElement, index, _categoryNames);
+                    }
+
+                    break;
+                case "images":
+                    ReadImage(JsonDocument.ParseValue(ref element), index);
+                    break;
+                case "annotations":
+                    Annotations++;
+                    Count(ref element);
+                    break;
+            }
+        }
+
+        public void Other(string property, ref Utf8JsonReader value)
+        {
+            var kind = value.TokenType;
+            if (kind == JsonTokenType.StartArray)
+            {
+                _categories |= property == "categories";
+                _images |= property == "images";
+                return;
+            }
+
+            // null is "missing" for categories and images (as in the whole-file reader) and nothing for annotations.
+            if (property is "categories" or "images" or "annotations" && kind != JsonTokenType.Null)
+            {
+                throw part.Reader.NotAList(property, kind switch
+                {
+                    JsonTokenType.StartObject => "an object",
+                    JsonTokenType.String => $"\"{value.GetString()}\"",
+                    _ => Encoding.UTF8.GetString(value.ValueSpan),
+                });
+            }
+        }
+
+        public void Finish()
+        {
+            if (!_categories)
+            {
+                throw part.Reader.Missing("categories");
+            }
+
+            if (!_images)
+            {
+                throw part.Reader.Missing("images");
+            }
+        }
+
+        private void ReadImage(JsonDocument document, int index)
+        {
+            using (document)
+            {
+                var before = part.Reader.Images.Count;
+                part.Reader.ReadImage(document.RootElement, index, _imageRefIds);
+                if (part.Reader.Images.Count > before)
+                {
+                    var id = document.RootElement.GetProperty("id").GetInt64();
+                    part.ImageIds.Add(id);
+                    part.Waiting.TryAdd(id, 0);
+                }
+            }
+        }
+
+        private void Count(ref Utf8JsonReader element)
+        {
+            if (element.TokenType != JsonTokenType.StartObject)
+            {
+                return;
+            }
+
+            var depth = element.CurrentDepth;
+            long? imageId = null;
+            while (element.Read() && !(element.TokenType == JsonTokenType.EndObject && element.CurrentDepth == depth))
+            {
+                if (element.TokenType != JsonTokenType.PropertyName || element.CurrentDepth != depth + 1)
+                {
+                    continue;
+                }
+
+                var isImage = element.ValueTextEquals("image_id"u8);
+                var isCategory = !isImage && element.ValueTextEquals("category_id"u8);
+                element.Read();
+                if ((isImage || isCategory) && element.TokenType == JsonTokenType.Number && element.TryGetInt64(out var number))
+                {
+                    if (isImage)
+                    {
+                        imageId = number;
+                    }
+                    else
+                    {
+                        usedCategories.Add(number);
+                    }
+                }
+                else if (element.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    element.TrySkip();
+                }
+            }
+
+            if (imageId is { } id)
+            {
+                part.Waiting[id] = part.Waiting.GetValueOrDefault(id) + 1;
+            }
+        }
+    }
+
+    /// <summary>Reads each annotation in full and hands out the images, in file order, once all of theirs are read.</summary>
+    private sealed class SecondPass(Part part) : JsonArrayWalker.IVisitor
+    {
+        private int _next;
+
+        public Queue<ImportedItem> Ready { get; } = new();
+
+        public void Element(string property, int index, ref Utf8JsonReader element)
+        {
+            if (property != "annotations")
+            {
+                return;
+            }
+
+            using var document = JsonDocument.ParseValue(ref element);
+            var annotation = document.RootElement;
+            part.Reader.ReadAnnotation(annotation, $"annotations[{index.ToString(CultureInfo.InvariantCulture)}]");
+
+            // ReadAnnotation checked that image_id names an image.
+            var imageId = annotation.GetProperty("image_id").GetInt64();
+            if (part.Waiting.TryGetValue(imageId, out var waiting))
+            {
+                part.Waiting[imageId] = waiting - 1;
+            }
+
+            Drain(all: false);
+        }
+
+        public void Other(string property, ref Utf8JsonReader value)
+        {
+        }
+
+        /// <summary>Queues the images, in order, that have all their annotations (every image left, with <paramref name="all"/>).</summary>
+        public void Drain(bool all)
+        {
+            var images = part.Reader.Images;
+            while (_next < images.Count && (all || part.Waiting.GetValueOrDefault(part.ImageIds[_next]) <= 0))
+            {
+                var image = images[_next];
+                Ready.Enqueue(part.Reader.ToItem(image));
+
+                // The image's annotations are handed out: let them go.
+                image.Objects.Clear();
+                image.ObjectIndexes.Clear();
+                _next++;
+            }
+        }
+    }
+}
