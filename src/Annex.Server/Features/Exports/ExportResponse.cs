@@ -1,10 +1,13 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Annex.Server.Features.Exports;
 
 public sealed record OrganizationRef(Guid Uid, string Name, string Slug);
 
-/// <summary>The export resource: Avala's twelve fields, then updated_at, filter_query_string and error.</summary>
+/// <summary>The export resource: Avala's twelve fields, then updated_at, filter_query_string, error and expires_at.
+/// versions, since_version and since_export appear only on an export that uses them, so an export made with
+/// Avala's body has exactly the documented shape.</summary>
 public sealed record ExportResponse(
     Guid Uid,
     string Name,
@@ -22,9 +25,9 @@ public sealed record ExportResponse(
     string? FilterQueryString,
     string? Error,
     DateTime? ExpiresAt,
-    IReadOnlyList<Guid> Versions,
-    Guid? SinceVersion,
-    Guid? SinceExport)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Guid>? Versions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? SinceVersion,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? SinceExport)
 {
     public static ExportResponse From(Export export, OrganizationRef organization, Func<Export, string> downloadUrl) => new(
         export.Uid,
@@ -43,7 +46,7 @@ public sealed record ExportResponse(
         export.FilterQueryString,
         export.Error,
         export.ExpiresAt,
-        UidList.Parse(export.Versions),
+        UidList.Parse(export.Versions) is { Count: > 0 } versions ? versions : null,
         export.SinceVersion,
         export.SinceExport);
 }
