@@ -57,8 +57,9 @@ public sealed class S3ExportTests
     public async Task An_aborted_export_leaves_nothing_in_the_bucket()
     {
         using var bucket = await MotoServer.CreateBucketAsync();
-        // Batches of 5 rows keep the export running long enough to abort it mid-write.
-        var settings = new Dictionary<string, string?>(bucket.Settings()) { ["Exports:Workers"] = "1", ["Exports:BatchSize"] = "5" };
+        // Batches of one row keep the export running long enough to abort it mid-write (with faster writers,
+        // batches of 5 sometimes let it finish between two polls).
+        var settings = new Dictionary<string, string?>(bucket.Settings()) { ["Exports:Workers"] = "1", ["Exports:BatchSize"] = "1" };
         using var factory = new AnnexFactory(settings: settings);
         var tenant = await factory.CreateTenantAsync();
         var dataset = await Seed.DatasetAsync(tenant.Http);
@@ -80,7 +81,7 @@ public sealed class S3ExportTests
             }
 
             Assert.True(DateTime.UtcNow < deadline, "The export never showed progress.");
-            await Task.Delay(20);
+            await Task.Delay(5);
         }
 
         var (abortStatus, _) = await tenant.Http.PostJsonAsync($"/api/v1/exports/{uid}/abort/", null);
