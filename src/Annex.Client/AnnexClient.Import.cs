@@ -18,7 +18,7 @@ public sealed record ImportedItemUid(Guid Uid, string RefId);
 /// <summary>The answer to a bulk item import: new items, items already there, and every element's uid in request order.</summary>
 public sealed record ItemsImported(int Count, int Skipped, IReadOnlyList<ImportedItemUid> Items);
 
-/// <summary>The answer to a bulk result import (the echoed results are not read).</summary>
+/// <summary>The answer to a bulk result import: the counts (the client asks for the minimal answer, without the results echoed).</summary>
 public sealed record ResultsImported(int Created, int Updated, int Skipped);
 
 public sealed partial class AnnexClient
@@ -31,7 +31,7 @@ public sealed partial class AnnexClient
     public Task<ItemsImported> ImportItemsAsync(Guid datasetUid, IReadOnlyList<ImportItem> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var body = WriteBody("items", items, static (json, item) =>
+        var body = () => WriteBody("items", items, static (json, item) =>
         {
             json.WriteStartObject();
             json.WriteString("ref_id", item.RefId);
@@ -46,7 +46,7 @@ public sealed partial class AnnexClient
 
             json.WriteEndObject();
         });
-        return PostBytesAsync<ItemsImported>(Url($"datasets/{Segment(datasetUid)}/items/", ("existing", "skip")), body, cancellationToken);
+        return PostBulkAsync<ItemsImported>(Url($"datasets/{Segment(datasetUid)}/items/", ("existing", "skip")), body, cancellationToken);
     }
 
     /// <summary>
@@ -56,7 +56,7 @@ public sealed partial class AnnexClient
     public Task<ResultsImported> ImportResultsAsync(Guid projectUid, IReadOnlyList<ImportResult> results, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var body = WriteBody("results", results, static (json, result) =>
+        var body = () => WriteBody("results", results, static (json, result) =>
         {
             json.WriteStartObject();
             json.WriteString("dataset_item_uid", result.DatasetItemUid);
@@ -84,28 +84,12 @@ public sealed partial class AnnexClient
             json.WriteEndArray();
             json.WriteEndObject();
         });
-        return PostBytesAsync<ResultsImported>(Url($"projects/{Segment(projectUid)}/results/", ("existing", "skip")), body, cancellationToken);
+        return PostBulkAsync<ResultsImported>(Url($"projects/{Segment(projectUid)}/results/", ("existing", "skip")), body, cancellationToken);
     }
 
-    /// <summary>Writes <c>{"name": [...]}</c> straight to UTF-8: the annotations' JSON text goes in without being parsed into objects first.</summary>
-    private static byte[] WriteBody<T>(string name, IReadOnlyList<T> rows, Action<Utf8JsonWriter, T> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteStartArray(name);
-            foreach (var row in rows)
-            {
-                write(json, row);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
+    /// <summary>A body <c>{"name": [...]}</c> written straight to the request stream as it is sent: the annotations'
+    /// JSON text goes in without being parsed into objects first, and no copy of the whole body is made.</summary>
+    private static JsonRowsContent<T> WriteBody<T>(string name, IReadOnlyList<T> rows, Action<Utf8JsonWriter, T> write) => new(name, rows, write);
 
     private static void WriteNumberOrNull(Utf8JsonWriter json, string name, int? value)
     {
@@ -131,11 +115,69 @@ public sealed partial class AnnexClient
         }
     }
 
-    private async Task<T> PostBytesAsync<T>(Uri url, byte[] body, CancellationToken ct) =>
-        await SendJsonAsync<T>(
-            () => new HttpRequestMessage(HttpMethod.Post, url)
+    /// <summary>Posts a bulk body asking for the minimal answer (<c>Prefer: return=minimal</c>: counts, and for items
+    /// each uid and ref_id), and reads that answer as it arrives instead of buffering it first.</summary>
+    private async Task<T> PostBulkAsync<T>(Uri url, Func<HttpContent> body, CancellationToken ct)
+    {
+        using var response = await SendAsync(
+            () =>
             {
-                Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = body() };
+                request.Headers.TryAddWithoutValidation(PreferHeader, ReturnMinimal);
+                return request;
             },
+            HttpCompletionOption.ResponseHeadersRead,
             ct).ConfigureAwait(false);
+        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        return await JsonSerializer.DeserializeAsync<T>(stream, Json, ct).ConfigureAwait(false)
+            ?? throw new AnnexApiException(response.StatusCode, $"The server answered {(int)response.StatusCode} with an empty body.", null, new Dictionary<string, IReadOnlyList<string>>(), null);
+    }
+
+    private const string PreferHeader = "Prefer";
+    private const string ReturnMinimal = "return=minimal";
+
+    /// <summary>Serialises the rows to the request stream when the request is sent (again for each retry), flushing as it goes.</summary>
+    private sealed class JsonRowsContent<T> : HttpContent
+    {
+        private const int FlushAt = 64 * 1024;
+        private readonly string _name;
+        private readonly IReadOnlyList<T> _rows;
+        private readonly Action<Utf8JsonWriter, T> _write;
+
+        public JsonRowsContent(string name, IReadOnlyList<T> rows, Action<Utf8JsonWriter, T> write)
+        {
+            _name = name;
+            _rows = rows;
+            _write = write;
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            await using var json = new Utf8JsonWriter(stream);
+            json.WriteStartObject();
+            json.WriteStartArray(_name);
+            foreach (var row in _rows)
+            {
+                _write(json, row);
+                if (json.BytesPending >= FlushAt)
+                {
+                    await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+            await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 }

@@ -17,6 +17,9 @@ public sealed record ResultResponse(Guid Uid, Guid DatasetItemUid, Guid ProjectU
 /// <c>results</c> lists every element of the request in order, a skipped one as stored.</summary>
 public sealed record ResultsUpsertedResponse(int Created, int Updated, IReadOnlyList<ResultResponse> Results, int Skipped = 0);
 
+/// <summary>The answer to a bulk upsert sent with <c>Prefer: return=minimal</c>: the counts only.</summary>
+public sealed record ResultsCountedResponse(int Created, int Updated, int Skipped);
+
 /// <summary>An item's annotations in this project; they replace any the item had.</summary>
 public sealed record ResultUpsert(Guid DatasetItemUid, IReadOnlyList<JsonElement> Annotations);
 
@@ -32,7 +35,11 @@ public static class ResultsApi
     {
         var group = api.MapGroup("/projects/{projectUid}/results").WithTags("Results");
         group.MapGet("", ListResults);
-        group.MapPost("", UpsertResults).AcceptsBody<UpsertResultsBody>();
+        group.MapPost("", UpsertResults)
+            .AcceptsBody<UpsertResultsBody>()
+            .Produces<ResultsUpsertedResponse>()
+            .Produces<ResultsUpsertedResponse>(StatusCodes.Status201Created)
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return api;
     }
 
@@ -73,7 +80,7 @@ public static class ResultsApi
     /// new results with multi-row INSERTs. With <c>?existing=skip</c> an item that already has a result in the
     /// project keeps it unchanged and is reported (counted in <c>skipped</c>), so a stopped import can be sent again.
     /// </summary>
-    private static async Task<Results<Ok<ResultsUpsertedResponse>, Created<ResultsUpsertedResponse>, BadRequestError, NotFoundError>> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, BulkWriteGate gate, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> UpsertResults(string projectUid, HttpContext http, AnnexDbContext db, BulkWriteGate gate, TimeProvider time, CancellationToken ct)
     {
         var project = await ProjectsApi.FindAsync(projectUid, http, db, ct);
         if (project is null)
@@ -87,37 +94,29 @@ public static class ResultsApi
             return errors.ToBadRequest();
         }
 
-        var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct, allowArray: true);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        using var _ = document;
-        var elements = Fields.BulkList(document!.RootElement, "results", errors, MaxResultsPerRequest);
-        if (elements is null)
-        {
-            return errors.ToBadRequest();
-        }
-
+        // The body is read element by element as it arrives; only each result's canonical annotations are kept.
         var labels = new HashSet<string>(ProjectsApi.LabelNames(project.Labels), StringComparer.Ordinal);
-        var parsed = new List<ParsedResult>(elements.Count);
+        var parsed = new List<ParsedResult>();
         var seen = new Dictionary<Guid, int>();
-        for (var index = 0; index < elements.Count; index++)
+        var body = await BulkBody.ReadAsync(http.Request, "results", MaxResultsPerRequest, (element, index) =>
         {
-            var row = ReadResult(elements[index], ["results", Fields.Index(index)], labels, errors);
+            var row = ReadResult(element, ["results", Fields.Index(index)], labels, errors);
             if (row is null)
             {
-                continue;
+                return;
             }
 
             if (!seen.TryAdd(row.Value.ItemUid, index))
             {
                 errors.Add(["results", Fields.Index(index), "dataset_item_uid"], $"This item is also named at index {seen[row.Value.ItemUid]}; send one result per item.");
-                continue;
+                return;
             }
 
             parsed.Add(new ParsedResult(row.Value.ItemUid, row.Value.Annotations, row.Value.Count, index));
+        }, ct);
+        if (body.Error is not null)
+        {
+            return body.Error;
         }
 
         // One query for the whole request: the uid list travels as a single JSON (SQLite) or array (PostgreSQL) parameter.
@@ -144,8 +143,16 @@ public static class ResultsApi
         {
             try
             {
-                var upserted = await WriteAsync(db, project, parsed, itemIds, skipExisting, Clock.UtcNow(time), ct);
-                return upserted.Created > 0 ? TypedResults.Created((string?)null, upserted) : TypedResults.Ok(upserted);
+                var minimal = ReturnPreference.WantsMinimal(http.Request);
+                var upserted = await WriteAsync(db, project, parsed, itemIds, skipExisting, !minimal, Clock.UtcNow(time), ct);
+                var status = upserted.Created > 0 ? StatusCodes.Status201Created : StatusCodes.Status200OK;
+                if (minimal)
+                {
+                    ReturnPreference.Applied(http.Response);
+                    return Results.Json(new ResultsCountedResponse(upserted.Created, upserted.Updated, upserted.Skipped), ApiJson.Options, statusCode: status);
+                }
+
+                return Results.Json(upserted, ApiJson.Options, statusCode: status);
             }
             catch (Exception ex) when (attempt < 3 && ex is DbUpdateException or DbException && IsUniqueViolation(ex))
             {
@@ -169,6 +176,7 @@ public static class ResultsApi
         List<ParsedResult> parsed,
         Dictionary<Guid, long> itemIds,
         bool skipExisting,
+        bool echo,
         DateTime now,
         CancellationToken ct)
     {
@@ -179,7 +187,8 @@ public static class ResultsApi
             .ToDictionaryAsync(r => r.DatasetItemId, ct);
 
         var fresh = new List<Result>(parsed.Count - stored.Count);
-        var responses = new List<ResultResponse>(parsed.Count);
+        // With return=minimal only the counts are answered: no row is echoed back.
+        var responses = new List<ResultResponse>(echo ? parsed.Count : 0);
         var updated = 0;
         foreach (var row in parsed)
         {
@@ -204,7 +213,10 @@ public static class ResultsApi
                 fresh.Add(result);
             }
 
-            responses.Add(ToResponse(result, row.ItemUid, project.Uid));
+            if (echo)
+            {
+                responses.Add(ToResponse(result, row.ItemUid, project.Uid));
+            }
         }
 
         if (updated > 0)
@@ -219,7 +231,7 @@ public static class ResultsApi
             : await BulkInsert.InsertAsync(db, fresh, ct);
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
-        if (written < fresh.Count)
+        if (echo && written < fresh.Count)
         {
             var freshIds = fresh.Select(r => r.DatasetItemId).ToList();
             var winners = await db.Results.AsNoTracking()
@@ -292,6 +304,6 @@ public static class ResultsApi
             writer.WriteEndArray();
         }
 
-        return errors.Count == countBefore ? (itemUid, System.Text.Encoding.UTF8.GetString(buffer.ToArray()), count) : null;
+        return errors.Count == countBefore ? (itemUid, System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length), count) : null;
     }
 }

@@ -22,6 +22,13 @@ public sealed record ItemResponse(Guid Uid, string RefId, RawJson Metadata, int?
 /// ref_id was already stored. <c>items</c> lists every element of the request in order, the stored ones as stored.</summary>
 public sealed record ItemsCreatedResponse(int Count, IReadOnlyList<ItemResponse> Items, int Skipped = 0);
 
+/// <summary>An element of <see cref="ItemsCreatedMinimalResponse"/>: where the item with this ref_id is.</summary>
+public sealed record ItemUid(Guid Uid, string RefId);
+
+/// <summary>The answer to a bulk item create sent with <c>Prefer: return=minimal</c>: the counts, and each element's
+/// uid and ref_id in request order (what a client needs to send the items' results), not the whole items.</summary>
+public sealed record ItemsCreatedMinimalResponse(int Count, IReadOnlyList<ItemUid> Items, int Skipped = 0);
+
 public static class DatasetsApi
 {
     public const int MaxItemsPerRequest = 10_000;
@@ -368,30 +375,18 @@ public static class DatasetsApi
             return errors.ToResult();
         }
 
-        var (document, error) = await JsonBody.ReadObjectAsync(http.Request, ct, allowArray: true);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        using var _ = document;
-        var elements = Fields.BulkList(document!.RootElement, "items", errors, MaxItemsPerRequest);
-        if (elements is null)
-        {
-            return errors.ToResult();
-        }
-
+        // The body is read element by element as it arrives; only the items read from it are kept.
         var now = Clock.UtcNow(time);
-        var items = new List<DatasetItem>(elements.Count);
+        var items = new List<DatasetItem>();
         var refIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var uids = new HashSet<Guid>();
         var chosenUids = new List<(Guid Uid, int Index)>();
-        for (var index = 0; index < elements.Count; index++)
+        var body = await BulkBody.ReadAsync(http.Request, "items", MaxItemsPerRequest, (element, index) =>
         {
-            var item = ReadItem(elements[index], ["items", Fields.Index(index)], errors, now);
+            var item = ReadItem(element, ["items", Fields.Index(index)], errors, now);
             if (item is null)
             {
-                continue;
+                return;
             }
 
             if (!refIds.TryAdd(item.RefId, index))
@@ -403,7 +398,7 @@ public static class DatasetsApi
             {
                 errors.Add(["items", Fields.Index(index), "uid"], "Duplicate uid in this request.");
             }
-            else if (elements[index].TryGetProperty("uid", out var given) && given.ValueKind != JsonValueKind.Null)
+            else if (element.TryGetProperty("uid", out var given) && given.ValueKind != JsonValueKind.Null)
             {
                 // Only uids the client chose can be taken already; the server's own are new version 7 uids.
                 chosenUids.Add((item.Uid, index));
@@ -411,6 +406,10 @@ public static class DatasetsApi
 
             item.DatasetId = dataset.Id;
             items.Add(item);
+        }, ct);
+        if (body.Error is not null)
+        {
+            return body.Error;
         }
 
         if (errors.Any)
@@ -474,6 +473,13 @@ public static class DatasetsApi
                     stored[refId] = row;
                 }
             }
+        }
+
+        if (ReturnPreference.WantsMinimal(http.Request))
+        {
+            ReturnPreference.Applied(http.Response);
+            var uidsOnly = items.Select(i => stored.TryGetValue(i.RefId, out var existing) ? new ItemUid(existing.Uid, existing.RefId) : new ItemUid(i.Uid, i.RefId)).ToList();
+            return Results.Json(new ItemsCreatedMinimalResponse(items.Count - stored.Count, uidsOnly, stored.Count), ApiJson.Options, statusCode: StatusCodes.Status201Created);
         }
 
         var responses = items.Select(i => stored.TryGetValue(i.RefId, out var existing) ? ToResponse(existing) : ToResponse(i)).ToList();

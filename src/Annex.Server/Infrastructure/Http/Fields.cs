@@ -164,46 +164,6 @@ public static class Fields
         return number;
     }
 
-    /// <summary>Items of a bulk body: either <c>{"key": [...]}</c> or a bare array.</summary>
-    public static List<JsonElement>? BulkList(JsonElement body, string name, ValidationErrors errors, int maxCount)
-    {
-        var list = ListOrBareArray(body, name, errors);
-        if (list is null)
-        {
-            return null;
-        }
-
-        if (list.Count == 0)
-        {
-            errors.Add(name, "This list may not be empty.");
-            return null;
-        }
-
-        if (list.Count > maxCount)
-        {
-            errors.Add(name, $"Ensure this field has no more than {maxCount} elements.");
-            return null;
-        }
-
-        return list;
-    }
-
-    private static List<JsonElement>? ListOrBareArray(JsonElement body, string name, ValidationErrors errors)
-    {
-        if (body.ValueKind == JsonValueKind.Array)
-        {
-            return [.. body.EnumerateArray()];
-        }
-
-        if (!body.TryGetProperty(name, out var value))
-        {
-            errors.Add(name, Required);
-            return null;
-        }
-
-        return ListValue(value, [name], errors);
-    }
-
     /// <summary>A list of names from a fixed set, duplicates dropped, each wrong element reported under its
     /// index. Missing or null is an empty list unless <paramref name="required"/>.</summary>
     public static List<string>? ChoiceList(JsonElement body, string name, IReadOnlyCollection<string> choices, string choicesNoun, ValidationErrors errors, bool required)

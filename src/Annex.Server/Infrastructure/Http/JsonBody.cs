@@ -50,7 +50,7 @@ public static class JsonBody
     /// <summary>JSON allows escapes such as "\ud83d" alone, which no .NET string (or database) can hold,
     /// and "\u0000", which PostgreSQL cannot store in text or jsonb; finding them here turns what would fail
     /// deep inside a handler into a clear 400.</summary>
-    private static string? FindInvalidText(JsonElement value)
+    internal static string? FindInvalidText(JsonElement value)
     {
         try
         {
@@ -81,16 +81,18 @@ public static class JsonBody
         }
         catch (InvalidOperationException)
         {
-            return "a string holds an unpaired \\u surrogate escape, which is not valid text.";
+            return UnpairedSurrogate;
         }
     }
 
-    private const string NullCharacter = "Null characters are not allowed (a string holds \\u0000).";
+    internal const string NullCharacter = "Null characters are not allowed (a string holds \\u0000).";
+
+    internal const string UnpairedSurrogate = "a string holds an unpaired \\u surrogate escape, which is not valid text.";
 
     /// <summary>The type name a Python client would see for a JSON value, as DRF messages use it.</summary>
     public static string PythonTypeName(JsonElement value) => JsonTypeNames.Python(value);
 
-    private static string ParseMessage(JsonException ex)
+    internal static string ParseMessage(JsonException ex)
     {
         var message = ex.Message;
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
