@@ -95,10 +95,8 @@ public static class ImportSourceReader
                     throw new CliException(ExitCodes.Usage, $"{path}: a CSV import is a .csv file, a CSV export's zip or a folder with {CsvArchiveWriter.EntryName}.");
                 }
 
-                using (var file = File.OpenRead(csv))
-                {
-                    return new ImportSource(chosen, CsvImporter.Read(file, Path.GetFileName(csv)), null);
-                }
+                // Streamed: the file is read twice, record by record, never whole.
+                return new ImportSource(chosen, CsvImporter.OpenStreamed(csv, Path.GetFileName(csv)), null);
 
             default:
                 throw new CliException(ExitCodes.Usage, chosen == ImportFormat.Yolo

@@ -28,6 +28,179 @@ public static class CsvImporter
         });
     }
 
+    /// <summary>
+    /// Opens a CSV file (or a CSV export's zip) for a streamed read, as <see cref="Read"/> reads it but without holding
+    /// its annotations: a first pass checks every record (so a bad record fails before any item is handed out, as in
+    /// <see cref="Read"/>) and keeps each item's columns and record count; a second pass hands out the items in the
+    /// order they first appear, each once its last record was read. Memory holds the item list and, when a file does
+    /// not keep an item's records together, the annotations of the items still waiting for theirs.
+    /// </summary>
+    public static StreamedImport OpenStreamed(string path, string fileName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        return new CsvStream(() => OpenText(path, fileName));
+    }
+
+    /// <summary>The CSV text of a file or of the CSV entry of a zip, with the name messages give it.</summary>
+    private static (TextReader Text, string File) OpenText(string path, string fileName)
+    {
+        var stream = System.IO.File.OpenRead(path);
+        try
+        {
+            Span<byte> magic = stackalloc byte[4];
+            var read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+            stream.Position = 0;
+            if (!(read == 4 && magic.SequenceEqual("PK\u0003\u0004"u8)))
+            {
+                return (new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true), fileName);
+            }
+
+            var zip = OpenZip(stream, fileName);
+            try
+            {
+                var entry = CsvEntry(zip, fileName);
+                return (new ZipEntryReader(entry.Open(), zip), entry.FullName);
+            }
+            catch
+            {
+                zip.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a zip entry's text and closes the zip (and its file) with it.</summary>
+    private sealed class ZipEntryReader(Stream entry, ZipArchive zip) : StreamReader(entry, Encoding.UTF8, detectEncodingFromByteOrderMarks: true)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (disposing)
+            {
+                zip.Dispose();
+            }
+        }
+    }
+
+    private static ZipArchive OpenZip(Stream stream, string fileName)
+    {
+        try
+        {
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ImportException(fileName, null, "not a readable zip archive: " + e.Message, e);
+        }
+    }
+
+    private static ZipArchiveEntry CsvEntry(ZipArchive zip, string fileName)
+    {
+        var entries = zip.Entries.Where(e => e.FullName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)).ToList();
+        return entries.FirstOrDefault(e => e.FullName == CsvArchiveWriter.EntryName)
+            ?? (entries.Count == 1 ? entries[0] : null)
+            ?? throw new ImportException(fileName, null, entries.Count == 0
+                ? $"the archive holds no CSV file (expected {CsvArchiveWriter.EntryName})"
+                : $"the archive holds several CSV files and none is {CsvArchiveWriter.EntryName}");
+    }
+
+    private sealed class CsvStream : StreamedImport
+    {
+        private readonly Func<(TextReader Text, string File)> _open;
+        private readonly Reader _first;
+        private readonly List<ImportedLabel> _labels;
+        private readonly HashSet<string> _used;
+        private readonly long _annotationCount;
+        private bool _read;
+
+        public CsvStream(Func<(TextReader Text, string File)> open)
+        {
+            _open = open;
+            var (text, file) = open();
+            using (text)
+            {
+                _first = new Reader(file) { KeepAnnotations = false };
+                _first.Scan(text);
+            }
+
+            _labels = _first.Labels();
+            _used = new HashSet<string>(_labels.Select(label => label.Name), StringComparer.Ordinal);
+            _annotationCount = _first.Order.Sum(item => (long)item.Rows);
+        }
+
+        public override IReadOnlyList<ImportedLabel> Labels => _labels;
+
+        public override IReadOnlySet<string> UsedLabels => _used;
+
+        public override int ItemCount => _first.Order.Count;
+
+        public override long AnnotationCount => _annotationCount;
+
+        public override IReadOnlyList<ImportSkip> Skipped => [];
+
+        public override IEnumerable<ImportedItem> ReadItems()
+        {
+            if (_read)
+            {
+                throw new InvalidOperationException("The items of a streamed import can be read once.");
+            }
+
+            _read = true;
+            var order = _first.Order;
+            var position = new Dictionary<string, int>(order.Count, StringComparer.Ordinal);
+            var remaining = new int[order.Count];
+            for (var i = 0; i < order.Count; i++)
+            {
+                remaining[i] = order[i].Rows;
+            }
+
+            var waiting = new Dictionary<int, List<ImportedAnnotation>>();
+            var next = 0;
+            var (text, file) = _open();
+            using (text)
+            {
+                var records = new RecordReader(text, file);
+                records.Next();
+                while (records.Next() is { } record)
+                {
+                    var (key, annotation) = _first.Reread(record.Fields, record.Line);
+                    if (!position.TryGetValue(key, out var index))
+                    {
+                        // Items are numbered as they first appear, which is the order records come in.
+                        index = position.Count;
+                        position.Add(key, index);
+                    }
+
+                    if (!waiting.TryGetValue(index, out var annotations))
+                    {
+                        annotations = [];
+                        waiting.Add(index, annotations);
+                    }
+
+                    annotations.Add(annotation);
+                    remaining[index]--;
+                    while (next < order.Count && remaining[next] == 0)
+                    {
+                        waiting.Remove(next, out var done);
+                        yield return Reader.ToItem(order[next], done ?? []);
+                        next++;
+                    }
+                }
+            }
+
+            if (next < order.Count)
+            {
+                throw new ImportException(file, null, "the file changed while it was being imported");
+            }
+        }
+    }
+
     private static ImportedDataset ReadZip(Stream stream, string fileName)
     {
         ZipArchive zip;
@@ -42,12 +215,7 @@ public static class CsvImporter
 
         using (zip)
         {
-            var entries = zip.Entries.Where(e => e.FullName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)).ToList();
-            var entry = entries.FirstOrDefault(e => e.FullName == CsvArchiveWriter.EntryName)
-                ?? (entries.Count == 1 ? entries[0] : null)
-                ?? throw new ImportException(fileName, null, entries.Count == 0
-                    ? $"the archive holds no CSV file (expected {CsvArchiveWriter.EntryName})"
-                    : $"the archive holds several CSV files and none is {CsvArchiveWriter.EntryName}");
+            var entry = CsvEntry(zip, fileName);
             using var text = new StreamReader(entry.Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
             return new Reader(entry.FullName).Read(text);
         }
@@ -64,6 +232,9 @@ public static class CsvImporter
         public ItemRow Row { get; } = row;
 
         public List<ImportedAnnotation> Annotations { get; } = [];
+
+        /// <summary>The item's records (one per annotation).</summary>
+        public int Rows { get; set; }
     }
 
     private sealed class Reader(string file)
@@ -75,7 +246,20 @@ public static class CsvImporter
         private readonly Dictionary<string, (int? Index, int Line)> _labels = new(StringComparer.Ordinal);
         private Dictionary<string, int> _columns = [];
 
+        /// <summary>False for the first pass of a streamed read: every record is checked, annotations are only counted.</summary>
+        public bool KeepAnnotations { get; init; } = true;
+
+        /// <summary>The items in the order they first appear.</summary>
+        public IReadOnlyList<Item> Order => _order;
+
         public ImportedDataset Read(TextReader text)
+        {
+            Scan(text);
+            return new ImportedDataset(Labels(), [.. _order.Select(item => ToItem(item, item.Annotations))]);
+        }
+
+        /// <summary>Reads and checks every record.</summary>
+        public void Scan(TextReader text)
         {
             var records = new RecordReader(text, file);
             var header = records.Next() ?? throw new ImportException(file, null, "empty: expected a header row naming the columns");
@@ -89,18 +273,26 @@ public static class CsvImporter
 
                 ReadRecord(record.Fields, record.Line);
             }
+        }
 
-            var labels = _labels
-                .OrderBy(pair => pair.Value.Index ?? int.MaxValue)
-                .ThenBy(pair => pair.Value.Line)
-                .Select(pair => new ImportedLabel(pair.Key))
-                .ToList();
-            var items = _order.Select(item => new ImportedItem(
-                item.Row.RefId, item.Row.Width, item.Row.Height, ImportJson.Split(item.Row.Split), null, item.Annotations)
+        public List<ImportedLabel> Labels() => [.. _labels
+            .OrderBy(pair => pair.Value.Index ?? int.MaxValue)
+            .ThenBy(pair => pair.Value.Line)
+            .Select(pair => new ImportedLabel(pair.Key))];
+
+        public static ImportedItem ToItem(Item item, IReadOnlyList<ImportedAnnotation> annotations) =>
+            new(item.Row.RefId, item.Row.Width, item.Row.Height, ImportJson.Split(item.Row.Split), null, annotations)
             {
                 MediaUrl = item.Row.MediaUrl,
-            }).ToList();
-            return new ImportedDataset(labels, items);
+            };
+
+        /// <summary>The item key and the annotation of a record this reader has already checked (a streamed read's second pass).</summary>
+        public (string Key, ImportedAnnotation Annotation) Reread(List<string> fields, int line)
+        {
+            var refId = Unguard(Cell(fields, "ref_id")!);
+            var key = Cell(fields, "item_uid") ?? refId;
+            var label = Unguard(Cell(fields, "label")!);
+            return (key, Annotation(label, Cell(fields, "type"), Cell(fields, "coordinates"), Cell(fields, "attributes"), line));
         }
 
         private Dictionary<string, int> ReadHeader(List<string> names)
@@ -162,7 +354,13 @@ public static class CsvImporter
 
             var label = Unguard(Cell(fields, "label") ?? throw new ImportException(file, line, "label: blank"));
             ReadClassIndex(label, Cell(fields, "class_index"), line);
-            item.Annotations.Add(Annotation(label, Cell(fields, "type"), Cell(fields, "coordinates"), Cell(fields, "attributes"), line));
+            var annotation = Annotation(label, Cell(fields, "type"), Cell(fields, "coordinates"), Cell(fields, "attributes"), line);
+            if (KeepAnnotations)
+            {
+                item.Annotations.Add(annotation);
+            }
+
+            item.Rows++;
         }
 
         /// <summary>What differs between two rows of one item, worded for a message, or null.</summary>

@@ -75,6 +75,113 @@ public sealed class CsvImporterTests
 
         Assert.Equal(("annotations.csv", line, reason), (error.File, error.Line, error.Reason));
         Assert.Equal($"annotations.csv:{line}: {reason}", error.Message);
+
+        // Streamed, the first pass finds the same fault before any item is handed out.
+        var path = TempFile(Encoding.UTF8.GetBytes(csv));
+        try
+        {
+            var streamed = Assert.Throws<ImportException>(() => CsvImporter.OpenStreamed(path, "annotations.csv"));
+            Assert.Equal(error.Message, streamed.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public static TheoryData<string> StreamedFiles => new()
+    {
+        // Every column, quoted cells with line breaks, the formula guard, an item without sizes.
+        (Header + "\n" + """"
+            u1,frame_001,val,640,480,,car,0,bounding_box,10,20,30,40,"{""x"":10,""y"":20,""width"":30,""height"":40}","{""note"":""say \""hi\"", bye""}"
+            u1,frame_001,val,640,480,,bicycle,,cuboid,,,,,"{""center"":{""x"":1,""y"":2,""z"":3},""dimensions"":{""length"":4,""width"":2,""height"":1.5},""rotation"":{""yaw"":0.1,""pitch"":0,""roll"":0}}",{}
+            u2,"'=SUM(A1),
+            ""2""",,,,https://example.com/b.jpg,person,1,classification,,,,,,{}
+            """").ReplaceLineEndings("\r\n"),
+        // An item's records apart: the items still come in the order they first appear.
+        "ref_id,label,type,coordinates\na,car,classification,\nb,bus,classification,\nc,car,classification,\na,bus,classification,\n\nb,car,classification,\n",
+        // Keyed by item_uid, one ref_id per item.
+        "item_uid,ref_id,label,type,coordinates\r\nu2,b,car,classification,\r\nu1,a,car,classification,\r\nu2,b,car,classification,\r\n",
+    };
+
+    [Theory]
+    [MemberData(nameof(StreamedFiles))]
+    public void A_streamed_read_gives_the_items_the_whole_file_reader_gives(string csv)
+    {
+        AssertStreamedSame(Encoding.UTF8.GetBytes(csv), "annotations.csv");
+    }
+
+    [Fact]
+    public async Task A_streamed_read_of_an_export_zip_gives_the_items_the_whole_file_reader_gives()
+    {
+        var (archive, _) = await WriteAsync(EdgeCaseDataset.Classes, RoundTripItems());
+
+        AssertStreamedSame(archive, "export.zip");
+    }
+
+    [Fact]
+    public void A_streamed_read_hands_out_items_before_the_file_is_read_to_its_end()
+    {
+        var csv = new StringBuilder("ref_id,label,type,coordinates\n");
+        const int Items = 20_000;
+        for (var i = 0; i < Items; i++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"img{i},car,bounding_box,\"{{\"\"x\"\":1,\"\"y\"\":2,\"\"width\"\":3,\"\"height\"\":4}}\"\n");
+        }
+
+        var path = TempFile(Encoding.UTF8.GetBytes(csv.ToString()));
+        try
+        {
+            using var import = CsvImporter.OpenStreamed(path, "annotations.csv");
+            Assert.Equal((Items, 20_000L), (import.ItemCount, import.AnnotationCount));
+            var seen = 0;
+            foreach (var item in import.ReadItems())
+            {
+                Assert.Equal("img" + seen.ToString(System.Globalization.CultureInfo.InvariantCulture), item.RefId);
+                Assert.Equal("""{"x":1,"y":2,"width":3,"height":4}""", Assert.Single(item.Annotations).CoordinatesJson);
+                seen++;
+            }
+
+            Assert.Equal(Items, seen);
+            Assert.Throws<InvalidOperationException>(() => import.ReadItems().First());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void AssertStreamedSame(byte[] content, string fileName)
+    {
+        var whole = CsvImporter.Read(new MemoryStream(content), fileName);
+        var path = TempFile(content);
+        try
+        {
+            using var import = CsvImporter.OpenStreamed(path, fileName);
+            var streamed = new ImportedDataset(import.Labels, [.. import.ReadItems()]) { Skipped = import.Skipped };
+            Assert.Equal(Canonical(whole), Canonical(streamed));
+            Assert.Equal(whole.Items.Count, import.ItemCount);
+            Assert.Equal(whole.Items.Sum(i => i.Annotations.Count), import.AnnotationCount);
+            Assert.Equal(whole.Items.SelectMany(i => i.Annotations).Select(a => a.Label).ToHashSet(), import.UsedLabels.ToHashSet());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string Canonical(ImportedDataset dataset) => JsonSerializer.Serialize(new
+    {
+        labels = dataset.Labels.Select(l => new { l.Name, l.Color, l.Keypoints, l.Skeleton }),
+        items = dataset.Items.Select(i => new { i.RefId, i.Width, i.Height, i.MetadataJson, i.MediaPath, i.MediaUrl, i.Annotations }),
+        skipped = dataset.Skipped.Select(s => s.ToString()),
+    });
+
+    private static string TempFile(byte[] content)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "annex-csv-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllBytes(path, content);
+        return path;
     }
 
     [Fact]
