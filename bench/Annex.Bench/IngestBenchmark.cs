@@ -22,7 +22,14 @@ public sealed record IngestMeasurement(
     double? ServerRssPeakMb,
     double? ServerRssAfterMb,
     int Items,
-    int Annotations);
+    int Annotations)
+{
+    /// <summary>CPU time the import's child process (the annex command) used, in seconds.</summary>
+    public double? CliCpuSeconds { get; init; }
+
+    /// <summary>CPU time the server's process used during the import, in seconds.</summary>
+    public double? ServerCpuSeconds { get; init; }
+}
 
 /// <summary>
 /// <c>ingest-coco</c>: writes a COCO file as Label Studio exports it (boxes only, no pixels), then per run imports it
@@ -45,6 +52,19 @@ public static class IngestBenchmark
             File.Move(coco + ".partial", coco);
             log.WriteLine($"Wrote {coco} ({new FileInfo(coco).Length / 1_000_000.0:F0} MB) in {written.Elapsed.TotalSeconds:F1} s.");
         }
+
+        // What reading the file costs the CLI on its own (both passes, nothing sent), to tell it from the rest.
+        var reading = Stopwatch.StartNew();
+        var read = 0;
+        using (var source = Annex.Cli.Import.ImportSourceReader.Read(coco, Annex.Cli.Import.ImportFormat.Coco))
+        {
+            foreach (var item in source.Import.ReadItems())
+            {
+                read += item.RefId.Length > 0 ? 1 : 0;
+            }
+        }
+
+        log.WriteLine($"Reading the file alone (both passes, {read} items, nothing sent): {reading.Elapsed.TotalSeconds:F1} s.");
 
         var measurements = new List<IngestMeasurement>();
         for (var run = 1; run <= settings.Runs; run++)
@@ -76,18 +96,22 @@ public static class IngestBenchmark
             Middle(runs.Select(r => r.ServerRssPeakMb)),
             Middle(runs.Select(r => r.ServerRssAfterMb)),
             runs[0].Items,
-            runs[0].Annotations);
+            runs[0].Annotations)
+        {
+            CliCpuSeconds = Middle(runs.Select(r => r.CliCpuSeconds)),
+            ServerCpuSeconds = Middle(runs.Select(r => r.ServerCpuSeconds)),
+        };
     }
 
     public static string Table(List<IngestMeasurement> rows)
     {
         var text = new StringBuilder();
-        text.AppendLine("| run | import (s) | direct insert (s) | ratio | CLI peak RSS (MB) | server RSS before / peak / after (MB) | items | annotations |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| run | import (s) | direct insert (s) | ratio | CPU s: CLI / server | CLI peak RSS (MB) | server RSS before / peak / after (MB) | items | annotations |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in rows)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Run} | {r.WallSeconds:F1} | {r.DirectInsertSeconds:F1} | {r.WallSeconds / r.DirectInsertSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
+                $"| {r.Run} | {r.WallSeconds:F1} | {r.DirectInsertSeconds:F1} | {r.WallSeconds / r.DirectInsertSeconds:F1} | {r.CliCpuSeconds:F1} / {r.ServerCpuSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
         }
 
         return text.ToString();
@@ -225,6 +249,7 @@ public static class IngestBenchmark
             }, CancellationToken.None);
 
             var rssFile = Path.Combine(folder, "cli-peak-rss");
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var (exitCode, output, error) = await RunCliAsync(
                 [rssFile, "datasets", "import", coco, "--name", "Ingest bench", "--parallel", settings.Parallel.ToString(CultureInfo.InvariantCulture), "--json"],
@@ -232,6 +257,7 @@ public static class IngestBenchmark
                 key,
                 ct);
             watch.Stop();
+            var serverCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
             await sampling.CancelAsync();
             await sampler;
             GC.Collect();
@@ -242,7 +268,9 @@ public static class IngestBenchmark
             }
 
             using var summary = JsonDocument.Parse(output);
-            var cliPeak = File.Exists(rssFile) ? long.Parse(await File.ReadAllTextAsync(rssFile, ct), CultureInfo.InvariantCulture) : (long?)null;
+            var cliFigures = File.Exists(rssFile) ? (await File.ReadAllLinesAsync(rssFile, ct)) : [];
+            var cliPeak = cliFigures.Length > 0 ? long.Parse(cliFigures[0], CultureInfo.InvariantCulture) : (long?)null;
+            var cliCpu = cliFigures.Length > 1 ? double.Parse(cliFigures[1], CultureInfo.InvariantCulture) : (double?)null;
             return new IngestMeasurement(
                 run.ToString(CultureInfo.InvariantCulture),
                 watch.Elapsed.TotalSeconds,
@@ -252,7 +280,11 @@ public static class IngestBenchmark
                 Mb(peak),
                 Mb(after),
                 summary.RootElement.GetProperty("items").GetInt32(),
-                summary.RootElement.GetProperty("annotations").GetInt32());
+                summary.RootElement.GetProperty("annotations").GetInt32())
+            {
+                CliCpuSeconds = cliCpu,
+                ServerCpuSeconds = serverCpu,
+            };
         }
         finally
         {
@@ -290,13 +322,15 @@ public static class IngestBenchmark
         return (child.ExitCode, await output, await error);
     }
 
-    /// <summary>The child's side: runs the annex command, then writes its own peak RSS to <paramref name="rssFile"/>.</summary>
+    /// <summary>The child's side: runs the annex command, then writes its own peak RSS (bytes) and CPU time
+    /// (seconds) to <paramref name="rssFile"/>, one a line.</summary>
     public static async Task<int> RunCliChildAsync(string rssFile, string[] args, CancellationToken ct)
     {
         var exit = await Annex.Cli.AnnexCli.RunAsync(args, Annex.Cli.CliEnvironment.FromConsole(), ct);
         if (PeakMemory.Read() is { } peak)
         {
-            await File.WriteAllTextAsync(rssFile, peak.ToString(CultureInfo.InvariantCulture), ct);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            await File.WriteAllLinesAsync(rssFile, [peak.ToString(CultureInfo.InvariantCulture), cpu.ToString("F2", CultureInfo.InvariantCulture)], ct);
         }
 
         return exit;

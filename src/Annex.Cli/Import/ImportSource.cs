@@ -71,7 +71,8 @@ public static class ImportSourceReader
         switch (chosen)
         {
             case ImportFormat.Yolo when isFolder:
-                return new ImportSource(chosen, YoloImporter.Read(path), path);
+                // Streamed: each label file is read again as its item is sent, so no annotations are held for long.
+                return new ImportSource(chosen, YoloImporter.OpenStreamed(path), path);
             case ImportFormat.Coco when isFolder:
                 return new ImportSource(chosen, CocoImporter.OpenFolderStreamed(path), path);
             case ImportFormat.Coco:

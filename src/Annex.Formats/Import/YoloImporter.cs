@@ -20,6 +20,38 @@ public static class YoloImporter
 
     public static ImportedDataset Read(string folder, YoloTask task = YoloTask.Auto)
     {
+        var (labels, config, chosen) = Prepare(folder, task);
+        var reader = new LabelReader(config, chosen);
+        var items = Entries(folder).Select(entry => ToItem(entry, Annotations(reader, folder, entry))).ToList();
+        return new ImportedDataset(labels, items) { Skipped = reader.Skipped };
+    }
+
+    /// <summary>
+    /// Opens a YOLO folder for a streamed read, as <see cref="Read"/> reads it but without holding the annotations of
+    /// every image: a first pass reads every image header and label file (so a fault is found before any item is
+    /// handed out, as in <see cref="Read"/>) and keeps of each image only its name and size; a second pass reads
+    /// each label file again as its item is handed out.
+    /// </summary>
+    public static StreamedImport OpenStreamed(string folder, YoloTask task = YoloTask.Auto)
+    {
+        var (labels, config, chosen) = Prepare(folder, task);
+        var first = new LabelReader(config, chosen);
+        var entries = new List<Entry>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        long annotations = 0;
+        foreach (var entry in Entries(folder))
+        {
+            var read = Annotations(first, folder, entry);
+            annotations += read.Count;
+            used.UnionWith(read.Select(annotation => annotation.Label));
+            entries.Add(entry);
+        }
+
+        return new YoloStream(folder, labels, entries, used, annotations, new LabelReader(config, chosen));
+    }
+
+    private static (List<ImportedLabel> Labels, Config Config, YoloTask Task) Prepare(string folder, YoloTask task)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         if (!Directory.Exists(folder))
         {
@@ -39,8 +71,15 @@ public static class YoloImporter
 
         var labels = config.Names.Select((name, index) =>
             new ImportedLabel(name, Keypoints: task == YoloTask.Pose ? config.KeypointNames(index) : null)).ToList();
-        var reader = new LabelReader(config, task);
-        var items = new List<ImportedItem>();
+        return (labels, config, task);
+    }
+
+    /// <summary>An image (or a label file without one) with what its item needs besides its annotations.</summary>
+    private sealed record Entry(string RefId, string Split, string? Image, string? LabelFile, ImageInfo? Info);
+
+    /// <summary>The folder's images and label files in item order, each checked and its image header read.</summary>
+    private static IEnumerable<Entry> Entries(string folder)
+    {
         var refIds = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var split in Splits(folder))
         {
@@ -70,12 +109,41 @@ public static class YoloImporter
                         : throw new ImportException(image, null, "not a PNG, JPEG, WebP, GIF or BMP image");
                 }
 
-                var annotations = labelFile is null ? [] : reader.Read(folder, labelFile, info);
-                items.Add(new ImportedItem(refId, info?.Width, info?.Height, ImportJson.Split(split.Length == 0 ? null : split), image, annotations));
+                yield return new Entry(refId, split, image, labelFile, info);
             }
         }
+    }
 
-        return new ImportedDataset(labels, items) { Skipped = reader.Skipped };
+    private static List<ImportedAnnotation> Annotations(LabelReader reader, string folder, Entry entry) =>
+        entry.LabelFile is null ? [] : reader.Read(folder, entry.LabelFile, entry.Info);
+
+    private static ImportedItem ToItem(Entry entry, List<ImportedAnnotation> annotations) =>
+        new(entry.RefId, entry.Info?.Width, entry.Info?.Height, ImportJson.Split(entry.Split.Length == 0 ? null : entry.Split), entry.Image, annotations);
+
+    private sealed class YoloStream(string folder, List<ImportedLabel> labels, List<Entry> entries, HashSet<string> used, long annotations, LabelReader reader) : StreamedImport
+    {
+        private bool _read;
+
+        public override IReadOnlyList<ImportedLabel> Labels => labels;
+
+        public override IReadOnlySet<string> UsedLabels => used;
+
+        public override int ItemCount => entries.Count;
+
+        public override long AnnotationCount => annotations;
+
+        public override IReadOnlyList<ImportSkip> Skipped => reader.Skipped;
+
+        public override IEnumerable<ImportedItem> ReadItems()
+        {
+            if (_read)
+            {
+                throw new InvalidOperationException("The items of a streamed import can be read once.");
+            }
+
+            _read = true;
+            return entries.Select(entry => ToItem(entry, Annotations(reader, folder, entry)));
+        }
     }
 
     /// <summary>The split folders under images/ and labels/; "" stands for files directly inside them.</summary>

@@ -190,6 +190,51 @@ public sealed class YoloImporterTests : IDisposable
         Assert.Equal("images/val/a.png: the name \"a\" is also used by images/train/a.png", error.Message);
     }
 
+    [Fact]
+    public void A_streamed_read_gives_the_items_labels_and_skips_the_whole_folder_reader_gives()
+    {
+        Write("data.yaml", "names: [car, road, bus]\n");
+        Image("images/train/a.png", 200, 100);
+        Write("labels/train/a.txt", "0 0.5 0.5 0.25 0.5\n\n1 0.1 0.1 0.9 0.1 0.5 0.9\n0 0.5 0.5 0 0.2\n");
+        Image("images/train/b.png", 64, 48);
+        Image("images/val/sub/c.png", 10, 10);
+        Write("labels/val/sub/c.txt", "1 0.5 0.5 0.2 0.2\n");
+        Write("labels/val/orphan.txt", "0 0.5 0.5 0.2 0.2\n");
+
+        var whole = YoloImporter.Read(_root.FullName);
+        using var import = YoloImporter.OpenStreamed(_root.FullName);
+        Assert.Equal((4, 4L), (import.ItemCount, import.AnnotationCount));
+        Assert.Equal(["car", "road"], import.UsedLabels.Order(StringComparer.Ordinal));
+        var streamed = new ImportedDataset(import.Labels, [.. import.ReadItems()]) { Skipped = import.Skipped };
+
+        Assert.Equal(Canonical(whole), Canonical(streamed));
+        Assert.Equal(2, streamed.Skipped.Count);
+        Assert.Throws<InvalidOperationException>(() => import.ReadItems().First());
+    }
+
+    [Fact]
+    public void A_streamed_read_finds_a_bad_row_before_any_item_is_handed_out()
+    {
+        Write("data.yaml", "names: [a, b]\n");
+        Image("images/train/a.png", 10, 10);
+        Write("labels/train/a.txt", "0 0.5 0.5 0.2 0.2\n");
+        Image("images/train/z.png", 10, 10);
+        Write("labels/train/z.txt", "0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n");
+
+        var whole = Assert.Throws<ImportException>(() => YoloImporter.Read(_root.FullName));
+        var streamed = Assert.Throws<ImportException>(() => YoloImporter.OpenStreamed(_root.FullName));
+
+        Assert.Equal(whole.Message, streamed.Message);
+        Assert.Equal("labels/train/z.txt:2: class 7 is not below the number of names (2) in data.yaml", streamed.Message);
+    }
+
+    private static string Canonical(ImportedDataset dataset) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        labels = dataset.Labels.Select(l => new { l.Name, l.Color, l.Keypoints, l.Skeleton }),
+        items = dataset.Items.Select(i => new { i.RefId, i.Width, i.Height, i.MetadataJson, i.MediaPath, i.MediaUrl, i.Annotations }),
+        skipped = dataset.Skipped.Select(s => s.ToString()),
+    });
+
     private void Write(string relative, string text)
     {
         var path = Path.Combine(_root.FullName, relative);

@@ -106,6 +106,7 @@ public static class BulkBody
                 var before = reader;
                 if (!reader.Read())
                 {
+                    reader = before;
                     break;
                 }
 
