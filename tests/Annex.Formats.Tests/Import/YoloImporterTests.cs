@@ -203,7 +203,7 @@ public sealed class YoloImporterTests : IDisposable
 
         var whole = YoloImporter.Read(_root.FullName);
         using var import = YoloImporter.OpenStreamed(_root.FullName);
-        Assert.Equal((4, 4L), (import.ItemCount, import.AnnotationCount));
+        Assert.Equal((4, 3L), (import.ItemCount, import.AnnotationCount));
         Assert.Equal(["car", "road"], import.UsedLabels.Order(StringComparer.Ordinal));
         var streamed = new ImportedDataset(import.Labels, [.. import.ReadItems()]) { Skipped = import.Skipped };
 
