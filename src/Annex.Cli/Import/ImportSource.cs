@@ -86,7 +86,8 @@ public static class ImportSourceReader
                 }
 
             case ImportFormat.Voc when isFolder:
-                return new ImportSource(chosen, VocImporter.Read(path), path);
+                // Streamed: each annotation file is read again as its item is sent.
+                return new ImportSource(chosen, VocImporter.OpenStreamed(path), path);
             case ImportFormat.Voc:
                 return ReadZippedVoc(path);
             case ImportFormat.Csv:
@@ -122,7 +123,7 @@ public static class ImportSourceReader
                 throw new ImportException(Path.GetFileName(path), null, "cannot unpack the archive: " + e.Message, e);
             }
 
-            return new ImportSource(ImportFormat.Voc, VocImporter.Read(folder), folder) { TemporaryFolder = folder };
+            return new ImportSource(ImportFormat.Voc, VocImporter.OpenStreamed(folder), folder) { TemporaryFolder = folder };
         }
         catch
         {

@@ -29,6 +29,24 @@ public static class VocImporter
 
     public static ImportedDataset Read(string folder)
     {
+        var scan = Scan(folder, keepObjects: true);
+        return new ImportedDataset(scan.Labels, scan.Items) { Skipped = scan.Skipped };
+    }
+
+    /// <summary>
+    /// Opens a VOC folder for a streamed read, as <see cref="Read"/> reads it but without holding every object: a
+    /// first pass reads every annotation file (so a fault is found before any item is handed out, as in
+    /// <see cref="Read"/>) and keeps of each item only its fields; a second pass reads each file again as its item is
+    /// handed out.
+    /// </summary>
+    public static StreamedImport OpenStreamed(string folder) => new VocStream(folder, Scan(folder, keepObjects: false));
+
+    /// <summary>What a pass over the folder found; with <c>keepObjects</c> false the items come without annotations,
+    /// and <c>Files</c> names the annotation file of each of the first items (the others have no file).</summary>
+    private sealed record ScanResult(List<ImportedLabel> Labels, List<ImportedItem> Items, List<ImportSkip> Skipped, List<(string Path, string File)> Files, HashSet<string> Used, long Objects);
+
+    private static ScanResult Scan(string folder, bool keepObjects)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         if (!Directory.Exists(folder))
         {
@@ -49,6 +67,9 @@ public static class VocImporter
         var splits = ReadSplits(folder);
         var skipped = new List<ImportSkip>();
         var items = new List<ImportedItem>();
+        var files = new List<(string Path, string File)>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        long objects = 0;
         foreach (var path in xmlFiles)
         {
             var stem = Path.GetFileNameWithoutExtension(path);
@@ -56,9 +77,12 @@ public static class VocImporter
             ImportPaths.RequireInside(folder, file);
             var document = ReadDocument(path, file, skipped);
             labels.AddRange(document.Objects.Select(o => o.Label).Where(labelNames.Add).Select(name => new ImportedLabel(name)));
+            used.UnionWith(document.Objects.Select(o => o.Label));
+            objects += document.Objects.Count;
+            files.Add((path, file));
             items.Add(new ImportedItem(
                 stem, document.Width, document.Height, ImportJson.Split(splits.GetValueOrDefault(stem)),
-                FindImage(folder, stem, document.FileName), document.Objects)
+                FindImage(folder, stem, document.FileName), keepObjects ? document.Objects : [])
             {
                 MediaUrl = document.MediaUrl,
             });
@@ -70,7 +94,51 @@ public static class VocImporter
             skipped.Add(new ImportSkip(masks, null, "segmentation masks are not read; the boxes in Annotations/ are"));
         }
 
-        return new ImportedDataset(labels, items) { Skipped = skipped };
+        return new ScanResult(labels, items, skipped, files, used, objects);
+    }
+
+    private sealed class VocStream(string folder, ScanResult scan) : StreamedImport
+    {
+        private bool _read;
+
+        public override IReadOnlyList<ImportedLabel> Labels => scan.Labels;
+
+        public override IReadOnlySet<string> UsedLabels => scan.Used;
+
+        public override int ItemCount => scan.Items.Count;
+
+        public override long AnnotationCount => scan.Objects;
+
+        /// <summary>The first pass found every skip already, in the order the whole-folder reader lists them.</summary>
+        public override IReadOnlyList<ImportSkip> Skipped => scan.Skipped;
+
+        public override IEnumerable<ImportedItem> ReadItems()
+        {
+            if (_read)
+            {
+                throw new InvalidOperationException("The items of a streamed import can be read once.");
+            }
+
+            _read = true;
+            return Items();
+        }
+
+        private IEnumerable<ImportedItem> Items()
+        {
+            for (var i = 0; i < scan.Items.Count; i++)
+            {
+                if (i >= scan.Files.Count)
+                {
+                    yield return scan.Items[i];
+                    continue;
+                }
+
+                var (path, file) = scan.Files[i];
+                ImportPaths.RequireInside(folder, file);
+                var document = ReadDocument(path, file, []);
+                yield return scan.Items[i] with { Annotations = document.Objects };
+            }
+        }
     }
 
     /// <summary>labels.txt, one class name a line, in class order.</summary>

@@ -239,6 +239,49 @@ public sealed class VocImporterTests : IDisposable
         + string.Concat(objects.Select(o => $"<object><name>{o.Name}</name><bndbox><xmin>{o.XMin}</xmin><ymin>{o.YMin}</ymin><xmax>{o.XMax}</xmax><ymax>{o.YMax}</ymax></bndbox></object>\n"))
         + "</annotation>\n";
 
+    [Fact]
+    public void A_streamed_read_gives_the_items_labels_and_skips_the_whole_folder_reader_gives()
+    {
+        Write("labels.txt", "person\ncar\n");
+        Write("Annotations/000001.xml", Street);
+        Write("JPEGImages/000001.jpg", "bytes");
+        Write("Annotations/a.xml", Annotation("a.png", 10, 10, ("car", "1", "1", "5", "5"), ("bus", "6", "1", "5", "5"), ("bus", "2", "2", "4", "4")));
+        Image("JPEGImages/a.png", 10, 10);
+        Image("JPEGImages/background.png", 64, 32);
+        Write("ImageSets/Main/val.txt", "a\n");
+        Write("SegmentationObject/a.png", "mask");
+
+        var whole = VocImporter.Read(_root.FullName);
+        using var import = VocImporter.OpenStreamed(_root.FullName);
+        Assert.Equal((3, 4L), (import.ItemCount, import.AnnotationCount));
+        Assert.Equal(["bus", "car", "dog", "person"], import.UsedLabels.Order(StringComparer.Ordinal));
+        var streamed = new ImportedDataset(import.Labels, [.. import.ReadItems()]) { Skipped = import.Skipped };
+
+        Assert.Equal(Canonical(whole), Canonical(streamed));
+        Assert.Equal(2, streamed.Skipped.Count);
+        Assert.Throws<InvalidOperationException>(() => import.ReadItems().First());
+    }
+
+    [Fact]
+    public void A_streamed_read_finds_a_bad_file_before_any_item_is_handed_out()
+    {
+        Write("Annotations/a.xml", Annotation("a.jpg", 10, 10, ("car", "1", "1", "5", "5")));
+        Write("Annotations/b.xml", "<annotation>\n<filename>b.jpg</filename>\n</annotation>");
+
+        var whole = Assert.Throws<ImportException>(() => VocImporter.Read(_root.FullName));
+        var streamed = Assert.Throws<ImportException>(() => VocImporter.OpenStreamed(_root.FullName));
+
+        Assert.Equal(whole.Message, streamed.Message);
+        Assert.Equal("Annotations/b.xml:1: size: missing; VOC boxes are measured against the image size", streamed.Message);
+    }
+
+    private static string Canonical(ImportedDataset dataset) => JsonSerializer.Serialize(new
+    {
+        labels = dataset.Labels.Select(l => new { l.Name, l.Color, l.Keypoints, l.Skeleton }),
+        items = dataset.Items.Select(i => new { i.RefId, i.Width, i.Height, i.MetadataJson, i.MediaPath, i.MediaUrl, i.Annotations }),
+        skipped = dataset.Skipped.Select(s => s.ToString()),
+    });
+
     private void Write(string relative, string text)
     {
         var path = Path.Combine(_root.FullName, relative);
