@@ -23,11 +23,11 @@ public sealed record ItemResponse(Guid Uid, string RefId, RawJson Metadata, int?
 public sealed record ItemsCreatedResponse(int Count, IReadOnlyList<ItemResponse> Items, int Skipped = 0);
 
 /// <summary>An element of <see cref="ItemsCreatedMinimalResponse"/>: where the item with this ref_id is.</summary>
-public sealed record ItemUid(Guid Uid, string RefId);
+public sealed record ItemUidResponse(Guid Uid, string RefId);
 
 /// <summary>The answer to a bulk item create sent with <c>Prefer: return=minimal</c>: the counts, and each element's
 /// uid and ref_id in request order (what a client needs to send the items' results), not the whole items.</summary>
-public sealed record ItemsCreatedMinimalResponse(int Count, IReadOnlyList<ItemUid> Items, int Skipped = 0);
+public sealed record ItemsCreatedMinimalResponse(int Count, IReadOnlyList<ItemUidResponse> Items, int Skipped = 0);
 
 public static class DatasetsApi
 {
@@ -478,7 +478,7 @@ public static class DatasetsApi
         if (ReturnPreference.WantsMinimal(http.Request))
         {
             ReturnPreference.Applied(http.Response);
-            var uidsOnly = items.Select(i => stored.TryGetValue(i.RefId, out var existing) ? new ItemUid(existing.Uid, existing.RefId) : new ItemUid(i.Uid, i.RefId)).ToList();
+            var uidsOnly = items.Select(i => stored.TryGetValue(i.RefId, out var existing) ? new ItemUidResponse(existing.Uid, existing.RefId) : new ItemUidResponse(i.Uid, i.RefId)).ToList();
             return Results.Json(new ItemsCreatedMinimalResponse(items.Count - stored.Count, uidsOnly, stored.Count), ApiJson.Options, statusCode: StatusCodes.Status201Created);
         }
 
