@@ -250,7 +250,7 @@ public static class CsvImporter
         public bool KeepAnnotations { get; init; } = true;
 
         /// <summary>The items in the order they first appear.</summary>
-        public IReadOnlyList<Item> Order => _order;
+        public List<Item> Order => _order;
 
         public ImportedDataset Read(TextReader text)
         {

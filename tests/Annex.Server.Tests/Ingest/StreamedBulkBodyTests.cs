@@ -50,7 +50,7 @@ public sealed class StreamedBulkBodyTests(AnnexFactoryFixture fixture) : IClassF
     private static string ItemsBody(int count) =>
         "{\"comment\": {\"made by\": [\"a \\u00e9 test\", 1.5, null]}, \"items\": [" +
         string.Join(", ", Enumerable.Range(0, count).Select(n => string.Create(CultureInfo.InvariantCulture,
-            $$"""{"ref_id": "img/{{n:D4}}.jpg", "width": 640, "height": 480, "metadata": {"n": {{n}}, "tags": ["a\"b", {"deep": [[{{n}}]]}], "name": "caf\u00e9 {{n}}"}}"""))) +
+            $$$"""{"ref_id": "img/{{{n:D4}}}.jpg", "width": 640, "height": 480, "metadata": {"n": {{{n}}}, "tags": ["a\"b", {"deep": [[{{{n}}}]]}], "name": "caf\u00e9 {{{n}}}"}}"""))) +
         "], \"trailing\": true}";
 
     [Theory]
@@ -149,7 +149,7 @@ public sealed class StreamedBulkBodyTests(AnnexFactoryFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.Created, status);
         Api.AssertJson($$"""{"count": 0, "items": [{"uid": "{{uids[0]}}", "ref_id": "a.jpg"}, {"uid": "{{uids[1]}}", "ref_id": "b.jpg"}], "skipped": 2}""", created);
 
-        var results = $$"""{"results": [{"dataset_item_uid": "{{uids[0]}}", "annotations": [{"label": "car", "type": "bounding_box", "coordinates": {"x": 1, "y": 2, "width": 3, "height": 4}}]}, {"dataset_item_uid": "{{uids[1]}}", "annotations": []}]}""";
+        var results = $$$"""{"results": [{"dataset_item_uid": "{{{uids[0]}}}", "annotations": [{"label": "car", "type": "bounding_box", "coordinates": {"x": 1, "y": 2, "width": 3, "height": 4}}]}, {"dataset_item_uid": "{{{uids[1]}}}", "annotations": []}]}""";
         (status, var counted, response) = await PostAsync(tenant.Http, $"/api/v1/projects/{project}/results/", new StringContent(results, Encoding.UTF8), minimal: true);
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal("return=minimal", Assert.Single(response.Headers.GetValues("Preference-Applied")));
