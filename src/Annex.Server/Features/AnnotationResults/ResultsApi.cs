@@ -123,7 +123,7 @@ public static class ResultsApi
         var organizationId = http.Caller().OrganizationId;
         var wanted = parsed.Select(p => p.ItemUid).ToList();
         var itemIds = await db.DatasetItems.AsNoTracking()
-            .Where(i => wanted.Contains(i.Uid) && i.Dataset.OrganizationId == organizationId)
+            .Where(i => EF.Parameter(wanted).Contains(i.Uid) && i.Dataset.OrganizationId == organizationId)
             .Select(i => new { i.Id, i.Uid })
             .ToDictionaryAsync(i => i.Uid, i => i.Id, ct);
         foreach (var row in parsed.Where(p => !itemIds.ContainsKey(p.ItemUid)))
@@ -183,7 +183,7 @@ public static class ResultsApi
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var ids = parsed.Select(p => itemIds[p.ItemUid]).ToList();
         var stored = await db.Results.AsNoTracking()
-            .Where(r => r.ProjectId == project.Id && ids.Contains(r.DatasetItemId))
+            .Where(r => r.ProjectId == project.Id && EF.Parameter(ids).Contains(r.DatasetItemId))
             .ToDictionaryAsync(r => r.DatasetItemId, ct);
 
         var fresh = new List<Result>(parsed.Count - stored.Count);
@@ -235,7 +235,7 @@ public static class ResultsApi
         {
             var freshIds = fresh.Select(r => r.DatasetItemId).ToList();
             var winners = await db.Results.AsNoTracking()
-                .Where(r => r.ProjectId == project.Id && freshIds.Contains(r.DatasetItemId))
+                .Where(r => r.ProjectId == project.Id && EF.Parameter(freshIds).Contains(r.DatasetItemId))
                 .ToDictionaryAsync(r => r.DatasetItemId, ct);
             var ours = fresh.ToDictionary(r => r.DatasetItemId, r => r.Uid);
             for (var i = 0; i < parsed.Count; i++)

@@ -497,7 +497,7 @@ public static class DatasetsApi
             return stored;
         }
 
-        foreach (var item in await db.DatasetItems.AsNoTracking().Where(i => i.DatasetId == datasetId && refIds.Contains(i.RefId)).ToListAsync(ct))
+        foreach (var item in await db.DatasetItems.AsNoTracking().Where(i => i.DatasetId == datasetId && EF.Parameter(refIds).Contains(i.RefId)).ToListAsync(ct))
         {
             stored[item.RefId] = item;
         }
@@ -514,7 +514,7 @@ public static class DatasetsApi
 
         var byUid = chosen.ToDictionary(c => c.Uid, c => c.Index);
         var wanted = byUid.Keys.ToList();
-        foreach (var uid in await db.DatasetItems.Where(i => wanted.Contains(i.Uid)).Select(i => i.Uid).ToListAsync(ct))
+        foreach (var uid in await db.DatasetItems.Where(i => EF.Parameter(wanted).Contains(i.Uid)).Select(i => i.Uid).ToListAsync(ct))
         {
             errors.Add(["items", Fields.Index(byUid[uid]), "uid"], "An item with this uid already exists.");
         }
