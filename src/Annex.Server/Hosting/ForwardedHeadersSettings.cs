@@ -38,7 +38,7 @@ public sealed class ForwardedHeadersSettings
             problems.Add($"ForwardedHeaders:KnownProxies: \"{proxy}\" is not an IP address.");
         }
 
-        foreach (var network in KnownNetworks.Where(n => !IPNetwork.TryParse(n.Trim(), out _)))
+        foreach (var network in KnownNetworks.Where(n => !System.Net.IPNetwork.TryParse(n.Trim(), out _)))
         {
             problems.Add($"ForwardedHeaders:KnownNetworks: \"{network}\" is not a network in CIDR notation (such as 10.0.0.0/8).");
         }
@@ -71,7 +71,7 @@ public sealed class ForwardedHeadersSettings
 
             foreach (var network in KnownNetworks)
             {
-                options.KnownIPNetworks.Add(IPNetwork.Parse(network.Trim()));
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network.Trim()));
             }
         }
 

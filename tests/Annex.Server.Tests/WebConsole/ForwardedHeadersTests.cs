@@ -100,7 +100,7 @@ public sealed class ForwardedHeadersTests
         var items = await Seed.ItemsAsync(tenant.Http, dataset, 2);
         await Seed.ResultsAsync(tenant.Http, project, items, perItem: 1);
         var export = await Seed.ExportAsync(tenant.Http, "proxied", datasets: [dataset]);
-        await Seed.WaitForAsync(tenant.Http, export["uid"]!.GetValue<string>(), ["completed"]);
+        await Seed.WaitForAsync(tenant.Http, export["uid"]!.GetValue<string>(), ["exported"]);
 
         using var browser = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         browser.DefaultRequestHeaders.Add(PeerHeader, peer);
