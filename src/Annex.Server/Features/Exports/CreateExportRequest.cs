@@ -3,6 +3,7 @@ using Annex.Server.Features.Exports.Filtering;
 using Annex.Server.Features.Exports.Formats;
 using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Annex.Server.Features.Exports;
@@ -49,6 +50,17 @@ public sealed record CreateExportRequest(string? Name, string Format, List<Guid>
         var refusal = await CheckAccessAsync(db, organizationId, request, ct);
         return refusal is null ? (request, null) : (null, refusal);
     }
+
+    /// <summary>A refusal from <see cref="ReadCheckedAsync"/> as the answer of a handler whose success is
+    /// <typeparamref name="TSuccess"/>: create and preview refuse alike.</summary>
+    public static Results<TSuccess, BadRequestError, ForbiddenError, NotFoundError> Refuse<TSuccess>(IResult refusal)
+        where TSuccess : IResult => refusal switch
+        {
+            BadRequestError badRequest => badRequest,
+            NotFoundError notFound => notFound,
+            ForbiddenError forbidden => forbidden,
+            _ => throw new System.Diagnostics.UnreachableException($"Unexpected refusal {refusal.GetType().Name}."),
+        };
 
     /// <summary>404 when a named dataset, project or slice does not exist at all; 403 when it belongs to
     /// another organization.</summary>

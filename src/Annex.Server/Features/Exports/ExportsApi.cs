@@ -134,16 +134,9 @@ public static class ExportsApi
     {
         var caller = http.Caller();
         var (request, refusal) = await CreateExportRequest.ReadCheckedAsync(http.Request, db, formats, caller.OrganizationId, ct);
-        switch (refusal)
+        if (refusal is not null)
         {
-            case BadRequestError badRequest:
-                return badRequest;
-            case NotFoundError notFound:
-                return notFound;
-            case ForbiddenError forbidden:
-                return forbidden;
-            case not null:
-                throw new System.Diagnostics.UnreachableException($"Unexpected refusal {refusal.GetType().Name}.");
+            return CreateExportRequest.Refuse<Created<ExportResponse>>(refusal);
         }
 
         var (baseVersion, baseErrors) = await DeltaBase.ResolveAsync(db, caller.OrganizationId, request!, ct);

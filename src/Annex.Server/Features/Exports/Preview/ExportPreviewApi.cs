@@ -30,16 +30,9 @@ public static class ExportPreviewApi
     {
         var caller = http.Caller();
         var (request, refusal) = await CreateExportRequest.ReadCheckedAsync(http.Request, db, formats, caller.OrganizationId, ct);
-        switch (refusal)
+        if (refusal is not null)
         {
-            case BadRequestError badRequest:
-                return badRequest;
-            case NotFoundError notFound:
-                return notFound;
-            case ForbiddenError forbidden:
-                return forbidden;
-            case not null:
-                throw new System.Diagnostics.UnreachableException($"Unexpected refusal {refusal.GetType().Name}.");
+            return CreateExportRequest.Refuse<Ok<ExportPreviewResponse>>(refusal);
         }
 
         try
