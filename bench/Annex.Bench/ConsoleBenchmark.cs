@@ -70,7 +70,29 @@ public static class ConsoleBenchmark
         yield return Preview("the project", [], [project], null);
         yield return Preview($"{datasets.Length} datasets and the project", datasets, [project], null);
         yield return Preview("1 dataset, filter metadata.weather = \"rain\"", datasets[..1], [], "metadata.weather = \"rain\"");
-        yield return Preview($"{datasets.Length} datasets, filter label = \"person\"", datasets, [], "label = \"person\"");
+
+        // One filter of each kind the language has, on every task (no slice: the workload has none).
+        var middle = (workload.GeneratedAt - TimeSpan.FromSeconds(workload.Tasks / 2)).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        string[] filters =
+        [
+            "label = \"person\"",
+            "label ~ \"traffic_*\"",
+            "type = \"polygon\"",
+            "attributes.occluded = true",
+            "metadata.weather = \"rain\"",
+            "ref_id ~ \"frame_0000*\"",
+            $"dataset = \"{datasets[0]}\"",
+            $"project = \"{project}\"",
+            $"created_at >= \"{middle}\"",
+            "annotation_count > 3",
+            "label = \"person\" AND metadata.weather = \"rain\"",
+        ];
+        foreach (var filter in filters)
+        {
+            yield return Preview($"{datasets.Length} datasets, filter {filter.Replace(middle, "<middle>", StringComparison.Ordinal).Replace(datasets[0], "<uid>", StringComparison.Ordinal).Replace(project, "<uid>", StringComparison.Ordinal)}", datasets, [], filter);
+        }
+
+        yield return Preview("the project, filter label = \"person\"", [], [project], "label = \"person\"");
 
         var last = datasets[^1];
         var deep = Annex.Server.Infrastructure.Http.Paging.Encode(new Annex.Server.Infrastructure.Http.IdCursor(workload.Tasks - (workload.Tasks / datasets.Length / 2), false));

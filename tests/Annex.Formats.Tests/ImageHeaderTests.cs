@@ -36,6 +36,45 @@ public sealed class ImageHeaderTests
         Assert.Equal((800, 600), (info.Width, info.Height));
     }
 
+    /// <summary>A JPEG of 1920 x 1080 stored pixels with an EXIF segment (little-endian TIFF) right after its start.</summary>
+    private static byte[] JpegWithExif(byte[] tiffEntryValue, ushort type = 3)
+    {
+        byte[] exif =
+        [
+            .. "Exif\0\0"u8,
+            (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, // TIFF header: little-endian, IFD0 at offset 8
+            2, 0, // two entries: ImageDescription's tag number, then Orientation
+            0x0E, 0x01, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+            0x12, 0x01, (byte)type, (byte)(type >> 8), 1, 0, 0, 0, .. tiffEntryValue,
+            0, 0, 0, 0,
+        ];
+        var jpeg = TestImages.Jpeg(1920, 1080, app1Length: 0);
+        byte[] segment = [0xFF, 0xE1, (byte)((exif.Length + 2) >> 8), (byte)(exif.Length + 2), .. exif];
+        return [.. jpeg[..2], .. segment, .. jpeg[2..]];
+    }
+
+    [Theory]
+    [InlineData(1, 1920, 1080)]
+    [InlineData(3, 1920, 1080)]
+    [InlineData(5, 1080, 1920)]
+    [InlineData(6, 1080, 1920)]
+    [InlineData(8, 1080, 1920)]
+    public void A_jpeg_s_exif_orientation_gives_the_size_it_is_shown_at(int orientation, int width, int height)
+    {
+        Assert.True(ImageHeader.TryRead(JpegWithExif([(byte)orientation, 0, 0, 0]), out var info));
+        Assert.Equal((width, height, orientation), (info.Width, info.Height, info.Orientation));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 9, 0, 0, 0 }, (ushort)3)]
+    [InlineData(new byte[] { 0, 0, 0, 0 }, (ushort)3)]
+    [InlineData(new byte[] { 6, 0, 0, 0 }, (ushort)4)]
+    public void An_orientation_that_is_not_one_of_the_eight_counts_as_upright(byte[] value, ushort type)
+    {
+        Assert.True(ImageHeader.TryRead(JpegWithExif(value, type), out var info));
+        Assert.Equal((1920, 1080, 1), (info.Width, info.Height, info.Orientation));
+    }
+
     public static TheoryData<string, byte[]> NotImages => new()
     {
         { "empty", [] },

@@ -3,15 +3,21 @@ using System.Buffers.Binary;
 namespace Annex.Formats.Media;
 
 /// <summary>What an image file's header says about it.</summary>
-/// <param name="Width">Width in pixels.</param>
-/// <param name="Height">Height in pixels.</param>
+/// <param name="Width">Width in pixels, as the image is shown: for a JPEG whose EXIF orientation turns it a quarter
+/// (orientations 5 to 8), the height of its stored pixel grid.</param>
+/// <param name="Height">Height in pixels, as the image is shown.</param>
 /// <param name="ContentType">The media type, e.g. <c>image/jpeg</c>.</param>
 /// <param name="Extension">The usual file extension for the type, without the dot (<c>jpg</c>, <c>png</c>, ...).</param>
-public sealed record ImageInfo(int Width, int Height, string ContentType, string Extension);
+public sealed record ImageInfo(int Width, int Height, string ContentType, string Extension)
+{
+    /// <summary>The EXIF orientation (1 to 8; 1 = stored upright) of a JPEG, 1 for every other image.</summary>
+    public int Orientation { get; init; } = 1;
+}
 
 /// <summary>
 /// Reads an image's type and pixel size from its first bytes, without decoding it: PNG, JPEG, WebP,
-/// GIF and BMP. Anything else, or a header that is cut short or inconsistent, is "not an image".
+/// GIF and BMP. Anything else, or a header that is cut short or inconsistent, is "not an image". A JPEG's EXIF
+/// orientation is applied to the size (as viewers, browsers and the server's thumbnails show the photo).
 /// </summary>
 public static class ImageHeader
 {
@@ -140,6 +146,7 @@ public static class ImageHeader
     {
         info = null!;
         var reader = new JpegReader(stream, head[2..].ToArray());
+        var orientation = 0;
         while (reader.Position < MaxJpegScan)
         {
             // Markers are 0xFF followed by a code; any number of 0xFF fill bytes may come before the code.
@@ -189,7 +196,35 @@ public static class ImageHeader
                     return false;
                 }
 
-                return Create((w1 << 8) | w0, (h1 << 8) | h0, "image/jpeg", "jpg", out info);
+                orientation = orientation == 0 ? 1 : orientation;
+                // Orientations 5 to 8 turn the image a quarter: it is shown as tall as it is stored wide.
+                var quarter = orientation >= 5;
+                if (!Create(quarter ? (h1 << 8) | h0 : (w1 << 8) | w0, quarter ? (w1 << 8) | w0 : (h1 << 8) | h0, "image/jpeg", "jpg", out info))
+                {
+                    return false;
+                }
+
+                info = info with { Orientation = orientation };
+                return true;
+            }
+
+            if (marker == 0xE1 && orientation == 0 && segmentLength >= 2 + 14)
+            {
+                // APP1: the first EXIF segment decides the orientation (0 until one is read).
+                var segment = new byte[segmentLength - 2];
+                for (var i = 0; i < segment.Length; i++)
+                {
+                    var b = reader.Next();
+                    if (b < 0)
+                    {
+                        return false;
+                    }
+
+                    segment[i] = (byte)b;
+                }
+
+                orientation = ExifOrientation(segment) ?? 0;
+                continue;
             }
 
             if (!reader.Skip(segmentLength - 2))
@@ -199,6 +234,63 @@ public static class ImageHeader
         }
 
         return false;
+    }
+
+    /// <summary>The Orientation tag (0x0112) of IFD0 in an APP1 segment that starts with <c>Exif\0\0</c>; null when the
+    /// segment is not EXIF, has no such tag or holds a value outside 1 to 8 (which counts as upright).</summary>
+    private static int? ExifOrientation(ReadOnlySpan<byte> segment)
+    {
+        if (segment.Length < 14 || !segment[..6].SequenceEqual("Exif\0\0"u8))
+        {
+            return null;
+        }
+
+        var tiff = segment[6..];
+        bool little;
+        if (tiff[0] == 'I' && tiff[1] == 'I')
+        {
+            little = true;
+        }
+        else if (tiff[0] == 'M' && tiff[1] == 'M')
+        {
+            little = false;
+        }
+        else
+        {
+            return null;
+        }
+
+        int U16(ReadOnlySpan<byte> at) => little ? BinaryPrimitives.ReadUInt16LittleEndian(at) : BinaryPrimitives.ReadUInt16BigEndian(at);
+        long U32(ReadOnlySpan<byte> at) => little ? BinaryPrimitives.ReadUInt32LittleEndian(at) : BinaryPrimitives.ReadUInt32BigEndian(at);
+        if (U16(tiff[2..]) != 42)
+        {
+            return null;
+        }
+
+        var ifd = U32(tiff[4..]);
+        if (ifd < 8 || ifd + 2 > tiff.Length)
+        {
+            return null;
+        }
+
+        var entries = U16(tiff[(int)ifd..]);
+        for (var k = 0; k < entries; k++)
+        {
+            var entry = (int)ifd + 2 + (k * 12);
+            if (entry + 12 > tiff.Length)
+            {
+                return null;
+            }
+
+            // Tag, type (3 = SHORT), count, then the value itself (a SHORT fits in the entry).
+            if (U16(tiff[entry..]) == 0x0112)
+            {
+                var value = U16(tiff[entry..][8..]);
+                return U16(tiff[entry..][2..]) == 3 && value is >= 1 and <= 8 ? value : null;
+            }
+        }
+
+        return null;
     }
 
     private static bool Create(int width, int height, string contentType, string extension, out ImageInfo info)

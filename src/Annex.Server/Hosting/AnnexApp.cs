@@ -63,6 +63,8 @@ public static class AnnexApp
             .Validate(o => o.SessionLifetime > TimeSpan.Zero, "Console:SessionLifetime must be positive.")
             .ValidateOnStart();
         services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
+        services.AddOptions<ForwardedHeadersSettings>().Bind(configuration.GetSection(ForwardedHeadersSettings.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersSettings.Validator>();
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(o => o.MaxUploadBytes >= 1, "Media:MaxUploadBytes must be at least 1.")
             .Validate(o => o.MaxFilesPerRequest >= 1 && o.MaxBulkUploadBytes >= 1, "Media:MaxFilesPerRequest and Media:MaxBulkUploadBytes must be at least 1.")
@@ -168,6 +170,13 @@ public static class AnnexApp
 
     private static void MapPipeline(WebApplication app)
     {
+        // First, so that everything after it (cookies, links, logs, rate limits by address) sees the client's scheme
+        // and address as the trusted proxy forwarded them.
+        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersSettings>>().Value is { Enabled: true } forwarded)
+        {
+            app.UseForwardedHeaders(forwarded.ToOptions());
+        }
+
         app.UseRequestIdsAndSecurityHeaders();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {

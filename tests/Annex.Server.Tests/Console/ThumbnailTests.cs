@@ -190,6 +190,50 @@ public sealed class ThumbnailTests(AnnexFactoryFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.NotFound, gone);
     }
 
+    /// <summary>A JPEG with an EXIF APP1 segment carrying <paramref name="orientation"/> (big-endian TIFF, one IFD0
+    /// entry), put after the encoder's JFIF segment.</summary>
+    public static byte[] WithOrientation(byte[] jpeg, int orientation)
+    {
+        byte[] exif =
+        [
+            .. "Exif\0\0"u8,
+            (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, // TIFF header: big-endian, IFD0 at offset 8
+            0, 1, // one entry
+            0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (byte)orientation, 0, 0, // Orientation, SHORT, count 1, value
+            0, 0, 0, 0, // no next IFD
+        ];
+        var at = jpeg[2] == 0xFF && jpeg[3] == 0xE0 ? 4 + ((jpeg[4] << 8) | jpeg[5]) : 2;
+        byte[] segment = [0xFF, 0xE1, (byte)((exif.Length + 2) >> 8), (byte)(exif.Length + 2), .. exif];
+        return [.. jpeg[..at], .. segment, .. jpeg[at..]];
+    }
+
+    [Theory]
+    [InlineData(1, 64, 32, "red lime blue white")]
+    [InlineData(3, 64, 32, "white blue lime red")]
+    [InlineData(6, 32, 64, "blue red white lime")]
+    [InlineData(8, 32, 64, "lime white red blue")]
+    public async Task A_photo_with_an_exif_orientation_shows_upright_with_the_oriented_size(int orientation, int width, int height, string corners)
+    {
+        // Stored 64 x 32: red top-left, lime top-right, blue bottom-left, white bottom-right.
+        var (http, dataset, items) = await WorldAsync();
+        await UploadAsync(http, dataset, items[0], WithOrientation(Quadrants(64, 32), orientation));
+
+        // The item's size is the shown one, so the gallery's overlay (drawn in the item's pixels) fits the thumbnail.
+        var item = await http.GetOkAsync($"/api/v1/datasets/{dataset}/gallery/{items[0]}/");
+        Assert.Equal((width, height), (item["width"]!.GetValue<int>(), item["height"]!.GetValue<int>()));
+
+        using var response = await http.GetAsync(Url(dataset, items[0]));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var bitmap = SKBitmap.Decode(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
+        var colors = new Dictionary<string, SKColor> { ["red"] = SKColors.Red, ["lime"] = SKColors.Lime, ["blue"] = SKColors.Blue, ["white"] = SKColors.White };
+        var expected = corners.Split(' ').Select(c => colors[c]).ToArray();
+        AssertNear(expected[0], bitmap.GetPixel(width / 4, height / 4));
+        AssertNear(expected[1], bitmap.GetPixel(width * 3 / 4, height / 4));
+        AssertNear(expected[2], bitmap.GetPixel(width / 4, height * 3 / 4));
+        AssertNear(expected[3], bitmap.GetPixel(width * 3 / 4, height * 3 / 4));
+    }
+
     private static void AssertNear(SKColor expected, SKColor actual) =>
         Assert.True(
             Math.Abs(expected.Red - actual.Red) < 24 && Math.Abs(expected.Green - actual.Green) < 24 && Math.Abs(expected.Blue - actual.Blue) < 24,

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Annex.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Annex.Server.Tests.Exports;
@@ -114,6 +116,13 @@ public sealed class ExportPreviewTests(AnnexFactoryFixture fixture) : IClassFixt
         { "", "P1 P2", "", "label = \"truck\" OR metadata.index < 3" },
         { "B", "P1", "S T", "NOT label = \"car\"" },
         { "A", "", "", "label = \"nothing-has-this\"" },
+        // One project and no slice: counted in one pass, with labels and types read from result_labels.
+        { "A", "P1", "", "label = \"car\"" },
+        { "A B", "P2", "", "type = \"bounding_box\" AND metadata.index < 3" },
+        { "A B", "P1", "", "label ~ \"tr*\" OR NOT label IN (\"car\", \"pedestrian\")" },
+        { "", "P1", "", "label = \"truck\"" },
+        { "", "P2", "", "metadata.time = \"day\" AND NOT label = \"car\"" },
+        { "", "P1", "", "dataset = \"{B}\" OR annotation_count > 1" },
     };
 
     /// <summary>Each preview's totals are what the export then holds (its archive's items and results and its
@@ -166,6 +175,67 @@ public sealed class ExportPreviewTests(AnnexFactoryFixture fixture) : IClassFixt
         }
     }
 
+    /// <summary>The label and type conditions read a copy of each result's labels that the database keeps on every write:
+    /// a rewritten result is counted by its new labels, by the preview and by the export alike.</summary>
+    [Fact]
+    public async Task Label_counts_follow_results_as_they_are_rewritten()
+    {
+        var tenant = await fixture.Factory.CreateTenantAsync();
+        var dataset = await Seed.DatasetAsync(tenant.Http);
+        var items = await Seed.ItemsAsync(tenant.Http, dataset, 4);
+        var project = await Seed.ProjectAsync(tenant.Http);
+
+        async Task WriteAsync(string label, IEnumerable<string> on) =>
+            await tenant.Http.PostOkAsync($"/api/v1/projects/{project}/results/", new
+            {
+                results = on.Select(item => new { dataset_item_uid = item, annotations = new[] { Seed.Box(label, 1, 2, 3, 4), Seed.Box("pedestrian", 5, 6, 7, 8) } }).ToArray(),
+            }, HttpStatusCode.Created);
+
+        async Task<long> CountAsync(string filter)
+        {
+            var body = new JsonObject
+            {
+                ["name"] = "p", ["format"] = "avala-json-external", ["datasets"] = new JsonArray(dataset), ["projects"] = new JsonArray(project),
+                ["slices"] = new JsonArray(), ["filter_query_string"] = filter,
+            };
+            var preview = await tenant.Http.PostOkAsync(Preview, body, HttpStatusCode.OK);
+            var created = await tenant.Http.PostOkAsync("/api/v1/exports/", body);
+            var done = await Seed.WaitForAsync(tenant.Http, created["uid"]!.GetValue<string>(), ["exported", "failed"]);
+            Assert.Equal(done["total_task_count"]!.GetValue<long>(), preview["total_task_count"]!.GetValue<long>());
+            return preview["total_task_count"]!.GetValue<long>();
+        }
+
+        await WriteAsync("car", items);
+        Assert.Equal(4, await CountAsync("label = \"car\""));
+        Assert.Equal(0, await CountAsync("label = \"truck\""));
+
+        // Two results rewritten with another label: the old one is gone from them, the label they keep stays.
+        using (var rewrite = await tenant.Http.PostAsync($"/api/v1/projects/{project}/results/", BodyOf(new
+        {
+            results = items.Take(2).Select(item => new { dataset_item_uid = item, annotations = new[] { Seed.Box("truck", 1, 2, 3, 4), Seed.Box("pedestrian", 5, 6, 7, 8) } }).ToArray(),
+        })))
+        {
+            Assert.Equal(HttpStatusCode.OK, rewrite.StatusCode);
+        }
+
+        Assert.Equal(2, await CountAsync("label = \"car\""));
+        Assert.Equal(2, await CountAsync("label = \"truck\""));
+        Assert.Equal(4, await CountAsync("label = \"pedestrian\" AND type = \"bounding_box\""));
+
+        // Deleting the dataset takes its results' labels with them.
+        using (var deleted = await tenant.Http.DeleteAsync($"/api/v1/datasets/{dataset}/"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        using var scope = fixture.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Annex.Server.Infrastructure.Data.AnnexDbContext>();
+        var orphans = await db.Database.SqlQueryRaw<long>("SELECT COUNT(*) AS \"Value\" FROM result_labels AS l WHERE NOT EXISTS (SELECT 1 FROM results AS r WHERE r.\"Id\" = l.\"ResultId\")").SingleAsync();
+        Assert.Equal(0, orphans);
+    }
+
+    private static StringContent BodyOf(object body) => new(Api.Compact(body), Encoding.UTF8, "application/json");
+
     private static string[] Names(string list) => list.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Datasets A (8 items) and B (5), an empty dataset E; project P1 with results on A's first 6 items
@@ -209,7 +279,7 @@ public sealed class ExportPreviewTests(AnnexFactoryFixture fixture) : IClassFixt
             ["datasets"] = new JsonArray([.. Names(datasets).Select(n => (JsonNode)Uids[n])]),
             ["projects"] = new JsonArray([.. Names(projects).Select(n => (JsonNode)Uids[n])]),
             ["slices"] = new JsonArray([.. Names(slices).Select(n => (JsonNode)Uids[n])]),
-            ["filter_query_string"] = filter,
+            ["filter_query_string"] = filter?.Replace("{B}", Uids["B"], StringComparison.Ordinal),
         };
     }
 }

@@ -10,8 +10,9 @@ public sealed class ThumbnailException(string message) : Exception(message);
 
 /// <summary>
 /// Scales an image down with SkiaSharp so its longer side is at most the thumbnail size (never up), keeping its
-/// aspect ratio and its stored pixel grid: the EXIF orientation is not applied, so annotations in the item's pixel
-/// coordinates scale onto the thumbnail by its width and height alone.
+/// aspect ratio. A JPEG's EXIF orientation is applied, so a photo taken on its side shows upright, as the item's width
+/// and height say it is (<see cref="Annex.Formats.Media.ImageHeader"/> reads them oriented), and annotations in the
+/// item's pixel coordinates scale onto the thumbnail by its width and height alone.
 /// </summary>
 public static class ThumbnailRenderer
 {
@@ -34,6 +35,11 @@ public static class ThumbnailRenderer
         var scale = Math.Min(1.0, (double)size / Math.Max(source.Width, source.Height));
         var width = Math.Max(1, (int)Math.Round(source.Width * scale));
         var height = Math.Max(1, (int)Math.Round(source.Height * scale));
+
+        // Only a JPEG's orientation counts, as only a JPEG's is read into the item's width and height.
+        var origin = codec.EncodedFormat == SKEncodedImageFormat.Jpeg ? codec.EncodedOrigin : SKEncodedOrigin.TopLeft;
+        var quarter = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var (shownWidth, shownHeight) = quarter ? (height, width) : (width, height);
 
         // JPEG decodes straight to 1/2, 1/4 or 1/8 of its size, which spares most of the work on large photos; the
         // last step down is a proper resampling either way.
@@ -61,9 +67,10 @@ public static class ThumbnailRenderer
         }
 
         var jpeg = format == ThumbnailOptions.Jpeg;
-        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, jpeg ? SKAlphaType.Opaque : alphaType));
+        using var surface = SKSurface.Create(new SKImageInfo(shownWidth, shownHeight, SKColorType.Rgba8888, jpeg ? SKAlphaType.Opaque : alphaType));
         // JPEG has no transparency: transparent pixels become white, as an image viewer shows them.
         surface.Canvas.Clear(jpeg ? SKColors.White : SKColors.Transparent);
+        Orient(surface.Canvas, origin, width, height);
         using (var pixels = SKImage.FromBitmap(scaled))
         {
             surface.Canvas.DrawImage(pixels, 0, 0, SKSamplingOptions.Default, null);
@@ -72,6 +79,46 @@ public static class ThumbnailRenderer
         using var snapshot = surface.Snapshot();
         using var encoded = snapshot.Encode(jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Webp, quality)
             ?? throw new ThumbnailException("The thumbnail could not be encoded.");
-        return new Thumbnail(encoded.ToArray(), jpeg ? "image/jpeg" : "image/webp", width, height);
+        return new Thumbnail(encoded.ToArray(), jpeg ? "image/jpeg" : "image/webp", shownWidth, shownHeight);
+    }
+
+    /// <summary>Sets the canvas so that an image of <paramref name="width"/> x <paramref name="height"/> stored pixels drawn
+    /// at the origin comes out as the EXIF orientation says it is shown (the canvas's last transform applies first).</summary>
+    private static void Orient(SKCanvas canvas, SKEncodedOrigin origin, int width, int height)
+    {
+        switch (origin)
+        {
+            case SKEncodedOrigin.TopRight: // 2: mirrored left to right
+                canvas.Translate(width, 0);
+                canvas.Scale(-1, 1);
+                break;
+            case SKEncodedOrigin.BottomRight: // 3: upside down
+                canvas.Translate(width, height);
+                canvas.RotateDegrees(180);
+                break;
+            case SKEncodedOrigin.BottomLeft: // 4: mirrored top to bottom
+                canvas.Translate(0, height);
+                canvas.Scale(1, -1);
+                break;
+            case SKEncodedOrigin.LeftTop: // 5: transposed, (x, y) -> (y, x)
+                canvas.Scale(1, -1);
+                canvas.RotateDegrees(-90);
+                break;
+            case SKEncodedOrigin.RightTop: // 6: stored turned a quarter left, shown turned a quarter right: (x, y) -> (h - y, x)
+                canvas.Translate(height, 0);
+                canvas.RotateDegrees(90);
+                break;
+            case SKEncodedOrigin.RightBottom: // 7: transversed, (x, y) -> (h - y, w - x)
+                canvas.Translate(height, width);
+                canvas.Scale(1, -1);
+                canvas.RotateDegrees(90);
+                break;
+            case SKEncodedOrigin.LeftBottom: // 8: stored turned a quarter right, shown turned a quarter left: (x, y) -> (y, w - x)
+                canvas.Translate(0, width);
+                canvas.RotateDegrees(-90);
+                break;
+            default:
+                break;
+        }
     }
 }

@@ -23,26 +23,33 @@ public sealed class FilterSql
 
     private readonly bool _postgres;
     private readonly int _firstParameter;
+    private readonly bool _labelTable;
 
-    private FilterSql(bool postgres, int firstParameter)
+    private FilterSql(bool postgres, int firstParameter, bool labelTable)
     {
         _postgres = postgres;
         _firstParameter = firstParameter;
+        _labelTable = labelTable;
     }
 
     /// <param name="filter">The parsed filter.</param>
     /// <param name="postgres">PostgreSQL's dialect rather than SQLite's.</param>
     /// <param name="firstParameter">Number of the first placeholder, for SQL that has parameters of its own before the filter's.</param>
-    public static (string Sql, object[] Parameters) For(FilterNode filter, bool postgres, int firstParameter = 0)
+    /// <param name="labelTable">Whether <c>r</c> is a row of the live <c>results</c> table, so that <c>label</c> and
+    /// <c>type</c> conditions may read the <c>result_labels</c> index (the distinct label and type pairs of each
+    /// result's annotations, kept by triggers) rather than parse the annotations. Results read from a version's history
+    /// have no such rows and must leave it false.</param>
+    public static (string Sql, object[] Parameters) For(FilterNode filter, bool postgres, int firstParameter = 0, bool labelTable = false)
     {
-        var builder = new FilterSql(postgres, firstParameter);
+        var builder = new FilterSql(postgres, firstParameter, labelTable);
         builder.Write(filter);
         return (builder._sql.ToString(), [.. builder._parameters]);
     }
 
     /// <summary>A rough price of evaluating a condition per row: columns are cheap, the item's metadata
-    /// costs a JSON lookup, annotation conditions a scan of the task's annotations.</summary>
-    private static int Cost(FilterNode node) => node switch
+    /// costs a JSON lookup, annotation conditions a scan of the task's annotations (or, for labels and types, a
+    /// seek into result_labels).</summary>
+    private int Cost(FilterNode node) => node switch
     {
         FilterNode.And and => Cost(and.Left) + Cost(and.Right),
         FilterNode.Or or => Cost(or.Left) + Cost(or.Right),
@@ -54,13 +61,31 @@ public sealed class FilterSql
         _ => 1,
     };
 
-    private static int Cost(FieldReference field) => field.Field switch
+    private int Cost(FieldReference field) => field.Field switch
     {
+        // With result_labels a label or type is an index seek, still dearer than a column of the row.
+        FilterField.Label or FilterField.Type when _labelTable => 3,
         FilterField.Label or FilterField.Type or FilterField.Attribute => 20,
         FilterField.Metadata => 4,
         FilterField.Slice or FilterField.Dataset or FilterField.Project => 2,
         _ => 1,
     };
+
+    /// <summary>Whether the SQL of <paramref name="filter"/> reads <c>i</c>, the task's item (its ref_id, metadata,
+    /// dataset or slices); when it does not, a query may leave the item out.</summary>
+    public static bool ReadsItem(FilterNode filter) => filter switch
+    {
+        FilterNode.And and => ReadsItem(and.Left) || ReadsItem(and.Right),
+        FilterNode.Or or => ReadsItem(or.Left) || ReadsItem(or.Right),
+        FilterNode.Not not => ReadsItem(not.Operand),
+        FilterNode.Compare c => ReadsItem(c.Field),
+        FilterNode.In i => ReadsItem(i.Field),
+        FilterNode.Glob g => ReadsItem(g.Field),
+        FilterNode.Exists e => ReadsItem(e.Field),
+        _ => true,
+    };
+
+    private static bool ReadsItem(FieldReference field) => field.Field is FilterField.RefId or FilterField.Metadata or FilterField.Dataset or FilterField.Slice;
 
     /// <summary>The operands of a chain of the same connective, e.g. a AND b AND (c AND d) gives a, b, c, d.</summary>
     private static List<FilterNode> Chain(FilterNode node, bool and)
@@ -203,10 +228,10 @@ public sealed class FilterSql
         switch (field.Field)
         {
             case FilterField.Label:
-                Annotations(() => AnnotationKey("label").Append(" = ").Append(Parameter(Text(value))));
+                Annotations(() => AnnotationKey("label").Append(" = ").Append(Parameter(Text(value))), keysOnly: true);
                 break;
             case FilterField.Type:
-                Annotations(() => AnnotationKey("type").Append(" = ").Append(Parameter(Text(value))));
+                Annotations(() => AnnotationKey("type").Append(" = ").Append(Parameter(Text(value))), keysOnly: true);
                 break;
             case FilterField.RefId:
                 _sql.Append("i.\"RefId\" = ").Append(Parameter(Text(value)));
@@ -296,7 +321,7 @@ public sealed class FilterSql
         switch (field.Field)
         {
             case FilterField.Label:
-                Annotations(() => AnnotationKey("label").Append(matches));
+                Annotations(() => AnnotationKey("label").Append(matches), keysOnly: true);
                 break;
             case FilterField.RefId:
                 _sql.Append("i.\"RefId\"").Append(matches);
@@ -330,8 +355,23 @@ public sealed class FilterSql
         write(path);
     }
 
-    private void Annotations(Action predicate)
+    private void Annotations(Action predicate) => Annotations(predicate, keysOnly: false);
+
+    /// <summary>A condition that holds when one of the task's annotations satisfies <paramref name="predicate"/>. When
+    /// the predicate reads only the annotation's label and type (<paramref name="keysOnly"/>) and the live results are
+    /// read, it runs on the task's rows of <c>result_labels</c> (one index seek) instead of parsing its annotations.</summary>
+    private void Annotations(Action predicate, bool keysOnly)
     {
+        if (keysOnly && _labelTable)
+        {
+            _sql.Append("EXISTS (SELECT 1 FROM result_labels AS a WHERE a.\"ResultId\" = r.\"Id\" AND ");
+            _keysFromTable = true;
+            predicate();
+            _keysFromTable = false;
+            _sql.Append(')');
+            return;
+        }
+
         _sql.Append(_postgres
             ? "EXISTS (SELECT 1 FROM jsonb_array_elements(r.\"Annotations\"::jsonb) AS a(value) WHERE "
             : "EXISTS (SELECT 1 FROM json_each(r.\"Annotations\") AS a WHERE ");
@@ -340,10 +380,20 @@ public sealed class FilterSql
         _sql.Append(')');
     }
 
-    /// <summary>A top-level string member of the current annotation.</summary>
-    private StringBuilder AnnotationKey(string key) => _postgres
-        ? _sql.Append("(a.value ->> '").Append(key).Append("')")
-        : _sql.Append("json_extract(a.value, '$.").Append(key).Append("')");
+    private bool _keysFromTable;
+
+    /// <summary>A top-level string member of the current annotation (<c>label</c> or <c>type</c>).</summary>
+    private StringBuilder AnnotationKey(string key)
+    {
+        if (_keysFromTable)
+        {
+            return _sql.Append(key == "label" ? "a.\"Label\"" : "a.\"Type\"");
+        }
+
+        return _postgres
+            ? _sql.Append("(a.value ->> '").Append(key).Append("')")
+            : _sql.Append("json_extract(a.value, '$.").Append(key).Append("')");
+    }
 
     /// <summary>The JSON type at <paramref name="path"/> in <see cref="Document"/>, NULL when absent.</summary>
     private StringBuilder TypeOf(string path) => _postgres

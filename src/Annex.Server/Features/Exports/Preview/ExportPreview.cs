@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Annex.Server.Features.Exports.Filtering;
 using Annex.Server.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -22,9 +23,9 @@ public sealed record ExportPreviewResponse(long TotalItemCount, long TotalTaskCo
 /// </summary>
 /// <para>Without a filter every count is an aggregate over indexes: items through <c>(DatasetId, Id)</c> and the
 /// slice membership key, tasks by joining those to <c>(DatasetItemId, ProjectId)</c> (or, with projects alone,
-/// through <c>(ProjectId, Id)</c>), so no row is read. A filter is evaluated as the export evaluates it: once on
-/// each task in scope, into a temporary table that the counts then read (a cost that grows with the tasks in
-/// scope; see docs/console-api.md).</para>
+/// through <c>(ProjectId, Id)</c>), so no row is read. A filter is evaluated with the export's own SQL, once on each
+/// task in scope: with one project and no slice inside the counting query itself; otherwise into a temporary table
+/// that the counts then read (see docs/console-api.md).</para>
 public static class ExportPreview
 {
     public const string Dataset = "dataset";
@@ -249,6 +250,11 @@ public static class ExportPreview
 
         public async Task<Tally> FilteredAsync(CancellationToken ct)
         {
+            if (scope.SliceIds.Count == 0 && scope.ProjectIds.Count == 1)
+            {
+                return await OneProjectFilteredAsync(ct);
+            }
+
             // The export's own evaluation: the filter runs once on each task in scope and the tasks it keeps go to a
             // temporary table; each count below reads that table.
             var kept = await scope.MaterializeFilterAsync(db, KeptTable, ct);
@@ -296,6 +302,52 @@ public static class ExportPreview
                 {
                     tally.Projects[row.Key] = (row.Items, row.Tasks);
                 }
+            }
+
+            return tally;
+        }
+
+        /// <summary>A filter on the tasks of one project, on named datasets or on the whole project: an item has at most one
+        /// task in it, so the items kept are as many as the tasks kept, and each count is one pass that evaluates the filter
+        /// once per task in scope, with no table written. The tasks are reached through indexes (the dataset's items, then
+        /// <c>(DatasetItemId, ProjectId)</c>; or <c>(ProjectId, Id)</c>), and a row is read only when the filter reads one
+        /// of its columns: a label or type condition reads <c>result_labels</c> by its key, and the item is joined only
+        /// when the filter reads it.</summary>
+        private async Task<Tally> OneProjectFilteredAsync(CancellationToken ct)
+        {
+            var tally = new Tally();
+            var q = new Query(this);
+            string sql;
+            if (scope.DatasetIds.Count > 0)
+            {
+                // SQLite keeps a CROSS JOIN's order: the named datasets' items, then their task in the project.
+                sql = "SELECT i.\"DatasetId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM dataset_items AS i CROSS JOIN results AS r WHERE i.\"DatasetId\""
+                    + q.In(scope.DatasetIds) + " AND r.\"DatasetItemId\" = i.\"Id\"" + (everyProject ? string.Empty : " AND r.\"ProjectId\"" + q.In(scope.ProjectIds));
+            }
+            else
+            {
+                var item = FilterSql.ReadsItem(scope.Filter!);
+                sql = "SELECT CAST(0 AS BIGINT) AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM results AS r"
+                    + (item ? " CROSS JOIN dataset_items AS i" : string.Empty) + " WHERE r.\"ProjectId\"" + q.In(scope.ProjectIds) + (item ? " AND i.\"Id\" = r.\"DatasetItemId\"" : string.Empty);
+            }
+
+            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, labelTable: true);
+            q.Parameters.AddRange(parameters);
+            sql += " AND " + condition + (scope.DatasetIds.Count > 0 ? " GROUP BY i.\"DatasetId\"" : string.Empty);
+            foreach (var row in await QueryAsync(q, sql, ct))
+            {
+                if (scope.DatasetIds.Count > 0)
+                {
+                    tally.Datasets[row.Key] = (row.Items, row.Tasks);
+                }
+
+                tally.Items += row.Items;
+                tally.Tasks += row.Tasks;
+            }
+
+            if (projectsNamed)
+            {
+                tally.Projects[scope.ProjectIds[0]] = (tally.Tasks, tally.Tasks);
             }
 
             return tally;
