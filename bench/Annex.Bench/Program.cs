@@ -149,6 +149,22 @@ public static class Program
             return 0;
         });
 
+        var creations = new Option<int>("--creations") { Description = "Versions created and deleted again to time creation on its own, besides the one made per run.", DefaultValueFactory = _ => 10 };
+        var editPercent = new Option<double>("--edit-percent") { Description = "Share of the dataset's items whose result is re-labelled through the results API (every 100/percent-th item).", DefaultValueFactory = _ => 2 };
+        var versions = new Command("versions", "Dataset versions on a generated workload: creation, live exports with and without a version, version exports before and after edits, delta exports, diff.") { requiredData, runs, creations, editPercent, set };
+        versions.SetAction(async (parse, ct) =>
+        {
+            var settings = new VersionsSettings(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(runs)), parse.GetValue(creations), parse.GetValue(editPercent), parse.GetValue(set) ?? []);
+            if (settings.Creations < 0 || !(settings.EditPercent > 0 && settings.EditPercent <= 100))
+            {
+                throw new BenchException("--creations must be at least 0 and --edit-percent above 0 and at most 100.");
+            }
+
+            var report = await VersionsBenchmark.RunAsync(settings, Console.Error, ct);
+            Console.Out.Write(VersionsBenchmark.Text(report));
+            return 0;
+        });
+
         var requestRuns = new Option<int>("--runs") { Description = "Timed requests per case, after one warm-up.", DefaultValueFactory = _ => 5 };
         var console = new Command("console", "Latency of the routes the browser console calls: export preview, gallery pages, thumbnails.") { requiredData, requestRuns, set };
         console.SetAction(async (parse, ct) =>
@@ -221,7 +237,7 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest, ingestImages };
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest, ingestImages, versions };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
