@@ -155,13 +155,14 @@ public static class Program
 
         var creations = new Option<int>("--creations") { Description = "Versions created and deleted again to time creation on its own, besides the one made per run.", DefaultValueFactory = _ => 10 };
         var editPercent = new Option<double>("--edit-percent") { Description = "Share of the dataset's items whose result is re-labelled through the results API (every 100/percent-th item).", DefaultValueFactory = _ => 2 };
-        var versions = new Command("versions", "Dataset versions on a generated workload: creation, live exports with and without a version, version exports before and after edits, delta exports, diff.") { requiredData, runs, creations, editPercent, set };
+        var historyLimit = new Option<int>("--history-limit") { Description = "Seconds after which an export of the version read through its history is aborted and reported unfinished.", DefaultValueFactory = _ => 300 };
+        var versions = new Command("versions", "Dataset versions on a generated workload: creation, live exports with and without a version, version exports before and after edits, delta exports, diff.") { requiredData, runs, creations, editPercent, historyLimit, set };
         versions.SetAction(async (parse, ct) =>
         {
-            var settings = new VersionsSettings(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(runs)), parse.GetValue(creations), parse.GetValue(editPercent), parse.GetValue(set) ?? []);
-            if (settings.Creations < 0 || !(settings.EditPercent > 0 && settings.EditPercent <= 100))
+            var settings = new VersionsSettings(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(runs)), parse.GetValue(creations), parse.GetValue(editPercent), parse.GetValue(set) ?? [], parse.GetValue(historyLimit));
+            if (settings.Creations < 0 || !(settings.EditPercent > 0 && settings.EditPercent <= 100) || settings.HistoryLimitSeconds < 1)
             {
-                throw new BenchException("--creations must be at least 0 and --edit-percent above 0 and at most 100.");
+                throw new BenchException("--creations must be at least 0, --edit-percent above 0 and at most 100, --history-limit at least 1.");
             }
 
             var report = await VersionsBenchmark.RunAsync(settings, Console.Error, ct);
