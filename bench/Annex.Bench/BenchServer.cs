@@ -23,7 +23,12 @@ public sealed class BenchServer : IAsyncDisposable
 
     public Workload Workload { get; }
 
-    public static async Task<BenchServer> StartAsync(string folder, IReadOnlyList<string> hostSettings, CancellationToken ct)
+    public static Task<BenchServer> StartAsync(string folder, IReadOnlyList<string> hostSettings, CancellationToken ct) =>
+        StartAsync(folder, hostSettings, configure: null, ct);
+
+    /// <summary>Starts the server; <paramref name="configure"/> may add to the built app (e.g. a timing middleware
+    /// after the server's own) before it starts.</summary>
+    public static async Task<BenchServer> StartAsync(string folder, IReadOnlyList<string> hostSettings, Action<WebApplication>? configure, CancellationToken ct)
     {
         var workload = Workload.TryRead(folder)
             ?? throw new BenchException($"{folder} holds no complete workload; run `generate` first.");
@@ -41,6 +46,7 @@ public sealed class BenchServer : IAsyncDisposable
         var app = AnnexApp.Build(hostArgs);
         try
         {
+            configure?.Invoke(app);
             await app.StartAsync(ct);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? throw new BenchException("The server reported no listening address.");

@@ -40,13 +40,6 @@ public static class ExportBenchmark
 
     private static async Task<Measurement> RunOnceAsync(HttpClient http, ExportSettings settings, Workload workload, int run, CancellationToken ct)
     {
-        // Let the previous run's garbage go first, so it is neither charged to this run nor in its peak.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        var peakWasReset = PeakMemory.TryReset();
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-        var gen2Before = GC.CollectionCount(2);
-
         var request = new JsonObject
         {
             ["name"] = $"bench {settings.Format} run {run}",
@@ -56,6 +49,21 @@ public static class ExportBenchmark
             ["slices"] = new JsonArray(),
             ["filter_query_string"] = settings.Filter,
         };
+
+        return (await TimeAsync(http, settings.Folder, request, run.ToString(CultureInfo.InvariantCulture), workload.AnnotationsPerTask, inspect: null, ct)).Measurement;
+    }
+
+    /// <summary>Creates the export <paramref name="request"/> describes and polls it until its archive is ready; the
+    /// archive is handed to <paramref name="inspect"/> (when given), then deleted.</summary>
+    public static async Task<(Measurement Measurement, string Uid, JsonNode Export)> TimeAsync(
+        HttpClient http, string folder, JsonObject request, string run, int annotationsPerTask, Func<string, CancellationToken, Task>? inspect, CancellationToken ct)
+    {
+        // Let the previous run's garbage go first, so it is neither charged to this run nor in its peak.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var peakWasReset = PeakMemory.TryReset();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var gen2Before = GC.CollectionCount(2);
 
         var clock = Stopwatch.StartNew();
         using var created = await http.PostAsJsonAsync("/api/v1/exports/", request, ct);
@@ -98,19 +106,26 @@ public static class ExportBenchmark
 
         var totalTasks = export["total_task_count"]?.GetValue<long>() ?? 0;
         // The archive's key carries the attempt's claim token after the export's uid.
-        var archivePath = Directory.GetFiles(Path.Combine(settings.Folder, "blobs", "exports"), $"{uid}.*zip").Single();
+        var archivePath = Directory.GetFiles(Path.Combine(folder, "blobs", "exports"), $"{uid}.*zip").Single();
         var archiveBytes = new FileInfo(archivePath).Length;
         var uncompressedBytes = ZipSizes.TotalUncompressed(archivePath);
+        if (inspect is not null)
+        {
+            await inspect(archivePath, ct);
+        }
+
         File.Delete(archivePath);
 
         var wall = clock.Elapsed.TotalSeconds;
-        return new Measurement(
-            run.ToString(CultureInfo.InvariantCulture),
-            settings.Format,
-            settings.Filter,
+        var format = request["format"]?.GetValue<string>() ?? "";
+        var filter = request["filter_query_string"]?.GetValue<string>();
+        var measurement = new Measurement(
+            run,
+            format,
+            filter,
             totalTasks,
             // Every generated result holds exactly K annotations, so this is exact for any task filter.
-            totalTasks * workload.AnnotationsPerTask,
+            totalTasks * annotationsPerTask,
             archiveBytes,
             uncompressedBytes,
             wall,
@@ -121,6 +136,7 @@ public static class ExportBenchmark
             queueLatencyMs ?? wall * 1000,
             allocated / 1_000_000.0,
             gen2);
+        return (measurement, uid, export);
     }
 
     private static void WriteProfile(TextWriter log, DatabaseProfile profile, Measurement measurement)

@@ -5,7 +5,9 @@ using System.Text.Json.Nodes;
 
 namespace Annex.Bench;
 
-public sealed record LoadSettings(string Folder, int ExportsInDb, int Seconds, int Connections, IReadOnlyList<string> HostSettings);
+/// <summary><see cref="Rps"/> above 0 sends at that fixed rate (open loop) instead of keeping
+/// <see cref="Connections"/> requests outstanding (closed loop).</summary>
+public sealed record LoadSettings(string Folder, int ExportsInDb, int Seconds, int Connections, IReadOnlyList<string> HostSettings, int Rps = 0, bool RateLimiting = true, bool Breakdown = true);
 
 /// <summary>One endpoint under load. Latency percentiles cover the requests answered 200.</summary>
 public sealed record EndpointResult(string Endpoint, long Requests, long Errors, double Seconds, LatencyStats Latency)
@@ -13,14 +15,31 @@ public sealed record EndpointResult(string Endpoint, long Requests, long Errors,
     public double RequestsPerSecond => Requests / Seconds;
 }
 
-/// <summary><c>load</c>: latency of the exports API while an export runs. Half the connections list
-/// exports (default page), half fetch single bulk exports by uid, for a fixed time.</summary>
+/// <summary>Where an endpoint's time went: per layer the mean, p50 and p99 over the requests matched to the server's
+/// timing, and the mean over the slowest 1% of them (by client latency).</summary>
+public sealed record LayerBreakdown(string Endpoint, int Matched, long Answered, IReadOnlyList<(string Layer, double Mean, double P50, double P99, double SlowestMean)> Rows, double KeyLookupMean);
+
+/// <summary>How a run went, besides the endpoints: the mode, how late an open loop sent, and the layers.</summary>
+public sealed record LoadRun(string Mode, IReadOnlyList<EndpointResult> Endpoints, LatencyStats? SendLag, IReadOnlyList<LayerBreakdown> Breakdown);
+
+/// <summary><c>load</c>: latency of the exports API while an export runs. Half the requests list exports (default
+/// page), half fetch single bulk exports by uid, for a fixed time: from a fixed number of connections each sending
+/// its next request when the last is answered (closed loop), or at a fixed rate whatever the answers do (open loop,
+/// <c>--rps</c>). With the breakdown on, each request's server-side time is split by layer (<see cref="ServerTiming"/>).</summary>
 public static class LoadBenchmark
 {
     private const string ListEndpoint = "GET /api/v1/exports/";
     private const string DetailEndpoint = "GET /api/v1/exports/{uid}/";
 
-    public static async Task<List<EndpointResult>> RunAsync(LoadSettings settings, TextWriter log, CancellationToken ct)
+    /// <summary>Limits far above any rate this bench reaches, so the limiter runs (and is timed) but never refuses.</summary>
+    private static readonly string[] GenerousRateLimits =
+    [
+        "RateLimiting:Enabled=true",
+        "RateLimiting:Reads:PermitLimit=100000000",
+        "RateLimiting:Reads:BurstLimit=10000000",
+    ];
+
+    public static async Task<LoadRun> RunAsync(LoadSettings settings, TextWriter log, CancellationToken ct)
     {
         BulkExports.Ensure(settings.Folder, settings.ExportsInDb, log);
         var uids = BulkExports.SampleUids(settings.Folder, 4000);
@@ -29,8 +48,10 @@ public static class LoadBenchmark
             throw new BenchException("No bulk exports to fetch; use --exports-in-db of at least 1.");
         }
 
-        await using var server = await BenchServer.StartAsync(settings.Folder, settings.HostSettings, ct);
-        using var http = server.CreateClient(settings.Connections + 2);
+        using var timing = settings.Breakdown ? new ServerTiming() : null;
+        IReadOnlyList<string> hostSettings = settings.RateLimiting ? [.. GenerousRateLimits, .. settings.HostSettings] : settings.HostSettings;
+        await using var server = await BenchServer.StartAsync(settings.Folder, hostSettings, timing is null ? null : ServerTiming.Install, ct);
+        using var http = server.CreateClient(settings.Rps > 0 ? 512 : settings.Connections + 2);
 
         // A few requests of each kind first, not counted: JIT and the first EF queries.
         for (var i = 0; i < 20; i++)
@@ -52,17 +73,30 @@ public static class LoadBenchmark
         log.WriteLine($"Background export {exportUid} of {server.Workload.Tasks} tasks created; waiting until it is exporting.");
         await WaitForStatusAsync(http, exportUid, s => s != "requested", ct);
 
-        log.WriteLine($"Load: {settings.Connections} connections for {settings.Seconds} s against {server.Address}.");
+        var mode = settings.Rps > 0
+            ? $"open loop, {settings.Rps} requests/s"
+            : $"closed loop, {settings.Connections} connections";
+        log.WriteLine($"Load: {mode} for {settings.Seconds} s against {server.Address}; rate limiting {(settings.RateLimiting ? "on (limits raised)" : "off")}, breakdown {(settings.Breakdown ? "on" : "off")}.");
+        string PathOf(int endpoint, Random random) => endpoint == 0 ? "/api/v1/exports/" : $"/api/v1/exports/{uids[random.Next(uids.Count)]:D}/";
         var clock = Stopwatch.StartNew();
         var deadline = TimeSpan.FromSeconds(settings.Seconds);
-        var loops = Enumerable.Range(0, settings.Connections).Select(i => Task.Run(
-            () => i % 2 == 0
-                ? LoopAsync(http, _ => "/api/v1/exports/", clock, deadline, ct)
-                : LoopAsync(http, r => $"/api/v1/exports/{uids[r.Next(uids.Count)]:D}/", clock, deadline, ct),
-            ct)).ToArray();
-        var outcomes = await Task.WhenAll(loops);
-        var elapsed = clock.Elapsed.TotalSeconds;
+        List<Sample> samples;
+        LatencyStats? lag = null;
+        if (settings.Rps > 0)
+        {
+            var (sent, lateness) = await OpenLoopAsync(http, PathOf, settings.Rps, deadline, ct);
+            samples = sent;
+            lag = LatencyStats.From(lateness);
+        }
+        else
+        {
+            var nextId = 0L;
+            var loops = Enumerable.Range(0, settings.Connections).Select(i => Task.Run(
+                () => ClosedLoopAsync(http, i % 2, PathOf, () => Interlocked.Increment(ref nextId), clock, deadline, ct), ct)).ToArray();
+            samples = [.. (await Task.WhenAll(loops)).SelectMany(s => s)];
+        }
 
+        var elapsed = clock.Elapsed.TotalSeconds;
         var progress = await http.GetFromJsonAsync<JsonNode>($"/api/v1/exports/{exportUid}/", ct);
         var status = progress!["status"]!.GetValue<string>();
         log.WriteLine($"Background export after the load: {status}, {progress["exported_task_count"]} of {progress["total_task_count"]} tasks.");
@@ -74,54 +108,100 @@ public static class LoadBenchmark
             log.WriteLine("Background export aborted.");
         }
 
-        return
-        [
-            Merge(ListEndpoint, outcomes.Where((_, i) => i % 2 == 0), elapsed),
-            Merge(DetailEndpoint, outcomes.Where((_, i) => i % 2 == 1), elapsed),
-        ];
+        string[] names = [ListEndpoint, DetailEndpoint];
+        var endpoints = names.Select((name, e) =>
+        {
+            var mine = samples.Where(s => s.Endpoint == e).ToList();
+            return new EndpointResult(name, mine.Count, mine.Count(s => !s.Ok), elapsed, LatencyStats.From(mine.Where(s => s.Ok).Select(s => s.Ms)));
+        }).ToList();
+        List<LayerBreakdown> breakdown = timing is null ? [] : names.Select((name, e) => Breakdown(name, samples.Where(s => s.Endpoint == e && s.Ok).ToList(), timing)).ToList();
+        return new LoadRun(mode, endpoints, lag, breakdown);
     }
 
-    private sealed record LoopOutcome(List<double> Latencies, long Requests, long Errors);
+    /// <summary>One request as the client saw it, under the id it sent in <see cref="ServerTiming.RequestHeader"/>.</summary>
+    private sealed record Sample(long Id, int Endpoint, double Ms, bool Ok);
 
-    private static async Task<LoopOutcome> LoopAsync(HttpClient http, Func<Random, string> path, Stopwatch clock, TimeSpan deadline, CancellationToken ct)
+    private static async Task<Sample> SendAsync(HttpClient http, long id, int endpoint, string path, CancellationToken ct)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add(ServerTiming.RequestHeader, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            return new Sample(id, endpoint, Stopwatch.GetElapsedTime(start).TotalMilliseconds, response.StatusCode == HttpStatusCode.OK);
+        }
+        catch (HttpRequestException)
+        {
+            return new Sample(id, endpoint, Stopwatch.GetElapsedTime(start).TotalMilliseconds, false);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The client's timeout.
+            return new Sample(id, endpoint, Stopwatch.GetElapsedTime(start).TotalMilliseconds, false);
+        }
+    }
+
+    private static async Task<List<Sample>> ClosedLoopAsync(HttpClient http, int endpoint, Func<int, Random, string> path, Func<long> nextId, Stopwatch clock, TimeSpan deadline, CancellationToken ct)
     {
         var random = new Random();
-        var latencies = new List<double>(1 << 14);
-        long requests = 0, errors = 0;
+        var samples = new List<Sample>(1 << 14);
         while (clock.Elapsed < deadline)
         {
-            var start = Stopwatch.GetTimestamp();
-            requests++;
-            try
-            {
-                using var response = await http.GetAsync(path(random), HttpCompletionOption.ResponseContentRead, ct);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                }
-                else
-                {
-                    errors++;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                errors++;
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // The client's timeout.
-                errors++;
-            }
+            samples.Add(await SendAsync(http, nextId(), endpoint, path(endpoint, random), ct));
         }
 
-        return new LoopOutcome(latencies, requests, errors);
+        return samples;
     }
 
-    private static EndpointResult Merge(string endpoint, IEnumerable<LoopOutcome> outcomes, double seconds)
+    /// <summary>Sends request n at n / rate seconds, alternating the endpoints, without waiting for answers; each
+    /// request is timed from when it was really sent, and how late that was (the timer, a busy core) is returned too.</summary>
+    private static async Task<(List<Sample> Samples, List<double> LagMs)> OpenLoopAsync(HttpClient http, Func<int, Random, string> path, int rps, TimeSpan duration, CancellationToken ct)
     {
-        var list = outcomes.ToList();
-        return new EndpointResult(endpoint, list.Sum(o => o.Requests), list.Sum(o => o.Errors), seconds, LatencyStats.From(list.SelectMany(o => o.Latencies)));
+        var random = new Random();
+        var total = (long)(rps * duration.TotalSeconds);
+        var ticksPerRequest = Stopwatch.Frequency / (double)rps;
+        var pending = new List<Task<Sample>>((int)Math.Min(total, int.MaxValue));
+        var lag = new List<double>(pending.Capacity);
+        var start = Stopwatch.GetTimestamp();
+        for (long n = 0; n < total; n++)
+        {
+            var due = start + (long)(n * ticksPerRequest);
+            var wait = due - Stopwatch.GetTimestamp();
+            if (wait > 0)
+            {
+                // Timers fire about a millisecond late at best; whatever is due by then goes out at once.
+                await Task.Delay(TimeSpan.FromTicks(Math.Max(1, wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), ct);
+            }
+
+            lag.Add(Math.Max(0, Stopwatch.GetTimestamp() - due) * 1000.0 / Stopwatch.Frequency);
+            var endpoint = (int)(n % 2);
+            var id = n;
+            var target = path(endpoint, random);
+            pending.Add(Task.Run(() => SendAsync(http, id, endpoint, target, ct), ct));
+        }
+
+        return ([.. await Task.WhenAll(pending)], lag);
+    }
+
+    private static LayerBreakdown Breakdown(string endpoint, List<Sample> answered, ServerTiming timing)
+    {
+        var matched = answered
+            .Select(s => timing.Take(s.Id) is { } t ? ServerTiming.Layers(t, s.Ms) : null)
+            .OfType<LayerTimes>()
+            .ToList();
+        var slowest = matched.OrderByDescending(l => l.Client).Take(Math.Max(1, matched.Count / 100)).ToList();
+        var rows = new List<(string, double, double, double, double)>();
+        for (var i = 0; i < LayerTimes.Names.Length; i++)
+        {
+            var values = matched.Select(l => l.Parts[i]).ToList();
+            var stats = LatencyStats.From(values);
+            rows.Add((LayerTimes.Names[i], values.Count == 0 ? double.NaN : values.Average(), stats.P50, stats.P99, slowest.Count == 0 ? double.NaN : slowest.Average(l => l.Parts[i])));
+        }
+
+        var clientStats = LatencyStats.From(matched.Select(l => l.Client));
+        rows.Add(("total as the client saw it", matched.Count == 0 ? double.NaN : matched.Average(l => l.Client), clientStats.P50, clientStats.P99, slowest.Count == 0 ? double.NaN : slowest.Average(l => l.Client)));
+        return new LayerBreakdown(endpoint, matched.Count, answered.Count, rows, matched.Count == 0 ? double.NaN : matched.Average(l => l.KeyLookup));
     }
 
     private static async Task WaitForStatusAsync(HttpClient http, string uid, Func<string, bool> done, CancellationToken ct)
@@ -145,22 +225,47 @@ public static class LoadBenchmark
         }
     }
 
-    public static string Table(IReadOnlyList<EndpointResult> rows) => MarkdownTable.Render(
-        ["endpoint", "requests", "errors", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms"],
-        [.. rows.Select(r => (IReadOnlyList<string>)
-        [
-            r.Endpoint,
-            MarkdownTable.N(r.Requests),
-            MarkdownTable.N(r.Errors),
-            MarkdownTable.N((long)Math.Round(r.RequestsPerSecond)),
-            MarkdownTable.Ms(r.Latency.P50),
-            MarkdownTable.Ms(r.Latency.P90),
-            MarkdownTable.Ms(r.Latency.P99),
-            MarkdownTable.Ms(r.Latency.Max),
-        ])]);
-
-    public static string Json(IReadOnlyList<EndpointResult> rows) => string.Concat(rows.Select(r => MarkdownTable.JsonLine(new
+    public static string Table(LoadRun run)
     {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{run.Mode}:");
+        text.AppendLine();
+        text.Append(MarkdownTable.Render(
+            ["endpoint", "requests", "errors", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+            [.. run.Endpoints.Select(r => (IReadOnlyList<string>)
+            [
+                r.Endpoint,
+                MarkdownTable.N(r.Requests),
+                MarkdownTable.N(r.Errors),
+                MarkdownTable.N((long)Math.Round(r.RequestsPerSecond)),
+                MarkdownTable.Ms(r.Latency.P50),
+                MarkdownTable.Ms(r.Latency.P90),
+                MarkdownTable.Ms(r.Latency.P99),
+                MarkdownTable.Ms(r.Latency.Max),
+            ])]));
+        if (run.SendLag is { } lag)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Requests sent late by p50 {MarkdownTable.Ms(lag.P50)} ms, p99 {MarkdownTable.Ms(lag.P99)} ms, max {MarkdownTable.Ms(lag.Max)} ms (latencies above count from the real send).");
+        }
+
+        foreach (var b in run.Breakdown)
+        {
+            text.AppendLine();
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Where the time goes, {b.Endpoint} ({MarkdownTable.N(b.Matched)} of {MarkdownTable.N(b.Answered)} answered requests matched to the server's timing; the key lookup query is {MarkdownTable.Ms(b.KeyLookupMean)} ms of the database's mean):");
+            text.AppendLine();
+            text.Append(MarkdownTable.Render(
+                ["layer", "mean ms", "p50 ms", "p99 ms", "mean ms, slowest 1%"],
+                [.. b.Rows.Select(r => (IReadOnlyList<string>)[r.Layer, Ms2(r.Mean), Ms2(r.P50), Ms2(r.P99), Ms2(r.SlowestMean)])]));
+        }
+
+        return text.ToString();
+    }
+
+    private static string Ms2(double value) => double.IsNaN(value) ? "-" : value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Json(LoadRun run) => string.Concat(run.Endpoints.Select(r => MarkdownTable.JsonLine(new
+    {
+        mode = run.Mode,
         endpoint = r.Endpoint,
         requests = r.Requests,
         errors = r.Errors,
@@ -170,5 +275,13 @@ public static class LoadBenchmark
         p90_ms = MarkdownTable.Round(r.Latency.P90),
         p99_ms = MarkdownTable.Round(r.Latency.P99),
         max_ms = MarkdownTable.Round(r.Latency.Max),
+        layers = run.Breakdown.FirstOrDefault(b => b.Endpoint == r.Endpoint)?.Rows.Select(l => new
+        {
+            layer = l.Layer,
+            mean_ms = MarkdownTable.Round(l.Mean),
+            p50_ms = MarkdownTable.Round(l.P50),
+            p99_ms = MarkdownTable.Round(l.P99),
+            slowest_mean_ms = MarkdownTable.Round(l.SlowestMean),
+        }),
     })));
 }

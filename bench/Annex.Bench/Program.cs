@@ -106,17 +106,21 @@ public static class Program
         var exportsInDb = new Option<int>("--exports-in-db") { Description = "Finished exports inserted into the database before the server starts (once per folder).", DefaultValueFactory = _ => 100_000 };
         var seconds = new Option<int>("--seconds") { Description = "How long to drive the load.", DefaultValueFactory = _ => 20 };
         var connections = new Option<int>("--connections") { Description = "Concurrent request loops, half listing exports, half fetching one.", DefaultValueFactory = _ => 16 };
-        var load = new Command("load", "Latency of the exports API under concurrent requests while an export runs.") { requiredData, exportsInDb, seconds, connections, set, json };
+        var rps = new Option<int>("--rps") { Description = "Send at this fixed rate (open loop, half list, half get) instead of from --connections loops.", DefaultValueFactory = _ => 0 };
+        var noRateLimiting = new Option<bool>("--no-rate-limiting") { Description = "Run with rate limiting off (by default it is on, with limits raised above what the bench sends, so it is timed but never refuses)." };
+        var noBreakdown = new Option<bool>("--no-breakdown") { Description = "Do not time the server's layers (to see what the timing itself costs)." };
+        var load = new Command("load", "Latency of the exports API under concurrent requests while an export runs, and where the server's time goes.") { requiredData, exportsInDb, seconds, connections, rps, noRateLimiting, noBreakdown, set, json };
         load.SetAction(async (parse, ct) =>
         {
-            var settings = new LoadSettings(parse.GetValue(requiredData)!, parse.GetValue(exportsInDb), parse.GetValue(seconds), parse.GetValue(connections), parse.GetValue(set) ?? []);
-            if (settings.ExportsInDb < 1 || settings.Seconds < 1 || settings.Connections < 2)
+            var settings = new LoadSettings(parse.GetValue(requiredData)!, parse.GetValue(exportsInDb), parse.GetValue(seconds), parse.GetValue(connections), parse.GetValue(set) ?? [],
+                parse.GetValue(rps), !parse.GetValue(noRateLimiting), !parse.GetValue(noBreakdown));
+            if (settings.ExportsInDb < 1 || settings.Seconds < 1 || settings.Connections < 2 || settings.Rps < 0)
             {
-                throw new BenchException("--exports-in-db and --seconds must be at least 1, --connections at least 2.");
+                throw new BenchException("--exports-in-db and --seconds must be at least 1, --connections at least 2, --rps at least 0.");
             }
 
-            var rows = await LoadBenchmark.RunAsync(settings, Console.Error, ct);
-            Console.Out.Write(parse.GetValue(json) ? LoadBenchmark.Json(rows) : LoadBenchmark.Table(rows));
+            var result = await LoadBenchmark.RunAsync(settings, Console.Error, ct);
+            Console.Out.Write(parse.GetValue(json) ? LoadBenchmark.Json(result) : LoadBenchmark.Table(result));
             return 0;
         });
 
@@ -146,6 +150,23 @@ public static class Program
             }
 
             Console.Out.Write(Report.Comparison(results));
+            return 0;
+        });
+
+        var creations = new Option<int>("--creations") { Description = "Versions created and deleted again to time creation on its own, besides the one made per run.", DefaultValueFactory = _ => 10 };
+        var editPercent = new Option<double>("--edit-percent") { Description = "Share of the dataset's items whose result is re-labelled through the results API (every 100/percent-th item).", DefaultValueFactory = _ => 2 };
+        var historyLimit = new Option<int>("--history-limit") { Description = "Seconds after which an export of the version read through its history is aborted and reported unfinished.", DefaultValueFactory = _ => 300 };
+        var versions = new Command("versions", "Dataset versions on a generated workload: creation, live exports with and without a version, version exports before and after edits, delta exports, diff.") { requiredData, runs, creations, editPercent, historyLimit, set };
+        versions.SetAction(async (parse, ct) =>
+        {
+            var settings = new VersionsSettings(parse.GetValue(requiredData)!, PositiveRuns(parse.GetValue(runs)), parse.GetValue(creations), parse.GetValue(editPercent), parse.GetValue(set) ?? [], parse.GetValue(historyLimit));
+            if (settings.Creations < 0 || !(settings.EditPercent > 0 && settings.EditPercent <= 100) || settings.HistoryLimitSeconds < 1)
+            {
+                throw new BenchException("--creations must be at least 0, --edit-percent above 0 and at most 100, --history-limit at least 1.");
+            }
+
+            var report = await VersionsBenchmark.RunAsync(settings, Console.Error, ct);
+            Console.Out.Write(VersionsBenchmark.Text(report));
             return 0;
         });
 
@@ -221,7 +242,7 @@ public static class Program
             return 0;
         });
 
-        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest, ingestImages };
+        return new RootCommand("Annex export benchmark.") { generate, export, run, latency, load, compare, writers, floor, console, ingest, ingestImages, versions };
     }
 
     private static async Task ExportAndPrintAsync(ExportSettings settings, bool json, CancellationToken ct)
