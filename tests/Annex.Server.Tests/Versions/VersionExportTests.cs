@@ -13,8 +13,16 @@ namespace Annex.Server.Tests.Versions;
 
 /// <summary>Exports of versions (the same archive whatever is edited afterwards) and delta exports (only what changed
 /// since a base, plus what was removed; applied on the base they give the full export, in every format).</summary>
-public sealed class VersionExportTests(AnnexFactoryFixture fixture) : IClassFixture<AnnexFactoryFixture>
+/// <remarks>Exports read two rows a batch here, so a version's live and history parts are merged across many batches.</remarks>
+public sealed class VersionExportTests(VersionExportTests.SmallBatches fixture) : IClassFixture<VersionExportTests.SmallBatches>
 {
+    public sealed class SmallBatches : IDisposable
+    {
+        public AnnexFactory Factory { get; } = new(settings: new Dictionary<string, string?> { ["Exports:BatchSize"] = "2" });
+
+        public void Dispose() => Factory.Dispose();
+    }
+
     private sealed record Scenario(TenantClient Tenant, string Dataset, string Project, string A, string B, List<string> Items);
 
     private static async Task UpsertAsync(HttpClient http, string project, string item, params string[] labels)

@@ -49,6 +49,55 @@ public static class VersionSql
             : live;
     }
 
+    /// <summary>The parts of a version's items, each read on its own in id order by its own index (a union of the two
+    /// would be sorted whole for every batch): the live rows no newer than the epoch, and, when rows changed since
+    /// (<paramref name="history"/>), the history rows valid at it. Each is <c>SELECT … FROM table AS x WHERE …</c>, so
+    /// a caller adds conditions on <c>x</c>. The unary plus keeps SQLite off the epoch indexes, whose ranges cover most
+    /// of the dataset, and on the id order.</summary>
+    public static IReadOnlyList<string> ItemParts(long datasetId, long seq, bool history)
+    {
+        var live = string.Concat("SELECT ", ItemColumns, " FROM dataset_items AS x WHERE x.\"DatasetId\" = ", N(datasetId), " AND +x.\"ChangeSeq\" <= ", N(seq));
+        return history
+            ? [live, string.Concat("SELECT ", ItemColumns, " FROM dataset_item_history AS x WHERE +x.\"DatasetId\" = ", N(datasetId), " AND x.\"ChangeSeq\" <= ", N(seq), " AND +x.\"ValidTo\" > ", N(seq))]
+            : [live];
+    }
+
+    /// <summary>The parts of a version's results, like <see cref="ItemParts"/>: live results no newer than the epoch
+    /// on the dataset's items (an item never changes dataset, so its live row tells), and the history rows valid at
+    /// the epoch. The second element says which part is the history (its items may be gone from the live table).</summary>
+    public static IReadOnlyList<(string Sql, bool History)> ResultParts(long datasetId, long seq, bool history)
+    {
+        var live = string.Concat(
+            "SELECT ", ResultColumns, " FROM results AS x WHERE +x.\"ChangeSeq\" <= ", N(seq),
+            " AND EXISTS (SELECT 1 FROM dataset_items AS d WHERE d.\"Id\" = x.\"DatasetItemId\" AND d.\"DatasetId\" = ", N(datasetId), ")");
+        return history
+            ? [(live, false), (string.Concat("SELECT ", ResultColumns, " FROM result_history AS x WHERE +x.\"DatasetId\" = ", N(datasetId), " AND x.\"ChangeSeq\" <= ", N(seq), " AND +x.\"ValidTo\" > ", N(seq)), true)]
+            : [(live, false)];
+    }
+
+    /// <summary>The uids of items by id, live or only in the history (an item's uid never changes).</summary>
+    public static async Task<Dictionary<long, Guid>> ItemUidsAsync(AnnexDbContext db, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var list = string.Join(",", ids.Select(N));
+        var rows = await db.Database.SqlQueryRaw<ItemUid>(string.Concat(
+                "SELECT \"Id\", \"Uid\" FROM dataset_items WHERE \"Id\" IN (", list, ") UNION SELECT \"Id\", \"Uid\" FROM dataset_item_history WHERE \"Id\" IN (", list, ")"))
+            .ToListAsync(cancellationToken);
+        var uids = new Dictionary<long, Guid>(rows.Count);
+        foreach (var row in rows)
+        {
+            uids[row.Id] = row.Uid;
+        }
+
+        return uids;
+    }
+
+    public sealed record ItemUid(long Id, Guid Uid);
+
     /// <summary>Whether any row of the dataset visible at <paramref name="seq"/> was changed or deleted since; when
     /// none was, the version reads as the live rows no newer than the epoch.</summary>
     public static async Task<bool> HasHistoryAfterAsync(AnnexDbContext db, long datasetId, long seq, CancellationToken cancellationToken)

@@ -49,6 +49,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
         string? itemsSql = null;
         string? resultsSql = null;
+        var cuts = new List<VersionCut>();
         if (versions.Count > 0)
         {
             datasets = [.. versions.Select(v => v.DatasetId)];
@@ -59,6 +60,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
                 var history = await VersionSql.HasHistoryAfterAsync(db, version.DatasetId, version.Seq, cancellationToken);
                 itemParts.Add(VersionSql.Items(version.DatasetId, version.Seq, history));
                 resultParts.Add(VersionSql.Results(version.DatasetId, version.Seq, history, restrict: versions.Count > 1));
+                cuts.Add(new VersionCut(version.DatasetId, version.Seq, history));
             }
 
             itemsSql = string.Join(" UNION ALL ", itemParts);
@@ -89,6 +91,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         {
             VersionItemsSql = itemsSql,
             VersionResultsSql = resultsSql,
+            VersionCuts = cuts,
             BaseSeq = baseSeq,
             TargetSeq = targetSeq,
         };
@@ -99,6 +102,45 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
     /// <summary>The results of the versions exported, or null for live data.</summary>
     public string? VersionResultsSql { get; init; }
+
+    /// <summary>The versions exported: each one's dataset, epoch and whether rows of it changed since.</summary>
+    public IReadOnlyList<VersionCut> VersionCuts { get; init; } = [];
+
+    /// <summary>Whether the rows are read part by part (<see cref="VersionItemParts"/>, <see cref="VersionResultParts"/>):
+    /// for versions whose rows changed since, where the union of live and history rows would be sorted whole for every
+    /// batch. Slices name live items and keep the union's reading.</summary>
+    public bool ReadsVersionParts => SliceIds.Count == 0 && VersionCuts.Any(c => c.History);
+
+    /// <summary>The parts of the dataset's items in scope (<see cref="VersionSql.ItemParts"/>), narrowed to a delta's
+    /// items and to the filter's tasks; each <c>SELECT … FROM table AS x WHERE …</c>.</summary>
+    public IReadOnlyList<string> VersionItemParts(AnnexDbContext db, long datasetId)
+    {
+        var narrowing = ItemNarrowing(db, "x.\"Id\"");
+        if (KeptTasksTable is not null)
+        {
+            narrowing = string.Concat(narrowing, " AND x.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")");
+        }
+
+        return [.. VersionCuts.Where(c => c.DatasetId == datasetId).SelectMany(c => VersionSql.ItemParts(c.DatasetId, c.Seq, c.History)).Select(sql => string.Concat(sql, narrowing))];
+    }
+
+    /// <summary>The parts of the dataset's results in scope (<see cref="VersionSql.ResultParts"/>): of the scope's
+    /// projects, narrowed like the items.</summary>
+    public IReadOnlyList<(string Sql, bool History)> VersionResultParts(AnnexDbContext db, long datasetId)
+    {
+        var narrowing = string.Concat(
+            ProjectIds.Count == 0 ? " AND 1 = 0" : string.Concat(" AND +x.\"ProjectId\" IN (", string.Join(",", ProjectIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture))), ")"),
+            ItemNarrowing(db, "x.\"DatasetItemId\""));
+        if (KeptTasksTable is not null)
+        {
+            narrowing = string.Concat(narrowing, " AND x.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")");
+        }
+
+        return [.. VersionCuts.Where(c => c.DatasetId == datasetId).SelectMany(c => VersionSql.ResultParts(c.DatasetId, c.Seq, c.History)).Select(p => (string.Concat(p.Sql, narrowing), p.History))];
+    }
+
+    private string ItemNarrowing(AnnexDbContext db, string itemId) =>
+        DeltaTable is null ? string.Empty : string.Concat(" AND ", itemId, " IN (SELECT \"Id\" FROM ", TempTable(db, DeltaTable), ")");
 
     /// <summary>The change epoch of a delta export's base; null for a full export.</summary>
     public long? BaseSeq { get; init; }
@@ -340,3 +382,6 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         return await projects.OrderBy(p => p.Id).ToListAsync(cancellationToken);
     }
 }
+
+/// <summary>A version as an export reads it: its dataset, its change epoch, and whether rows of it changed since.</summary>
+public sealed record VersionCut(long DatasetId, long Seq, bool History);

@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using Annex.Server.Features.Versions;
 using Annex.Server.Infrastructure.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -101,7 +103,24 @@ public sealed class ExportSource : IAsyncDisposable
         return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
     }
 
-    public Task<long> CountTasksAsync(CancellationToken cancellationToken) => Scope.Results(_db).LongCountAsync(cancellationToken);
+    public async Task<long> CountTasksAsync(CancellationToken cancellationToken)
+    {
+        if (!Scope.ReadsVersionParts)
+        {
+            return await Scope.Results(_db).LongCountAsync(cancellationToken);
+        }
+
+        long count = 0;
+        foreach (var datasetId in Scope.DatasetIds)
+        {
+            foreach (var (sql, _) in Scope.VersionResultParts(_db, datasetId))
+            {
+                count += await _db.Results.FromSqlRaw(sql).LongCountAsync(cancellationToken);
+            }
+        }
+
+        return count;
+    }
 
     public async Task<List<SourceDataset>> DatasetsAsync(CancellationToken cancellationToken) =>
         await Scope.Datasets(_db).Select(d => new SourceDataset(d.Id, d.Uid, d.Name)).ToListAsync(cancellationToken);
@@ -130,16 +149,11 @@ public sealed class ExportSource : IAsyncDisposable
         {
             await foreach (var items in ReadItemBatchesAsync(dataset.Id, cancellationToken))
             {
-                // Results are looked up through the dataset's items in the batch's id range, which leads SQLite to
-                // the (item, project) index. Conditions on the results alone let it walk every result of the
-                // project for each batch instead; a list of the batch's ids as parameters did the same.
                 var first = items[0].Id;
                 var last = items[^1].Id;
-                var datasetId = dataset.Id;
-                var itemRange = Scope.ItemRows(_db).Where(i => i.DatasetId == datasetId && i.Id >= first && i.Id <= last).Select(i => i.Id);
-                var results = await Scope.Results(_db).Where(r => itemRange.Contains(r.DatasetItemId))
-                    .Select(r => new { r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations })
-                    .ToListAsync(cancellationToken);
+                var results = Scope.ReadsVersionParts
+                    ? await VersionResultsOnItemsAsync(dataset.Id, first, last, cancellationToken)
+                    : await LiveResultsOnItemsAsync(dataset.Id, first, last, cancellationToken);
 
                 // Results of range items that are out of scope (slices can name some of a dataset's items) are never
                 // looked up below.
@@ -150,8 +164,49 @@ public sealed class ExportSource : IAsyncDisposable
         }
     }
 
+    private sealed record ResultRow(long Id, Guid Uid, long DatasetItemId, long ProjectId, string Annotations);
+
+    private Task<List<ResultRow>> LiveResultsOnItemsAsync(long datasetId, long first, long last, CancellationToken cancellationToken)
+    {
+        // Results are looked up through the dataset's items in the batch's id range, which leads SQLite to the
+        // (item, project) index. Conditions on the results alone let it walk every result of the project for each
+        // batch instead; a list of the batch's ids as parameters did the same.
+        var itemRange = Scope.ItemRows(_db).Where(i => i.DatasetId == datasetId && i.Id >= first && i.Id <= last).Select(i => i.Id);
+        return Scope.Results(_db).Where(r => itemRange.Contains(r.DatasetItemId))
+            .Select(r => new ResultRow(r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>A version's results on the items in an id range, from each part (live and history) through its item
+    /// index; the project condition is kept off the index (unary plus) for the reason given above.</summary>
+    private async Task<List<ResultRow>> VersionResultsOnItemsAsync(long datasetId, long first, long last, CancellationToken cancellationToken)
+    {
+        var range = string.Concat(" AND x.\"DatasetItemId\" BETWEEN ", first.ToString(CultureInfo.InvariantCulture), " AND ", last.ToString(CultureInfo.InvariantCulture));
+        var rows = new List<ResultRow>();
+        foreach (var (sql, _) in Scope.VersionResultParts(_db, datasetId))
+        {
+            rows.AddRange(await _db.Results.FromSqlRaw(string.Concat(sql, range)).AsNoTracking()
+                .Select(r => new ResultRow(r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations))
+                .ToListAsync(cancellationToken));
+        }
+
+        return rows;
+    }
+
     private IAsyncEnumerable<IReadOnlyList<SourceItem>> ReadItemBatchesAsync(long datasetId, CancellationToken cancellationToken)
     {
+        if (Scope.ReadsVersionParts)
+        {
+            return MergeByIdAsync(
+                [.. Scope.VersionItemParts(_db, datasetId).Select(sql => KeysetBatchesAsync(
+                    after => _db.DatasetItems.FromSqlRaw(AfterInOrder(sql, after)).AsNoTracking()
+                        .Select(i => new SourceItem(i.Id, i.Uid, i.RefId, i.Metadata, i.Width, i.Height, i.MediaUrl, i.MediaKey, i.MediaContentType)),
+                    item => item.Id,
+                    cancellationToken))],
+                item => item.Id,
+                cancellationToken);
+        }
+
         var items = Scope.Items(_db).Where(i => i.DatasetId == datasetId);
         return KeysetBatchesAsync(
             after => items.Where(i => i.Id > after).OrderBy(i => i.Id).Take(_batchSize)
@@ -162,6 +217,11 @@ public sealed class ExportSource : IAsyncDisposable
 
     private IAsyncEnumerable<IReadOnlyList<SourceResult>> ReadResultBatchesAsync(CancellationToken cancellationToken)
     {
+        if (Scope.ReadsVersionParts)
+        {
+            return MergeByIdAsync([.. Scope.DatasetIds.SelectMany(d => Scope.VersionResultParts(_db, d)).Select(part => VersionResultBatchesAsync(part.Sql, part.History, cancellationToken))], result => result.Id, cancellationToken);
+        }
+
         var results = Scope.Results(_db);
         if (Scope.VersionItemsSql is not null)
         {
@@ -181,13 +241,145 @@ public sealed class ExportSource : IAsyncDisposable
             cancellationToken);
     }
 
+    /// <summary>One part of a version's results in id order, each with its item's uid: through the live item for live
+    /// results, looked up for history results (whose item may be only in the history now).</summary>
+    private IAsyncEnumerable<IReadOnlyList<SourceResult>> VersionResultBatchesAsync(string sql, bool history, CancellationToken cancellationToken)
+    {
+        if (!history)
+        {
+            return KeysetBatchesAsync(
+                after => _db.Results.FromSqlRaw(AfterInOrder(sql, after)).AsNoTracking()
+                    .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations)),
+                result => result.Id,
+                cancellationToken);
+        }
+
+        return KeysetBatchesAsync<SourceResult>(
+            async (after, token) =>
+            {
+                var rows = await _db.Results.FromSqlRaw(AfterInOrder(sql, after)).AsNoTracking()
+                    .Select(r => new ResultRow(r.Id, r.Uid, r.DatasetItemId, r.ProjectId, r.Annotations))
+                    .ToListAsync(token);
+                var uids = await VersionSql.ItemUidsAsync(_db, [.. rows.Select(r => r.DatasetItemId).Distinct()], token);
+                return [.. rows.Select(r => new SourceResult(r.Id, r.Uid, uids[r.DatasetItemId], r.ProjectId, r.Annotations))];
+            },
+            result => result.Id,
+            cancellationToken);
+    }
+
+    /// <summary>A part's next batch: its rows after an id, in id order, at most a batch of them.</summary>
+    private string AfterInOrder(string partSql, long after) =>
+        string.Concat(
+            partSql,
+            // long.MinValue as SQL text would be read as a negated literal that overflows to a float.
+            after == long.MinValue ? string.Empty : string.Concat(" AND x.\"Id\" > ", after.ToString(CultureInfo.InvariantCulture)),
+            " ORDER BY x.\"Id\" LIMIT ",
+            _batchSize.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Merges parts that are each in id order (and share no id) into batches in id order. Each part keeps its
+    /// own keyset, so every row is read once whatever the parts' sizes.</summary>
+    private async IAsyncEnumerable<IReadOnlyList<T>> MergeByIdAsync<T>(IReadOnlyList<IAsyncEnumerable<IReadOnlyList<T>>> parts, Func<T, long> idOf, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (parts.Count == 1)
+        {
+            await foreach (var batch in parts[0].WithCancellation(cancellationToken))
+            {
+                yield return batch;
+            }
+
+            yield break;
+        }
+
+        var cursors = new List<PartCursor<T>>();
+        try
+        {
+            foreach (var part in parts)
+            {
+                var cursor = new PartCursor<T>(part.GetAsyncEnumerator(cancellationToken));
+                cursors.Add(cursor);
+                if (!await cursor.NextBatchAsync())
+                {
+                    cursors.Remove(cursor);
+                    await cursor.Batches.DisposeAsync();
+                }
+            }
+
+            var output = new List<T>(_batchSize);
+            while (cursors.Count > 0)
+            {
+                var next = cursors[0];
+                foreach (var cursor in cursors)
+                {
+                    if (idOf(cursor.Current) < idOf(next.Current))
+                    {
+                        next = cursor;
+                    }
+                }
+
+                output.Add(next.Current);
+                if (++next.Index == next.Batch.Count && !await next.NextBatchAsync())
+                {
+                    cursors.Remove(next);
+                    await next.Batches.DisposeAsync();
+                }
+
+                if (output.Count == _batchSize)
+                {
+                    yield return output;
+                    output = new List<T>(_batchSize);
+                }
+            }
+
+            if (output.Count > 0)
+            {
+                yield return output;
+            }
+        }
+        finally
+        {
+            foreach (var cursor in cursors)
+            {
+                await cursor.Batches.DisposeAsync();
+            }
+        }
+    }
+
+    private sealed class PartCursor<T>(IAsyncEnumerator<IReadOnlyList<T>> batches)
+    {
+        public IAsyncEnumerator<IReadOnlyList<T>> Batches { get; } = batches;
+
+        public IReadOnlyList<T> Batch { get; private set; } = [];
+
+        public int Index { get; set; }
+
+        public T Current => Batch[Index];
+
+        public async Task<bool> NextBatchAsync()
+        {
+            while (await Batches.MoveNextAsync())
+            {
+                if (Batches.Current.Count > 0)
+                {
+                    Batch = Batches.Current;
+                    Index = 0;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Batches of rows ordered by id: each query starts after the last id of the one before.</summary>
-    private async IAsyncEnumerable<IReadOnlyList<T>> KeysetBatchesAsync<T>(Func<long, IQueryable<T>> batchAfter, Func<T, long> idOf, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private IAsyncEnumerable<IReadOnlyList<T>> KeysetBatchesAsync<T>(Func<long, IQueryable<T>> batchAfter, Func<T, long> idOf, CancellationToken cancellationToken) =>
+        KeysetBatchesAsync((after, token) => batchAfter(after).ToListAsync(token), idOf, cancellationToken);
+
+    private async IAsyncEnumerable<IReadOnlyList<T>> KeysetBatchesAsync<T>(Func<long, CancellationToken, Task<List<T>>> batchAfter, Func<T, long> idOf, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var after = long.MinValue;
         while (true)
         {
-            var batch = await batchAfter(after).ToListAsync(cancellationToken);
+            var batch = await batchAfter(after, cancellationToken);
             if (batch.Count > 0)
             {
                 yield return batch;
