@@ -153,6 +153,49 @@ public sealed class RunningExportTests(SlowExportData data)
     }
 
     [Fact]
+    public async Task A_version_export_interrupted_by_a_restart_completes_with_the_version_despite_edits_in_between()
+    {
+        // A box no seeded result has (they start at x = 10).
+        const double EditedX = 777;
+        string uid;
+        using (var first = new AnnexFactory(data.DataPath, SlowExportData.SlowSettings()))
+        {
+            using var client = first.CreateClientWithKey(data.ApiKey);
+            var version = (await client.PostOkAsync($"/api/v1/datasets/{data.DatasetUid}/versions/", new { name = "before the restart" }))["uid"]!.GetValue<string>();
+            uid = (await client.PostOkAsync("/api/v1/exports/", new { name = "version survives restart", format = "avala-json-external", versions = new[] { version } }))["uid"]!.GetValue<string>();
+            await WaitForProgressAsync(client, uid);
+
+            // Re-labelled while the first server exports and before the second one starts over: the version's rows
+            // are then read through the history, part by part.
+            List<Guid> edited;
+            await using (var scope = first.Services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<AnnexDbContext>();
+                var datasetUid = Guid.Parse(data.DatasetUid);
+                edited = await db.DatasetItems.Where(i => i.Dataset.Uid == datasetUid).OrderBy(i => i.Id).Select(i => i.Uid).ToListAsync();
+            }
+
+            var results = edited.Where((_, n) => n % 7 == 0).Select(item => new { dataset_item_uid = item, annotations = new[] { Seed.Box("truck", EditedX, 888, 5, 6) } }).ToArray();
+            var (status, body) = await client.PostJsonAsync($"/api/v1/projects/{data.ProjectUid}/results/", new { results });
+            Assert.True((int)status < 300, body?.ToJsonString());
+        }
+
+        using var second = new AnnexFactory(data.DataPath, new Dictionary<string, string?> { ["Exports:BatchSize"] = "7" });
+        using var again = second.CreateClientWithKey(data.ApiKey);
+        var done = await Seed.WaitForAsync(again, uid, ["exported", "failed"]);
+        Assert.Equal("exported", done["status"]!.GetValue<string>());
+        Assert.Equal(SlowExportData.Tasks, done["exported_task_count"]!.GetValue<long>());
+        using var document = Archives.ReadSingleJson(await Archives.DownloadAsync(second, done["download_url"]!.GetValue<string>()));
+        Assert.Empty(AvalaJsonSchema.Validate(document));
+        Assert.Equal(SlowExportData.Tasks, document.RootElement.GetProperty("results").GetArrayLength());
+        Assert.Equal(SlowExportData.Tasks, document.RootElement.GetProperty("datasets")[0].GetProperty("items").GetArrayLength());
+        var xs = document.RootElement.GetProperty("results").EnumerateArray()
+            .SelectMany(r => r.GetProperty("annotations").EnumerateArray()).Select(a => a.GetProperty("coordinates").GetProperty("x").GetDouble()).ToList();
+        Assert.Equal(SlowExportData.Tasks, xs.Count);
+        Assert.DoesNotContain(EditedX, xs);
+    }
+
+    [Fact]
     public async Task An_export_whose_worker_died_is_taken_over_when_its_lease_expires()
     {
         using var factory = new AnnexFactory(data.DataPath, new Dictionary<string, string?> { ["Exports:BatchSize"] = "500", ["Exports:LeaseDuration"] = "00:00:02" });
