@@ -61,6 +61,11 @@ public static class VersionsBenchmark
     private const string VersionClean = "version, no later edits";
     private const string VersionEdited = "version, edits since (history)";
     private const string LiveEdited = "live, after the edits";
+    private const string VersionEditedFiltered = "version, edits since, filtered";
+    private const string LiveEditedFiltered = "live, after the edits, filtered";
+
+    /// <summary>A filter on the items' metadata (a quarter of the generated items match), for the filtered exports.</summary>
+    private const string Filter = "metadata.weather = \"rain\"";
     private const string DeltaVersion = "delta since_version";
     private const string DeltaExport = "delta since_export";
 
@@ -84,7 +89,7 @@ public static class VersionsBenchmark
             log.WriteLine($"Deleted version {stale} left by an earlier run.");
         }
 
-        var exports = new[] { LiveBefore, LiveWith, VersionClean, VersionEdited, LiveEdited, DeltaVersion, DeltaExport }
+        var exports = new[] { LiveBefore, LiveWith, VersionClean, VersionEdited, VersionEditedFiltered, LiveEdited, LiveEditedFiltered, DeltaVersion, DeltaExport }
             .ToDictionary(n => n, n => new ExportCase(n, [], []));
         JsonObject Live(string name) => Request(name, new JsonObject { ["datasets"] = new JsonArray(JsonValue.Create(dataset.ToString("D"))), ["projects"] = new JsonArray(), ["slices"] = new JsonArray() });
 
@@ -192,28 +197,43 @@ public static class VersionsBenchmark
         log.WriteLine($"Diff version -> current: {diff!["changed"]} changed, {diff["added"]} added, {diff["removed"]} removed, {Median(diffMs):F1} ms median.");
 
         // The version read through its history: last, each run capped, since it may take far longer than the others.
+        // With a filter too (evaluated on the version's rows, live and history), next to the same filter on live data.
         string? unfinished = null;
-        for (var run = 1; run <= settings.Runs && unfinished is null; run++)
+        async Task TimeCappedAsync(string caseName, JsonObject request, int run)
         {
-            var name = $"version {version}";
             using var cap = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cap.CancelAfter(TimeSpan.FromSeconds(settings.HistoryLimitSeconds));
             var clock = Stopwatch.StartNew();
             try
             {
-                var request = Request(name, new JsonObject { ["versions"] = new JsonArray(JsonValue.Create(version)) });
                 var (measurement, _, _) = await ExportBenchmark.TimeAsync(http, settings.Folder, request, run.ToString(CultureInfo.InvariantCulture), workload.AnnotationsPerTask,
-                    async (path, token) => exports[VersionEdited].Digests.Add(await DigestAsync(path, token)), cap.Token);
-                exports[VersionEdited].Runs.Add(measurement);
-                log.WriteLine($"  {VersionEdited}, run {run}: {measurement.Tasks:N0} tasks in {measurement.WallSeconds:F2} s");
+                    async (path, token) => exports[caseName].Digests.Add(await DigestAsync(path, token)), cap.Token);
+                exports[caseName].Runs.Add(measurement);
+                log.WriteLine($"  {caseName}, run {run}: {measurement.Tasks:N0} tasks in {measurement.WallSeconds:F2} s");
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
                 var running = (await http.GetFromJsonAsync<JsonNode>("/api/v1/exports/?limit=1", ct))!["results"]![0]!;
                 var uid = running["uid"]!.GetValue<string>();
-                unfinished = $"did not finish in {clock.Elapsed.TotalSeconds:F0} s: status {running["status"]}, {running["exported_task_count"]} of {running["total_task_count"]} tasks exported; aborted";
-                log.WriteLine($"  {VersionEdited}, run {run}: {unfinished}");
+                unfinished = $"{caseName} did not finish in {clock.Elapsed.TotalSeconds:F0} s: status {running["status"]}, {running["exported_task_count"]} of {running["total_task_count"]} tasks exported; aborted";
+                log.WriteLine($"  {caseName}, run {run}: {unfinished}");
                 (await http.PostAsync($"/api/v1/exports/{uid}/abort/", null, ct)).Dispose();
+            }
+        }
+
+        for (var run = 1; run <= settings.Runs && unfinished is null; run++)
+        {
+            await TimeCappedAsync(VersionEdited, Request($"version {version}", new JsonObject { ["versions"] = new JsonArray(JsonValue.Create(version)) }), run);
+            if (unfinished is null)
+            {
+                await TimeCappedAsync(VersionEditedFiltered, Request($"version {version} filtered", new JsonObject { ["versions"] = new JsonArray(JsonValue.Create(version)), ["filter_query_string"] = Filter }), run);
+            }
+
+            if (unfinished is null)
+            {
+                var live = Live($"live {run} filtered");
+                live["filter_query_string"] = Filter;
+                await TimeCappedAsync(LiveEditedFiltered, live, run);
             }
         }
 
@@ -483,7 +503,7 @@ public static class VersionsBenchmark
         text.AppendLine("content: one letter per run, the same letter for the same export.json (without its name and time).");
         if (report.VersionEditedUnfinished is { } unfinished)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{VersionEdited}: {unfinished}.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{unfinished}.");
         }
 
         text.AppendLine();

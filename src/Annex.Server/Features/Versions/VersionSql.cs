@@ -23,37 +23,23 @@ public static class VersionSql
 
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The items of <paramref name="datasetId"/> at <paramref name="seq"/>. Without history after the epoch
-    /// (<paramref name="history"/> false) the version is the live rows that old, read like the live dataset.</summary>
-    public static string Items(long datasetId, long seq, bool history)
-    {
-        var live = string.Concat("SELECT ", ItemColumns, " FROM dataset_items WHERE \"DatasetId\" = ", N(datasetId), " AND \"ChangeSeq\" <= ", N(seq));
-        return history
-            ? string.Concat(live, " UNION ALL SELECT ", ItemColumns, " FROM dataset_item_history WHERE \"DatasetId\" = ", N(datasetId), " AND \"ChangeSeq\" <= ", N(seq), " AND \"ValidTo\" > ", N(seq))
-            : live;
-    }
+    /// <summary>The items of <paramref name="datasetId"/> at <paramref name="seq"/>: its parts
+    /// (<see cref="ItemParts"/>) as one table. Without history after the epoch (<paramref name="history"/> false) the
+    /// version is the live rows that old, read like the live dataset.</summary>
+    public static string Items(long datasetId, long seq, bool history) => string.Join(" UNION ALL ", ItemParts(datasetId, seq, history));
 
-    /// <summary>The results on items of <paramref name="datasetId"/> at <paramref name="seq"/>. With
-    /// <paramref name="restrict"/> false the live part is not narrowed to the dataset (the caller joins it to the
-    /// version's items anyway, which is cheaper than a second semi-join).</summary>
-    public static string Results(long datasetId, long seq, bool history, bool restrict)
-    {
-        var live = string.Concat("SELECT ", ResultColumns, " FROM results WHERE \"ChangeSeq\" <= ", N(seq));
-        if (restrict)
-        {
-            live = string.Concat(live, " AND \"DatasetItemId\" IN (SELECT \"Id\" FROM dataset_items WHERE \"DatasetId\" = ", N(datasetId), ")");
-        }
-
-        return history
-            ? string.Concat(live, " UNION ALL SELECT ", ResultColumns, " FROM result_history WHERE \"DatasetId\" = ", N(datasetId), " AND \"ChangeSeq\" <= ", N(seq), " AND \"ValidTo\" > ", N(seq))
-            : live;
-    }
+    /// <summary>The results on items of <paramref name="datasetId"/> at <paramref name="seq"/>: its parts
+    /// (<see cref="ResultParts"/>) as one table. With <paramref name="restrict"/> false the live part is not narrowed
+    /// to the dataset (the caller joins it to the version's items anyway, which is cheaper than a second semi-join).</summary>
+    public static string Results(long datasetId, long seq, bool history, bool restrict) =>
+        string.Join(" UNION ALL ", ResultParts(datasetId, seq, history, restrict).Select(p => p.Sql));
 
     /// <summary>The parts of a version's items, each read on its own in id order by its own index (a union of the two
     /// would be sorted whole for every batch): the live rows no newer than the epoch, and, when rows changed since
     /// (<paramref name="history"/>), the history rows valid at it. Each is <c>SELECT … FROM table AS x WHERE …</c>, so
-    /// a caller adds conditions on <c>x</c>. The unary plus keeps SQLite off the epoch indexes, whose ranges cover most
-    /// of the dataset, and on the id order.</summary>
+    /// a caller adds conditions on <c>x</c>. The unary plus keeps SQLite off the epoch and validity indexes, whose
+    /// ranges cover most of the dataset (or of its history), and on the keys: the id order of a batch, and a lookup by
+    /// id when a part is joined to a task (as the filter is evaluated) rather than a range scan for each task.</summary>
     public static IReadOnlyList<string> ItemParts(long datasetId, long seq, bool history)
     {
         var live = string.Concat("SELECT ", ItemColumns, " FROM dataset_items AS x WHERE x.\"DatasetId\" = ", N(datasetId), " AND +x.\"ChangeSeq\" <= ", N(seq));
@@ -65,11 +51,14 @@ public static class VersionSql
     /// <summary>The parts of a version's results, like <see cref="ItemParts"/>: live results no newer than the epoch
     /// on the dataset's items (an item never changes dataset, so its live row tells), and the history rows valid at
     /// the epoch. The second element says which part is the history (its items may be gone from the live table).</summary>
-    public static IReadOnlyList<(string Sql, bool History)> ResultParts(long datasetId, long seq, bool history)
+    public static IReadOnlyList<(string Sql, bool History)> ResultParts(long datasetId, long seq, bool history, bool restrict = true)
     {
-        var live = string.Concat(
-            "SELECT ", ResultColumns, " FROM results AS x WHERE +x.\"ChangeSeq\" <= ", N(seq),
-            " AND EXISTS (SELECT 1 FROM dataset_items AS d WHERE d.\"Id\" = x.\"DatasetItemId\" AND d.\"DatasetId\" = ", N(datasetId), ")");
+        var live = string.Concat("SELECT ", ResultColumns, " FROM results AS x WHERE +x.\"ChangeSeq\" <= ", N(seq));
+        if (restrict)
+        {
+            live = string.Concat(live, " AND EXISTS (SELECT 1 FROM dataset_items AS d WHERE d.\"Id\" = x.\"DatasetItemId\" AND d.\"DatasetId\" = ", N(datasetId), ")");
+        }
+
         return history
             ? [(live, false), (string.Concat("SELECT ", ResultColumns, " FROM result_history AS x WHERE +x.\"DatasetId\" = ", N(datasetId), " AND x.\"ChangeSeq\" <= ", N(seq), " AND +x.\"ValidTo\" > ", N(seq)), true)]
             : [(live, false)];
