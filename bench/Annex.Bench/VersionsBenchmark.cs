@@ -124,7 +124,10 @@ public static class VersionsBenchmark
             await DeleteAsync(http, $"{datasetPath}/versions/{uid}/", ct);
         }
 
-        log.WriteLine($"{settings.Creations} versions created (and deleted) in {Median(creationMs):F1} ms median.");
+        if (creationMs.Count > 0)
+        {
+            log.WriteLine($"{settings.Creations} versions created (and deleted) in {Median(creationMs):F1} ms median.");
+        }
 
         // The live export with no version and with one, interleaved so both see the same machine.
         string? version = null;

@@ -252,6 +252,13 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
                 condition);
         await db.Database.ExecuteSqlRawAsync(filterSql, parameters, cancellationToken);
         await db.Database.ExecuteSqlRawAsync(string.Concat("DROP TABLE ", scoped), cancellationToken);
+        // Item batches keep the items "IN (SELECT DatasetItemId FROM kept)": without an index on that column the
+        // database builds the whole list again for every batch, which is quadratic in the tasks kept.
+        await db.Database.ExecuteSqlRawAsync(
+            postgres
+                ? string.Concat("CREATE INDEX \"", table, "_item\" ON ", kept, " (\"DatasetItemId\")")
+                : string.Concat("CREATE INDEX temp.\"", table, "_item\" ON \"", table, "\" (\"DatasetItemId\")"),
+            cancellationToken);
         if (postgres)
         {
             // PostgreSQL never analyzes temporary tables by itself; without statistics it guesses their size.
