@@ -173,8 +173,9 @@ public static partial class CocoImporter
     /// <summary>An image and its objects in file order; each object is the annotations one COCO annotation becomes.</summary>
     internal sealed record Image(string RefId, string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
     {
-        /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next.</summary>
-        public Dictionary<long, int> ObjectIndexes { get; } = [];
+        /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next (made
+        /// when first needed; a reader of one file needs none).</summary>
+        public Dictionary<long, int>? ObjectIndexes { get; set; }
     }
 
     internal sealed class Reader(string file, string? split, Func<string, string?>? mediaPath)
@@ -186,6 +187,9 @@ public static partial class CocoImporter
         private readonly List<Image> _order = [];
         private string _file = file;
         private bool _first = true;
+
+        /// <summary>True when no second file of the split follows, so no annotation ids need remembering.</summary>
+        public bool OneFile { get; init; }
 
         public ImportedDataset Read(JsonElement root)
         {
@@ -532,15 +536,15 @@ public static partial class CocoImporter
         /// else after the others.</summary>
         private void Place(Image image, long? id, List<ImportedAnnotation> annotations)
         {
-            if (id is { } known && image.ObjectIndexes.TryGetValue(known, out var index) && !_first)
+            if (id is { } known && !_first && image.ObjectIndexes is { } indexes && indexes.TryGetValue(known, out var index))
             {
                 image.Objects[index] = annotations;
                 return;
             }
 
-            if (id is { } key)
+            if (id is { } key && !OneFile)
             {
-                image.ObjectIndexes.TryAdd(key, image.Objects.Count);
+                (image.ObjectIndexes ??= []).TryAdd(key, image.Objects.Count);
             }
 
             image.Objects.Add(annotations);
