@@ -413,11 +413,10 @@ public static partial class AvalaJsonImporter
                 {
                     import._annotationCount++;
                     import._used.Add(annotation.GetProperty("label").GetString()!);
-                    if (_annotationError is null
-                        && ImportJson.Canonical(annotation, import._labelNames.Contains, out var error) is null)
+                    if (_annotationError is null && ImportJson.Check(annotation, import._labelNames.Contains) is { } error)
                     {
                         var annotationPath = string.Create(CultureInfo.InvariantCulture, $"{path}.annotations[{annotationIndex}]");
-                        _annotationError = $"{(error!.Path.Length == 0 ? annotationPath : $"{annotationPath}.{error.Path}")}: {error.Message}";
+                        _annotationError = $"{(error.Path.Length == 0 ? annotationPath : $"{annotationPath}.{error.Path}")}: {error.Message}";
                     }
 
                     annotationIndex++;
