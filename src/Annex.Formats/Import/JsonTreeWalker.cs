@@ -53,6 +53,7 @@ internal sealed class JsonTreeWalker(Stream stream, JsonTreeWalker.IVisitor visi
     private bool _done;
     private JsonReaderState _state = new(new JsonReaderOptions());
     private int _skipDepth = -1;
+    private bool _started;
 
     /// <summary>Reads the next part of the stream; false once all of it has been read. Throws
     /// <see cref="JsonException"/> for malformed JSON.</summary>
@@ -68,6 +69,23 @@ internal sealed class JsonTreeWalker(Stream stream, JsonTreeWalker.IVisitor visi
             var read = stream.Read(_buffer, _filled, _buffer.Length - _filled);
             _final = read == 0;
             _filled += read;
+        }
+
+        if (!_started)
+        {
+            if (_filled < 3 && !_final)
+            {
+                // Not yet enough to tell whether the stream starts with a byte order mark.
+                return true;
+            }
+
+            // A UTF-8 byte order mark is not JSON; JsonDocument.Parse skips it too.
+            _started = true;
+            if (_buffer.AsSpan(0, _filled).StartsWith("\uFEFF"u8))
+            {
+                _filled -= 3;
+                Buffer.BlockCopy(_buffer, 3, _buffer, 0, _filled);
+            }
         }
 
         var reader = new Utf8JsonReader(_buffer.AsSpan(0, _filled), _final, _state);

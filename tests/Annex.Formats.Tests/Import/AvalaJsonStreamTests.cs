@@ -170,6 +170,19 @@ public sealed class AvalaJsonStreamTests : IDisposable
         Assert.Equal(["car"], import.UsedLabels);
     }
 
+    [Fact]
+    public void AByteOrderMarkIsSkippedAsBefore()
+    {
+        var json = $$"""{"scheme_version":"1.0",{{Info}},{{Datasets}},{{Projects}},{{Results}}}""";
+        var path = Path.Combine(_folder, "bom.json");
+        File.WriteAllText(path, json, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(path)[0]);
+
+        using var import = AvalaJsonImporter.OpenStreamed(path);
+
+        Assert.Equal(["a", "b"], import.ReadItems().Select(i => i.RefId));
+    }
+
     public static TheoryData<string> FaultyDocuments() => new()
     {
         $$"""{{{Datasets}},{{Projects}},{{Results}}}""",
