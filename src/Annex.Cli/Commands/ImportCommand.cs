@@ -13,8 +13,9 @@ public static class ImportCommand
         var command = new Command("import", """
             Import a COCO instances file or folder, a YOLO folder, a Pascal VOC folder, a CSV file or an export's zip
             (avala-json-external, VOC or CSV): creates a project with the source's labels and a dataset, then uploads
-            items, results and images in large batches, several at once, with progress. A COCO file is read as a
-            stream, never whole. Running the same import again continues it: the dataset and project are found by
+            items, results and images in large batches, several at once, with progress. Sources are read as
+            streams, never whole (except a COCO folder whose split has both an instances and a person_keypoints
+            file, merged in memory). Running the same import again continues it: the dataset and project are found by
             name, and items (by ref_id) and results already stored are skipped, not duplicated.
             """);
         CommandHelp.SetExamples(command, """

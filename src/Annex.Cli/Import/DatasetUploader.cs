@@ -71,11 +71,21 @@ public sealed class DatasetUploader
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var slots = new SemaphoreSlim(_parallel);
         var batches = new List<Task>();
+        using var reading = Batches(import.ReadItems()).GetEnumerator();
         try
         {
-            foreach (var batch in Batches(import.ReadItems()))
+            // A batch is read only once a slot is free, so at most `parallel` batches are held at once: reading
+            // ahead would only keep one more batch waiting while the server is busy with the others.
+            while (true)
             {
                 await slots.WaitAsync(failed.Token);
+                if (!reading.MoveNext())
+                {
+                    slots.Release();
+                    break;
+                }
+
+                var batch = reading.Current;
                 batches.Add(Task.Run(
                     async () =>
                     {
@@ -186,6 +196,9 @@ public sealed class DatasetUploader
                 var item = batch[start + i];
                 results[i] = new ImportResult(created.Items[start + i].Uid, [.. item.Annotations.Select(ToAnnotation)]);
                 annotations += item.Annotations.Count;
+
+                // The result holds what is sent; let the item go before the request, not after the whole batch.
+                batch[start + i] = null!;
             }
 
             var written = await _client.ImportResultsAsync(projectUid, results, ct);

@@ -80,10 +80,8 @@ public static class ImportSourceReader
                 return new ImportSource(chosen, CocoImporter.OpenStreamed(path, Path.GetFileName(path)), null);
 
             case ImportFormat.AvalaJson when !isFolder:
-                using (var file = File.OpenRead(path))
-                {
-                    return new ImportSource(chosen, AvalaJsonImporter.Read(file), null);
-                }
+                // Streamed: a first pass checks the document, a second hands out the items, element by element.
+                return new ImportSource(chosen, AvalaJsonImporter.OpenStreamed(path), null);
 
             case ImportFormat.Voc when isFolder:
                 // Streamed: each annotation file is read again as its item is sent.

@@ -21,7 +21,9 @@ public static class AvalaJsonSchema
 
     private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
-    private sealed class Checker
+    /// <summary>The checks, also run element by element by the streamed importer (which drains <see cref="Violations"/>
+    /// after each element).</summary>
+    internal sealed class Checker
     {
         private readonly HashSet<string> _itemUids = new(StringComparer.Ordinal);
         private readonly Dictionary<string, HashSet<string>> _projectLabels = new(StringComparer.Ordinal);
@@ -63,7 +65,7 @@ public static class AvalaJsonSchema
             }
         }
 
-        private void Dataset(JsonElement dataset, string path)
+        internal void Dataset(JsonElement dataset, string path)
         {
             RequireString(dataset, "uid", path);
             RequireString(dataset, "name", path);
@@ -73,7 +75,7 @@ public static class AvalaJsonSchema
             }
         }
 
-        private void Item(JsonElement item, string path)
+        internal void Item(JsonElement item, string path)
         {
             if (RequireString(item, "uid", path) is { } uid && !_itemUids.Add(uid))
             {
@@ -86,7 +88,7 @@ public static class AvalaJsonSchema
             OptionalNumberOrNull(item, "height", path);
         }
 
-        private void Project(JsonElement project, string path)
+        internal void Project(JsonElement project, string path)
         {
             var uid = RequireString(project, "uid", path);
             RequireString(project, "name", path);
@@ -113,7 +115,7 @@ public static class AvalaJsonSchema
             }
         }
 
-        private void Result(JsonElement result, string path)
+        internal void Result(JsonElement result, string path)
         {
             RequireString(result, "uid", path);
             if (RequireString(result, "dataset_item_uid", path) is { } itemUid && !_itemUids.Contains(itemUid))
@@ -159,17 +161,21 @@ public static class AvalaJsonSchema
             var index = 0;
             foreach (var element in array.EnumerateArray())
             {
-                var elementPath = string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
-                if (element.ValueKind == JsonValueKind.Object)
-                {
-                    check(element, elementPath);
-                }
-                else
-                {
-                    Add(elementPath, $"expected an object but got {Kind(element)}");
-                }
-
+                Element(element, string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]"), check);
                 index++;
+            }
+        }
+
+        /// <summary>One element of an array of objects: <paramref name="check"/> when it is an object, else reported.</summary>
+        internal void Element(JsonElement element, string path, Action<JsonElement, string> check)
+        {
+            if (element.ValueKind == JsonValueKind.Object)
+            {
+                check(element, path);
+            }
+            else
+            {
+                Add(path, $"expected an object but got {Kind(element)}");
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 
@@ -8,8 +7,9 @@ namespace Annex.Formats.Import;
 /// Reads an avala-json-external export: the zip Annex writes, or its JSON document on its own. The document is
 /// checked with <see cref="AvalaJsonSchema"/> and every annotation with <see cref="AnnotationValidator"/>, so what
 /// comes back is what the server would accept. Items of every dataset and labels of every project are merged.
+/// The document is read element by element, never whole (see <see cref="OpenStreamed"/>).
 /// </summary>
-public static class AvalaJsonImporter
+public static partial class AvalaJsonImporter
 {
     private const string DefaultEntryName = "export.json";
 
@@ -19,129 +19,86 @@ public static class AvalaJsonImporter
         return ZipOrFile.Read(zipOrJson, ReadZip, json => ReadDocument(json, DefaultEntryName));
     }
 
+    /// <summary>
+    /// Opens a zip or JSON file for a streamed read: a first pass checks the whole document (schema, cross references,
+    /// every annotation), so a fault is reported before any item is handed out, and keeps the labels and how many
+    /// results each item has; the items are then handed out in document order, each with its annotations, read by
+    /// a second cursor over the results. Memory holds the labels and a count per item, plus the results read ahead
+    /// of their item when the document does not keep results in item order.
+    /// </summary>
+    public static StreamedImport OpenStreamed(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        bool zipped;
+        using (var file = File.OpenRead(path))
+        {
+            Span<byte> magic = stackalloc byte[4];
+            zipped = file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
+        }
+
+        if (!zipped)
+        {
+            return new AvalaStream(() => File.OpenRead(path), DefaultEntryName);
+        }
+
+        string entryName;
+        using (var file = File.OpenRead(path))
+        {
+            using var zip = OpenZip(file);
+            entryName = Entry(zip).FullName;
+        }
+
+        return new AvalaStream(() => new ZipEntryStream(File.OpenRead(path), entryName), entryName);
+    }
+
     private static ImportedDataset ReadZip(Stream stream)
     {
-        ZipArchive zip;
+        using var zip = OpenZip(stream);
+        var entry = Entry(zip);
+        using var content = entry.Open();
+        return ReadDocument(content, entry.FullName);
+    }
+
+    private static ZipArchive OpenZip(Stream stream)
+    {
         try
         {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException e)
         {
             throw new ImportException("archive", null, "not a readable zip archive: " + e.Message, e);
         }
-
-        using (zip)
-        {
-            var entries = zip.Entries.Where(e => e.FullName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToList();
-            var entry = entries.FirstOrDefault(e => e.FullName == DefaultEntryName)
-                ?? (entries.Count == 1 ? entries[0] : null)
-                ?? throw new ImportException("archive", null, entries.Count == 0
-                    ? $"the archive holds no JSON document (expected {DefaultEntryName})"
-                    : $"the archive holds several JSON documents and none is {DefaultEntryName}");
-            using var content = entry.Open();
-            return ReadDocument(content, entry.FullName);
-        }
     }
 
+    private static ZipArchiveEntry Entry(ZipArchive zip)
+    {
+        var entries = zip.Entries.Where(e => e.FullName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToList();
+        return entries.FirstOrDefault(e => e.FullName == DefaultEntryName)
+            ?? (entries.Count == 1 ? entries[0] : null)
+            ?? throw new ImportException("archive", null, entries.Count == 0
+                ? $"the archive holds no JSON document (expected {DefaultEntryName})"
+                : $"the archive holds several JSON documents and none is {DefaultEntryName}");
+    }
+
+    /// <summary>A document in a stream read whole by the caller: the streamed reader over it (copied first when the
+    /// stream cannot seek, as it is read more than once).</summary>
     private static ImportedDataset ReadDocument(Stream json, string file)
     {
-        JsonDocument document;
-        try
+        Stream seekable = json;
+        if (!json.CanSeek)
         {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new ImportException(file, (int?)e.LineNumber + 1, "not valid JSON: " + CocoImporter.FirstSentence(e.Message), e);
+            var copy = new MemoryStream();
+            json.CopyTo(copy);
+            copy.Position = 0;
+            seekable = copy;
         }
 
-        using (document)
-        {
-            var violations = AvalaJsonSchema.Validate(document);
-            if (violations.Count > 0)
-            {
-                var more = violations.Count > 1
-                    ? string.Create(CultureInfo.InvariantCulture, $" (and {violations.Count - 1} more)")
-                    : "";
-                throw new ImportException(file, null, violations[0] + more);
-            }
-
-            return Map(document.RootElement, file);
-        }
+        var start = seekable.Position;
+        using var import = new AvalaStream(() => new View(seekable, start), file);
+        var items = import.ReadItems().ToList();
+        return new ImportedDataset(import.Labels, items);
     }
-
-    private static ImportedDataset Map(JsonElement root, string file)
-    {
-        var labels = new List<ImportedLabel>();
-        var labelNames = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var project in root.GetProperty("projects").EnumerateArray())
-        {
-            foreach (var label in project.GetProperty("labels").EnumerateArray())
-            {
-                var name = label.GetProperty("name").GetString()!;
-                if (labelNames.Add(name))
-                {
-                    labels.Add(new ImportedLabel(
-                        name,
-                        label.GetProperty("color").GetString(),
-                        label.TryGetProperty("keypoints", out var keypoints) && keypoints.ValueKind == JsonValueKind.Array
-                            ? [.. keypoints.EnumerateArray().Select(k => k.GetString() ?? "")]
-                            : null,
-                        label.TryGetProperty("skeleton", out var skeleton) && skeleton.ValueKind == JsonValueKind.Array
-                            ? [.. skeleton.EnumerateArray().Select(edge => ReadEdge(edge, file, name))]
-                            : null));
-                }
-            }
-        }
-
-        var annotationsByItem = new Dictionary<string, List<ImportedAnnotation>>(StringComparer.Ordinal);
-        var resultIndex = 0;
-        foreach (var result in root.GetProperty("results").EnumerateArray())
-        {
-            var itemUid = result.GetProperty("dataset_item_uid").GetString()!;
-            if (!annotationsByItem.TryGetValue(itemUid, out var list))
-            {
-                list = [];
-                annotationsByItem[itemUid] = list;
-            }
-
-            var annotationIndex = 0;
-            foreach (var annotation in result.GetProperty("annotations").EnumerateArray())
-            {
-                var path = string.Create(CultureInfo.InvariantCulture, $"$.results[{resultIndex}].annotations[{annotationIndex}]");
-                list.Add(Canonical(annotation, labelNames, file, path));
-                annotationIndex++;
-            }
-
-            resultIndex++;
-        }
-
-        var items = new List<ImportedItem>();
-        foreach (var dataset in root.GetProperty("datasets").EnumerateArray())
-        {
-            foreach (var item in dataset.GetProperty("items").EnumerateArray())
-            {
-                var uid = item.GetProperty("uid").GetString()!;
-                items.Add(new ImportedItem(
-                    item.GetProperty("ref_id").GetString()!,
-                    Size(item, "width"),
-                    Size(item, "height"),
-                    item.GetProperty("metadata").GetRawText(),
-                    null,
-                    annotationsByItem.TryGetValue(uid, out var annotations) ? annotations : [])
-                {
-                    MediaUrl = item.TryGetProperty("media_url", out var url) && url.ValueKind == JsonValueKind.String ? url.GetString() : null,
-                });
-            }
-        }
-
-        return new ImportedDataset(labels, items);
-    }
-
-    private static ImportedAnnotation Canonical(JsonElement annotation, HashSet<string> labelNames, string file, string path) =>
-        ImportJson.Canonical(annotation, labelNames.Contains, out var error)
-        ?? throw new ImportException(file, null, $"{(error!.Path.Length == 0 ? path : $"{path}.{error.Path}")}: {error.Message}");
 
     private static int[] ReadEdge(JsonElement edge, string file, string label) =>
         edge.ValueKind == JsonValueKind.Array && edge.GetArrayLength() == 2
@@ -152,4 +109,96 @@ public static class AvalaJsonImporter
 
     private static int? Size(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var size) ? size : null;
+
+    /// <summary>A read-only view of a seekable stream with a position of its own, so two cursors can read it at once.</summary>
+    private sealed class View(Stream inner, long start) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            inner.Position = start + _position;
+            var read = inner.Read(buffer, offset, count);
+            _position += read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>One entry of a zip file, read from its own opening of the file (closed with the entry).</summary>
+    private sealed class ZipEntryStream : Stream
+    {
+        private readonly FileStream _file;
+        private readonly ZipArchive _zip;
+        private readonly Stream _entry;
+
+        public ZipEntryStream(FileStream file, string entryName)
+        {
+            _file = file;
+            try
+            {
+                _zip = OpenZip(file);
+                _entry = (_zip.GetEntry(entryName) ?? throw new ImportException("archive", null, $"the archive no longer holds {entryName}")).Open();
+            }
+            catch
+            {
+                _zip?.Dispose();
+                file.Dispose();
+                throw;
+            }
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => _entry.Read(buffer, offset, count);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _entry.Dispose();
+                _zip.Dispose();
+                _file.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 }

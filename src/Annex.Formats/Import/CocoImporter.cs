@@ -171,10 +171,14 @@ public static partial class CocoImporter
     private sealed record Category(string Name, int KeypointCount, IReadOnlyList<string>? KeypointNames);
 
     /// <summary>An image and its objects in file order; each object is the annotations one COCO annotation becomes.</summary>
-    internal sealed record Image(string RefId, string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
+    internal sealed record Image(string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
     {
-        /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next.</summary>
-        public Dictionary<long, int> ObjectIndexes { get; } = [];
+        /// <summary>Made from the file name when asked (a streamed read keeps every image, so it keeps one string less).</summary>
+        public string RefId => RefIdOf(FileName);
+
+        /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next (made
+        /// when first needed; a reader of one file needs none).</summary>
+        public Dictionary<long, int>? ObjectIndexes { get; set; }
     }
 
     internal sealed class Reader(string file, string? split, Func<string, string?>? mediaPath)
@@ -186,6 +190,9 @@ public static partial class CocoImporter
         private readonly List<Image> _order = [];
         private string _file = file;
         private bool _first = true;
+
+        /// <summary>True when no second file of the split follows, so no annotation ids need remembering.</summary>
+        public bool OneFile { get; init; }
 
         public ImportedDataset Read(JsonElement root)
         {
@@ -390,7 +397,7 @@ public static partial class CocoImporter
                     throw Error(path + ".file_name", $"two images are named \"{fileName}\"");
                 }
 
-                var entry = new Image(refId, fileName, Size(image, "width", path), Size(image, "height", path), mediaPath?.Invoke(fileName), []);
+                var entry = new Image(fileName, Size(image, "width", path), Size(image, "height", path), mediaPath?.Invoke(fileName), []);
                 if (!_images.TryAdd(id, entry))
                 {
                     throw Error(path + ".id", $"the image id {id} is used twice");
@@ -416,19 +423,20 @@ public static partial class CocoImporter
             }
 
             long? id = Optional(annotation, "id") is { } idElement && idElement.TryGetInt64(out var number) ? number : null;
-            var described = id is { } known ? $"{path} (id {known.ToString(CultureInfo.InvariantCulture)})" : path;
+            // Only a skipped annotation needs its description.
+            string Described() => id is { } known ? $"{path} (id {known.ToString(CultureInfo.InvariantCulture)})" : path;
             var annotations = new List<ImportedAnnotation>();
             Place(image, id, annotations);
             var segmentation = Optional(annotation, "segmentation");
             if (segmentation is { ValueKind: JsonValueKind.Object })
             {
-                Skip(described, "RLE mask segmentation is not supported");
+                Skip(Described(), "RLE mask segmentation is not supported");
                 return;
             }
 
             if (Optional(annotation, "iscrowd") is { } crowd && crowd.TryGetInt32(out var isCrowd) && isCrowd != 0)
             {
-                Skip(described, "crowd regions (iscrowd 1) are not supported");
+                Skip(Described(), "crowd regions (iscrowd 1) are not supported");
                 return;
             }
 
@@ -442,7 +450,7 @@ public static partial class CocoImporter
                 {
                     var ringPath = $"{path}.segmentation[{ringIndex.ToString(CultureInfo.InvariantCulture)}]";
                     ringIndex++;
-                    var values = Numbers(ring, ringPath);
+                    var values = Numbers(ring, ringPath, "");
                     if (values.Length % 2 != 0)
                     {
                         throw Error(ringPath, $"expected x, y pairs, found {values.Length} values");
@@ -462,7 +470,7 @@ public static partial class CocoImporter
 
             if (Optional(annotation, "keypoints") is { } keypointArray)
             {
-                var values = Numbers(keypointArray, path + ".keypoints");
+                var values = Numbers(keypointArray, path, ".keypoints");
                 if (values.Length % 3 != 0 || (category.KeypointCount > 0 && values.Length != 3 * category.KeypointCount))
                 {
                     var expected = category.KeypointCount > 0
@@ -492,7 +500,7 @@ public static partial class CocoImporter
                     // An object's box and keypoints are one COCO annotation; in Annex they are a box and the keypoints
                     // inside it, so the box survives a round trip (a polygon, when there is one, already frames it).
                     if (!found && Optional(annotation, "bbox") is { } keypointBox
-                        && Numbers(keypointBox, path + ".bbox") is [var x, var y, var w, var h] && w > 0 && h > 0)
+                        && Numbers(keypointBox, path, ".bbox") is [var x, var y, var w, var h] && w > 0 && h > 0)
                     {
                         annotations.Add(new ImportedAnnotation(category.Name, AnnotationTypes.BoundingBox, ImportJson.Box(x, y, w, h), attributes));
                     }
@@ -509,11 +517,11 @@ public static partial class CocoImporter
 
             if (Optional(annotation, "bbox") is not { } bbox)
             {
-                Skip(described, "no bbox, polygon or labelled keypoint");
+                Skip(Described(), "no bbox, polygon or labelled keypoint");
                 return;
             }
 
-            var box = Numbers(bbox, path + ".bbox");
+            var box = Numbers(bbox, path, ".bbox");
             if (box.Length != 4)
             {
                 throw Error(path + ".bbox", $"expected 4 values [x, y, width, height], found {box.Length}");
@@ -521,7 +529,7 @@ public static partial class CocoImporter
 
             if (box[2] <= 0 || box[3] <= 0)
             {
-                Skip(described, "the bbox has no area");
+                Skip(Described(), "the bbox has no area");
                 return;
             }
 
@@ -532,15 +540,15 @@ public static partial class CocoImporter
         /// else after the others.</summary>
         private void Place(Image image, long? id, List<ImportedAnnotation> annotations)
         {
-            if (id is { } known && image.ObjectIndexes.TryGetValue(known, out var index) && !_first)
+            if (id is { } known && !_first && image.ObjectIndexes is { } indexes && indexes.TryGetValue(known, out var index))
             {
                 image.Objects[index] = annotations;
                 return;
             }
 
-            if (id is { } key)
+            if (id is { } key && !OneFile)
             {
-                image.ObjectIndexes.TryAdd(key, image.Objects.Count);
+                (image.ObjectIndexes ??= []).TryAdd(key, image.Objects.Count);
             }
 
             image.Objects.Add(annotations);
@@ -641,16 +649,22 @@ public static partial class CocoImporter
                 : throw Error($"{path}.{name}", $"expected a non-blank string, found {Kind(value)}");
         }
 
-        private double[] Numbers(JsonElement array, string path)
+        /// <summary>The numbers of an array; <paramref name="path"/> and <paramref name="suffix"/> say where it is, and are
+        /// joined only for a message.</summary>
+        private double[] Numbers(JsonElement array, string path, string suffix)
         {
-            RequireArray(array, path);
+            if (array.ValueKind != JsonValueKind.Array)
+            {
+                RequireArray(array, path + suffix);
+            }
+
             var values = new double[array.GetArrayLength()];
             var i = 0;
             foreach (var value in array.EnumerateArray())
             {
                 if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out values[i]) || !double.IsFinite(values[i]))
                 {
-                    throw Error($"{path}[{i.ToString(CultureInfo.InvariantCulture)}]", $"expected a number, found {Kind(value)}");
+                    throw Error($"{path}{suffix}[{i.ToString(CultureInfo.InvariantCulture)}]", $"expected a number, found {Kind(value)}");
                 }
 
                 i++;

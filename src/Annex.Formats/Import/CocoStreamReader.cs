@@ -17,7 +17,7 @@ public static partial class CocoImporter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
-        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null))]);
+        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null) { OneFile = true })]);
     }
 
     /// <summary>
@@ -45,7 +45,7 @@ public static partial class CocoImporter
             ImportPaths.RequireInside(folder, relative);
             var rawSplit = RawSplitOf(relative);
             var split = SplitOf(relative);
-            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile))));
+            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { OneFile = true }));
         }
 
         return new CocoStream(parts);
@@ -359,7 +359,8 @@ public static partial class CocoImporter
 
                 // The image's annotations are handed out: let them go.
                 image.Objects.Clear();
-                image.ObjectIndexes.Clear();
+                image.Objects.Capacity = 0;
+                image.ObjectIndexes = null;
                 _next++;
             }
         }

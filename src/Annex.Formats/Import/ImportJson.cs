@@ -89,6 +89,15 @@ internal static class ImportJson
     public static string Split(string? split) =>
         split is null ? "{}" : Object([new KeyValuePair<string, string>("split", split)]);
 
+    /// <summary>The check of <see cref="Canonical"/> alone: null when the server would take the annotation, else its first problem.</summary>
+    public static FieldError? Check(JsonElement annotation, Func<string, bool> labelExists)
+    {
+        var errors = new List<FieldError>();
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using var writer = new Utf8JsonWriter(buffer);
+        return AnnotationValidator.TryWriteCanonical(annotation, labelExists, writer, errors) ? null : errors[0];
+    }
+
     /// <summary>
     /// Runs the server's own annotation check on <paramref name="annotation"/>, so what an importer returns can be stored
     /// as it is: the canonical annotation, or null and the first problem.
