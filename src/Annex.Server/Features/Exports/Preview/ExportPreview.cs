@@ -331,7 +331,7 @@ public static class ExportPreview
                     + (item ? " CROSS JOIN dataset_items AS i" : string.Empty) + " WHERE r.\"ProjectId\"" + q.In(scope.ProjectIds) + (item ? " AND i.\"Id\" = r.\"DatasetItemId\"" : string.Empty);
             }
 
-            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, labelTable: true);
+            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, liveResults: true);
             q.Parameters.AddRange(parameters);
             sql += " AND " + condition + (scope.DatasetIds.Count > 0 ? " GROUP BY i.\"DatasetId\"" : string.Empty);
             foreach (var row in await QueryAsync(q, sql, ct))
