@@ -311,8 +311,8 @@ public static class ExportPreview
         /// task in it, so the items kept are as many as the tasks kept, and each count is one pass that evaluates the filter
         /// once per task in scope, with no table written. The tasks are reached through indexes (the dataset's items, then
         /// <c>(DatasetItemId, ProjectId)</c>; or <c>(ProjectId, Id)</c>), and a row is read only when the filter reads one
-        /// of its columns: a label or type condition reads <c>result_labels</c> by its key, and the item is joined only
-        /// when the filter reads it.</summary>
+        /// of its columns: a label or type condition reads <c>result_labels</c> by its key, most attribute conditions
+        /// <c>result_attributes</c>, and the item is joined only when the filter reads it.</summary>
         private async Task<Tally> OneProjectFilteredAsync(CancellationToken ct)
         {
             var tally = new Tally();
