@@ -79,6 +79,8 @@ public static class ConsoleBenchmark
             "label ~ \"traffic_*\"",
             "type = \"polygon\"",
             "attributes.occluded = true",
+            "attributes.truncated != false",
+            "attributes.occluded EXISTS",
             "metadata.weather = \"rain\"",
             "ref_id ~ \"frame_0000*\"",
             $"dataset = \"{datasets[0]}\"",
@@ -93,6 +95,8 @@ public static class ConsoleBenchmark
         }
 
         yield return Preview("the project, filter label = \"person\"", [], [project], "label = \"person\"");
+        yield return Preview("the project, filter attributes.occluded = true", [], [project], "attributes.occluded = true");
+        yield return Preview("the project, filter label = \"person\" AND attributes.occluded = true", [], [project], "label = \"person\" AND attributes.occluded = true");
 
         var last = datasets[^1];
         var deep = Annex.Server.Infrastructure.Http.Paging.Encode(new Annex.Server.Infrastructure.Http.IdCursor(workload.Tasks - (workload.Tasks / datasets.Length / 2), false));

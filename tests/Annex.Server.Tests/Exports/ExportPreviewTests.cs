@@ -208,6 +208,8 @@ public sealed class ExportPreviewTests(AnnexFactoryFixture fixture) : IClassFixt
         await WriteAsync("car", items);
         Assert.Equal(4, await CountAsync("label = \"car\""));
         Assert.Equal(0, await CountAsync("label = \"truck\""));
+        Assert.Equal(4, await CountAsync("attributes.occluded = false"));
+        Assert.Equal(0, await CountAsync("attributes.occluded = true OR attributes.occluded != false"));
 
         // Two results rewritten with another label: the old one is gone from them, the label they keep stays.
         using (var rewrite = await tenant.Http.PostAsync($"/api/v1/projects/{project}/results/", BodyOf(new
@@ -232,6 +234,8 @@ public sealed class ExportPreviewTests(AnnexFactoryFixture fixture) : IClassFixt
         var db = scope.ServiceProvider.GetRequiredService<Annex.Server.Infrastructure.Data.AnnexDbContext>();
         var orphans = await db.Database.SqlQueryRaw<long>("SELECT COUNT(*) AS \"Value\" FROM result_labels AS l WHERE NOT EXISTS (SELECT 1 FROM results AS r WHERE r.\"Id\" = l.\"ResultId\")").SingleAsync();
         Assert.Equal(0, orphans);
+        var attributeOrphans = await db.Database.SqlQueryRaw<long>("SELECT COUNT(*) AS \"Value\" FROM result_attributes AS t WHERE NOT EXISTS (SELECT 1 FROM results AS r WHERE r.\"Id\" = t.\"ResultId\")").SingleAsync();
+        Assert.Equal(0, attributeOrphans);
     }
 
     private static StringContent BodyOf(object body) => new(Api.Compact(body), Encoding.UTF8, "application/json");

@@ -15,7 +15,7 @@ namespace Annex.Server.Tests.Filtering;
 public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFixture<AnnexFactoryFixture>
 {
     private static readonly string[] Labels = ["car", "pedestrian", "truck"];
-    private static readonly string[] Words = ["night", "day", "rain", "clear", "", "Night", "front-left", "a*b", "[x]"];
+    internal static readonly string[] Words = ["night", "day", "rain", "clear", "", "Night", "front-left", "a*b", "[x]"];
     private static readonly string[] MetadataKeys = ["time", "weather", "speed", "flag", "reviewer", "camera.model", "tags", "tags.0", "tags.1", "tags.0.x", "deep.a.b", "deep.a", "deep.-1"];
     private static readonly string[] AttributeKeys = ["occluded", "confidence", "note", "parts", "parts.0", "parts.1.x"];
 
@@ -28,7 +28,7 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
     ];
 
     /// <summary>Numbers a filter can compare them with (a filter's own number must fit a double).</summary>
-    private static readonly string[] ExtremeLiterals =
+    internal static readonly string[] ExtremeLiterals =
     [
         "1.7976931348623157e308", "-1.7976931348623157e308", "5e-324", "0", "-0", "9007199254740992", "9007199254740994",
         "1.2345678901234568e29", "100", "1e308", "-1e308",
@@ -142,7 +142,7 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
         return metadata;
     }
 
-    private static JsonNode? RandomValue(Random random) => random.Next(7) switch
+    internal static JsonNode? RandomValue(Random random) => random.Next(7) switch
     {
         0 => null,
         1 => random.Next(2) == 0,
@@ -192,9 +192,9 @@ public sealed class FilterPropertyTests(AnnexFactoryFixture fixture) : IClassFix
         return new Dictionary<string, object?> { ["label"] = label, ["type"] = type, ["coordinates"] = coordinates, ["attributes"] = attributes };
     }
 
-    private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    internal static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    private static string RandomLiteral(Random random, bool allowNull = true) => random.Next(7) switch
+    internal static string RandomLiteral(Random random, bool allowNull = true) => random.Next(7) switch
     {
         0 when allowNull => "null",
         1 => random.Next(2) == 0 ? "true" : "FALSE",

@@ -93,11 +93,11 @@ public static class GalleryApi
         {
             // Only fixed SQL fragments are concatenated; every user value is a parameter. The EXISTS stops at the first
             // kept task, and the page stops at its limit, so a page reads items until it has found enough of them.
-            var (itemCondition, itemParameters) = FilterSql.For(filter, postgres, firstParameter: 1, labelTable: true);
+            var (itemCondition, itemParameters) = FilterSql.For(filter, postgres, firstParameter: 1, liveResults: true);
             items = db.DatasetItems.FromSqlRaw(
                 string.Concat("SELECT i.* FROM dataset_items AS i WHERE i.\"DatasetId\" = {0} AND EXISTS (SELECT 1 FROM results AS r WHERE r.\"DatasetItemId\" = i.\"Id\" AND ", itemCondition, ")"),
                 [dataset.Id, .. itemParameters]).AsNoTracking();
-            var (resultCondition, resultParameters) = FilterSql.For(filter, postgres, labelTable: true);
+            var (resultCondition, resultParameters) = FilterSql.For(filter, postgres, liveResults: true);
             results = ids => db.Results.FromSqlRaw(string.Concat("SELECT r.* FROM results AS r INNER JOIN dataset_items AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE ", resultCondition), resultParameters)
                 .AsNoTracking().Where(r => ids.Contains(r.DatasetItemId));
         }

@@ -23,48 +23,52 @@ public sealed class FilterSql
 
     private readonly bool _postgres;
     private readonly int _firstParameter;
-    private readonly bool _labelTable;
+    private readonly bool _liveResults;
 
-    private FilterSql(bool postgres, int firstParameter, bool labelTable)
+    private FilterSql(bool postgres, int firstParameter, bool liveResults)
     {
         _postgres = postgres;
         _firstParameter = firstParameter;
-        _labelTable = labelTable;
+        _liveResults = liveResults;
     }
 
     /// <param name="filter">The parsed filter.</param>
     /// <param name="postgres">PostgreSQL's dialect rather than SQLite's.</param>
     /// <param name="firstParameter">Number of the first placeholder, for SQL that has parameters of its own before the filter's.</param>
-    /// <param name="labelTable">Whether <c>r</c> is a row of the live <c>results</c> table, so that <c>label</c> and
+    /// <param name="liveResults">Whether <c>r</c> is a row of the live <c>results</c> table, so that <c>label</c> and
     /// <c>type</c> conditions may read the <c>result_labels</c> index (the distinct label and type pairs of each
-    /// result's annotations, kept by triggers) rather than parse the annotations. Results read from a version's history
-    /// have no such rows and must leave it false.</param>
-    public static (string Sql, object[] Parameters) For(FilterNode filter, bool postgres, int firstParameter = 0, bool labelTable = false)
+    /// result's annotations) and <c>attributes.&lt;key&gt;</c> conditions the <c>result_attributes</c> index (the distinct
+    /// attribute paths and values of each result's annotations), both kept by triggers, rather than parse the
+    /// annotations. Results read from a version's history have no such rows and must leave it false.</param>
+    public static (string Sql, object[] Parameters) For(FilterNode filter, bool postgres, int firstParameter = 0, bool liveResults = false)
     {
-        var builder = new FilterSql(postgres, firstParameter, labelTable);
+        var builder = new FilterSql(postgres, firstParameter, liveResults);
         builder.Write(filter);
         return (builder._sql.ToString(), [.. builder._parameters]);
     }
 
     /// <summary>A rough price of evaluating a condition per row: columns are cheap, the item's metadata
-    /// costs a JSON lookup, annotation conditions a scan of the task's annotations (or, for labels and types, a
-    /// seek into result_labels).</summary>
+    /// costs a JSON lookup, annotation conditions a scan of the task's annotations (or a seek into result_labels or
+    /// result_attributes).</summary>
     private int Cost(FilterNode node) => node switch
     {
         FilterNode.And and => Cost(and.Left) + Cost(and.Right),
         FilterNode.Or or => Cost(or.Left) + Cost(or.Right),
         FilterNode.Not not => Cost(not.Operand),
-        FilterNode.Compare c => Cost(c.Field),
-        FilterNode.In i => Cost(i.Field) * Math.Min(i.Values.Count, 4),
-        FilterNode.Glob g => Cost(g.Field) + 1,
-        FilterNode.Exists e => Cost(e.Field),
+        FilterNode.Compare c => Cost(c.Field, c.Value),
+        FilterNode.In i => i.Values.Max(v => Cost(i.Field, v)) * Math.Min(i.Values.Count, 4),
+        FilterNode.Glob g => Cost(g.Field, null) + 1,
+        FilterNode.Exists e => Cost(e.Field, null),
         _ => 1,
     };
+
+    // With result_attributes an attribute condition is an index seek, like a label's.
+    private int Cost(FieldReference field, FilterValue? value) => AttributeRowsAnswer(field, value) is not null ? 3 : Cost(field);
 
     private int Cost(FieldReference field) => field.Field switch
     {
         // With result_labels a label or type is an index seek, still dearer than a column of the row.
-        FilterField.Label or FilterField.Type when _labelTable => 3,
+        FilterField.Label or FilterField.Type when _liveResults => 3,
         FilterField.Label or FilterField.Type or FilterField.Attribute => 20,
         FilterField.Metadata => 4,
         FilterField.Slice or FilterField.Dataset or FilterField.Project => 2,
@@ -213,6 +217,10 @@ public sealed class FilterSql
             case FilterNode.Glob glob:
                 Glob(glob.Field, glob.Pattern);
                 break;
+            case FilterNode.Exists exists when AttributeRowsAnswer(exists.Field, null) is { } path:
+                // Every value has a row at its path, null, objects and arrays included.
+                AttributeRows(path, () => { });
+                break;
             case FilterNode.Exists exists:
                 OnJson(exists.Field, path => TypeOf(path).Append(" IS NOT NULL"));
                 break;
@@ -248,6 +256,18 @@ public sealed class FilterSql
                 break;
             case FilterField.CreatedAt or FilterField.UpdatedAt or FilterField.AnnotationCount:
                 Order(field, ComparisonOperator.Equal, value);
+                break;
+            case FilterField.Attribute when AttributeRowsAnswer(field, value) is { } path:
+                AttributeRows(path, () =>
+                {
+                    _ = value switch
+                    {
+                        FilterValue.Text text => _sql.Append(" AND t.\"Type\" = 'string' AND t.\"Text\" = ").Append(Parameter(text.Value)),
+                        FilterValue.Number number => _sql.Append(" AND t.\"Type\" = 'number' AND t.\"Number\" = ").Append(Parameter(number.Value)),
+                        FilterValue.Boolean boolean => _sql.Append(boolean.Value ? " AND t.\"Type\" = 'true'" : " AND t.\"Type\" = 'false'"),
+                        _ => throw new ArgumentOutOfRangeException(nameof(value), value.GetType().Name, "Not a JSON literal."),
+                    };
+                });
                 break;
             case FilterField.Metadata or FilterField.Attribute:
                 OnJson(field, path => JsonEqual(path, value));
@@ -307,6 +327,9 @@ public sealed class FilterSql
             case FilterField.AnnotationCount:
                 _sql.Append("r.\"AnnotationCount\"").Append(symbol).Append(Parameter(Number(value)));
                 break;
+            case FilterField.Attribute when AttributeRowsAnswer(field, value) is { } path:
+                AttributeRows(path, () => _sql.Append(" AND t.\"Type\" = 'number' AND t.\"Number\"").Append(symbol).Append(Parameter(Number(value))));
+                break;
             case FilterField.Metadata or FilterField.Attribute:
                 OnJson(field, path => NumberAt(path, symbol, Parameter(Number(value))));
                 break;
@@ -325,6 +348,9 @@ public sealed class FilterSql
                 break;
             case FilterField.RefId:
                 _sql.Append("i.\"RefId\"").Append(matches);
+                break;
+            case FilterField.Attribute when AttributeRowsAnswer(field, null) is { } path:
+                AttributeRows(path, () => _sql.Append(" AND t.\"Type\" = 'string' AND t.\"Text\"").Append(matches));
                 break;
             case FilterField.Metadata or FilterField.Attribute:
                 OnJson(field, path =>
@@ -355,6 +381,34 @@ public sealed class FilterSql
         write(path);
     }
 
+    /// <summary>Longest dotted path (in characters) that <c>result_attributes</c> holds rows for; a condition on a longer one
+    /// reads the annotations.</summary>
+    private const int AttributePathLimit = 500;
+
+    /// <summary>The dotted path under which <c>result_attributes</c> answers a condition on <paramref name="field"/> with
+    /// <paramref name="value"/> exactly, or null when the annotations must be read: the rows are per result, not per
+    /// annotation, so they say which values some annotation has at a path but not whether some annotation lacks it, which
+    /// is what <c>= null</c> asks (and <c>!= null</c> denies).</summary>
+    private string? AttributeRowsAnswer(FieldReference field, FilterValue? value)
+    {
+        if (!_liveResults || field.Field != FilterField.Attribute || value is FilterValue.Null)
+        {
+            return null;
+        }
+
+        var path = string.Join('.', field.Path);
+        return path.Length <= AttributePathLimit ? path : null;
+    }
+
+    /// <summary>A condition that holds when the task's <c>result_attributes</c> rows at <paramref name="path"/> include one
+    /// that satisfies what <paramref name="condition"/> appends (<c> AND ...</c> over <c>t</c>): one index seek.</summary>
+    private void AttributeRows(string path, Action condition)
+    {
+        _sql.Append("EXISTS (SELECT 1 FROM result_attributes AS t WHERE t.\"ResultId\" = r.\"Id\" AND t.\"Path\" = ").Append(Parameter(path));
+        condition();
+        _sql.Append(')');
+    }
+
     private void Annotations(Action predicate) => Annotations(predicate, keysOnly: false);
 
     /// <summary>A condition that holds when one of the task's annotations satisfies <paramref name="predicate"/>. When
@@ -362,7 +416,7 @@ public sealed class FilterSql
     /// read, it runs on the task's rows of <c>result_labels</c> (one index seek) instead of parsing its annotations.</summary>
     private void Annotations(Action predicate, bool keysOnly)
     {
-        if (keysOnly && _labelTable)
+        if (keysOnly && _liveResults)
         {
             _sql.Append("EXISTS (SELECT 1 FROM result_labels AS a WHERE a.\"ResultId\" = r.\"Id\" AND ");
             _keysFromTable = true;

@@ -311,8 +311,8 @@ public static class ExportPreview
         /// task in it, so the items kept are as many as the tasks kept, and each count is one pass that evaluates the filter
         /// once per task in scope, with no table written. The tasks are reached through indexes (the dataset's items, then
         /// <c>(DatasetItemId, ProjectId)</c>; or <c>(ProjectId, Id)</c>), and a row is read only when the filter reads one
-        /// of its columns: a label or type condition reads <c>result_labels</c> by its key, and the item is joined only
-        /// when the filter reads it.</summary>
+        /// of its columns: a label or type condition reads <c>result_labels</c> by its key, most attribute conditions
+        /// <c>result_attributes</c>, and the item is joined only when the filter reads it.</summary>
         private async Task<Tally> OneProjectFilteredAsync(CancellationToken ct)
         {
             var tally = new Tally();
@@ -331,7 +331,7 @@ public static class ExportPreview
                     + (item ? " CROSS JOIN dataset_items AS i" : string.Empty) + " WHERE r.\"ProjectId\"" + q.In(scope.ProjectIds) + (item ? " AND i.\"Id\" = r.\"DatasetItemId\"" : string.Empty);
             }
 
-            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, labelTable: true);
+            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, liveResults: true);
             q.Parameters.AddRange(parameters);
             sql += " AND " + condition + (scope.DatasetIds.Count > 0 ? " GROUP BY i.\"DatasetId\"" : string.Empty);
             foreach (var row in await QueryAsync(q, sql, ct))

@@ -235,7 +235,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
         await db.Database.ExecuteSqlRawAsync(string.Concat("INSERT INTO ", scoped, " (\"Id\", \"DatasetItemId\") ", ScopedTasksSql(db, postgres)), ScopedTasksParameters(postgres), cancellationToken);
 
-        var (condition, parameters) = FilterSql.For(Filter, postgres, labelTable: VersionResultsSql is null);
+        var (condition, parameters) = FilterSql.For(Filter, postgres, liveResults: VersionResultsSql is null);
         // Each task in scope is joined to its result and item by primary key and the filter is evaluated on that
         // row: SQLite keeps the order of a CROSS JOIN, and on PostgreSQL the LATERAL subquery (OFFSET 0 keeps it
         // from being merged into the outer query) runs once per task, so no plan can evaluate the filter on a
@@ -360,7 +360,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         }
         else if (Filter is not null)
         {
-            var (condition, parameters) = FilterSql.For(Filter, db.Database.IsNpgsql(), labelTable: VersionResultsSql is null);
+            var (condition, parameters) = FilterSql.For(Filter, db.Database.IsNpgsql(), liveResults: VersionResultsSql is null);
             // Only fixed SQL fragments are concatenated here; every user value is one of the parameters.
             results = db.Results.FromSqlRaw(string.Concat("SELECT r.* FROM ", ResultsTable, " AS r INNER JOIN ", ItemsTable(db), " AS i ON i.\"Id\" = r.\"DatasetItemId\" WHERE ", condition), parameters).AsNoTracking();
         }
