@@ -124,7 +124,7 @@ public partial class Program
         }, ct));
 
         var key = new Option<Guid>("--key") { Description = "API key uid.", Required = true };
-        var revokeKey = new Command("revoke-key", "Revoke an API key; requests with it get 401 from now on.") { key };
+        var revokeKey = new Command("revoke-key", "Revoke an API key; requests with it get 401 from now on (a running server stops accepting it within Auth:KeyCacheDuration, 5 s by default).") { key };
         revokeKey.SetAction((parse, ct) => WithAccounts(parse, data, async accounts =>
         {
             await accounts.RevokeApiKeyAsync(parse.GetValue(key), ct);

@@ -31,7 +31,7 @@ public sealed class DownloadLinks(IOptions<ExportsOptions> options, UrlSigner si
             expiresAt = new DateTimeOffset(until, TimeSpan.Zero);
         }
 
-        if (!archiveExpired && export.ArchiveKey is { } key && blobs.CreateReadUrl(key, ExportArchive.DownloadName(export), expiresAt) is { } direct)
+        if (!archiveExpired && blobs.HasReadUrls && export.ArchiveKey is { } key && blobs.CreateReadUrl(key, ExportArchive.DownloadName(export), expiresAt) is { } direct)
         {
             return direct;
         }

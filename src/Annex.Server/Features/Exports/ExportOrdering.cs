@@ -70,14 +70,20 @@ public sealed class ExportOrdering
         var v = cursor.Value ?? string.Empty;
         var c = cursor.CreatedAt;
         var u = cursor.Uid;
+        // The first condition of each says nothing the second does not, but it is a range on the index's sort
+        // column, so the database seeks to the cursor instead of walking every row before it.
         return (Field, greater) switch
         {
-            (Name, true) => query.Where(e => string.Compare(e.Name, v) > 0 || (e.Name == v && (e.CreatedAt > c || (e.CreatedAt == c && e.Uid > u)))),
-            (Name, false) => query.Where(e => string.Compare(e.Name, v) < 0 || (e.Name == v && (e.CreatedAt < c || (e.CreatedAt == c && e.Uid < u)))),
-            (Status, true) => query.Where(e => string.Compare(e.Status, v) > 0 || (e.Status == v && (e.CreatedAt > c || (e.CreatedAt == c && e.Uid > u)))),
-            (Status, false) => query.Where(e => string.Compare(e.Status, v) < 0 || (e.Status == v && (e.CreatedAt < c || (e.CreatedAt == c && e.Uid < u)))),
-            (_, true) => query.Where(e => e.CreatedAt > c || (e.CreatedAt == c && e.Uid > u)),
-            (_, false) => query.Where(e => e.CreatedAt < c || (e.CreatedAt == c && e.Uid < u)),
+            (Name, true) => query.Where(e => string.Compare(e.Name, v) >= 0)
+                .Where(e => string.Compare(e.Name, v) > 0 || (e.Name == v && (e.CreatedAt > c || (e.CreatedAt == c && e.Uid > u)))),
+            (Name, false) => query.Where(e => string.Compare(e.Name, v) <= 0)
+                .Where(e => string.Compare(e.Name, v) < 0 || (e.Name == v && (e.CreatedAt < c || (e.CreatedAt == c && e.Uid < u)))),
+            (Status, true) => query.Where(e => string.Compare(e.Status, v) >= 0)
+                .Where(e => string.Compare(e.Status, v) > 0 || (e.Status == v && (e.CreatedAt > c || (e.CreatedAt == c && e.Uid > u)))),
+            (Status, false) => query.Where(e => string.Compare(e.Status, v) <= 0)
+                .Where(e => string.Compare(e.Status, v) < 0 || (e.Status == v && (e.CreatedAt < c || (e.CreatedAt == c && e.Uid < u)))),
+            (_, true) => query.Where(e => e.CreatedAt >= c).Where(e => e.CreatedAt > c || (e.CreatedAt == c && e.Uid > u)),
+            (_, false) => query.Where(e => e.CreatedAt <= c).Where(e => e.CreatedAt < c || (e.CreatedAt == c && e.Uid < u)),
         };
     }
 }

@@ -56,5 +56,6 @@ public static class UidList
 {
     public static string Serialize(IEnumerable<Guid> uids) => JsonSerializer.Serialize(uids.Select(u => u.ToString("D")));
 
-    public static List<Guid> Parse(string json) => [.. JsonSerializer.Deserialize<List<Guid>>(json) ?? []];
+    /// <summary>The empty list, which most rows hold in most of these columns, is answered without the parser.</summary>
+    public static List<Guid> Parse(string json) => json == "[]" ? [] : [.. JsonSerializer.Deserialize<List<Guid>>(json) ?? []];
 }

@@ -53,6 +53,17 @@ public sealed record CreateExportBody
 
 public static class ExportsApi
 {
+    // The two reads clients poll most, compiled once: no expression tree to build and look up per request.
+    private static readonly Func<AnnexDbContext, Guid, long, CancellationToken, Task<Export?>> ExportByUid =
+        EF.CompileAsyncQuery((AnnexDbContext db, Guid uid, long organizationId, CancellationToken ct) =>
+            db.Exports.AsNoTracking().SingleOrDefault(e => e.Uid == uid && e.OrganizationId == organizationId));
+
+    /// <summary>The list's first page in its default order (newest first), as <see cref="ExportOrdering.Sort"/> orders it.</summary>
+    private static readonly Func<AnnexDbContext, long, int, IAsyncEnumerable<Export>> NewestExports =
+        EF.CompileAsyncQuery((AnnexDbContext db, long organizationId, int take) =>
+            db.Exports.AsNoTracking().Where(e => e.OrganizationId == organizationId)
+                .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Uid).Take(take));
+
     public static RouteGroupBuilder MapExportsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/exports").WithTags("Exports");
@@ -115,8 +126,20 @@ public static class ExportsApi
         }
         else
         {
-            var query = cursor is null ? scoped : ordering!.Beyond(scoped, cursor, forward: true);
-            rows = await ordering!.Sort(query, forward: true).Take(limit + 1).ToListAsync(ct);
+            if (cursor is null && ordering!.Field == ExportOrdering.CreatedAt && ordering.Descending)
+            {
+                rows = new List<Export>(limit + 1);
+                await foreach (var row in NewestExports(db, caller.OrganizationId, limit + 1).WithCancellation(ct))
+                {
+                    rows.Add(row);
+                }
+            }
+            else
+            {
+                var query = cursor is null ? scoped : ordering!.Beyond(scoped, cursor, forward: true);
+                rows = await ordering!.Sort(query, forward: true).Take(limit + 1).ToListAsync(ct);
+            }
+
             hasAfter = rows.Count > limit;
             rows = [.. rows.Take(limit)];
             hasBefore = cursor is not null && rows.Count > 0
@@ -287,7 +310,6 @@ public static class ExportsApi
             return null;
         }
 
-        var organizationId = http.Caller().OrganizationId;
-        return await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Uid == parsed && e.OrganizationId == organizationId, ct);
+        return await ExportByUid(db, parsed, http.Caller().OrganizationId, ct);
     }
 }

@@ -88,7 +88,7 @@ public static class ApiKeysApi
             new CreatedApiKeyResponse(shown.Uid, shown.Name, shown.Prefix, shown.Scopes, shown.User, shown.CreatedAt, shown.ExpiresAt, shown.RevokedAt, issued.Key));
     }
 
-    private static async Task<Results<NoContent, NotFoundError>> RevokeKey(string uid, HttpContext http, AnnexDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, NotFoundError>> RevokeKey(string uid, HttpContext http, AnnexDbContext db, ApiKeyCache keyCache, TimeProvider time, CancellationToken ct)
     {
         if (!Guid.TryParse(uid, out var parsed))
         {
@@ -105,6 +105,7 @@ public static class ApiKeysApi
 
         await db.ApiKeys.Where(k => k.Uid == parsed && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), ct);
+        keyCache.Clear();
         return TypedResults.NoContent();
     }
 

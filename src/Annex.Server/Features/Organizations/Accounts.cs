@@ -9,7 +9,7 @@ namespace Annex.Server.Features.Organizations;
 public sealed record IssuedApiKey(Guid Uid, string Key, Guid UserUid, Guid OrganizationUid);
 
 /// <summary>Creates organizations, users and keys; used by the admin commands, the first start and tests.</summary>
-public sealed class Accounts(AnnexDbContext db, TimeProvider time)
+public sealed class Accounts(AnnexDbContext db, TimeProvider time, ApiKeyCache keyCache)
 {
     public async Task<Organization> CreateOrganizationAsync(string name, CancellationToken cancellationToken, Guid? uid = null)
     {
@@ -72,6 +72,7 @@ public sealed class Accounts(AnnexDbContext db, TimeProvider time)
         var now = Clock.UtcNow(time);
         var changed = await db.ApiKeys.Where(k => k.Uid == keyUid && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        keyCache.Clear();
         if (changed == 0 && !await db.ApiKeys.AnyAsync(k => k.Uid == keyUid, cancellationToken))
         {
             throw new AccountException($"No API key with uid {keyUid}.");

@@ -16,6 +16,7 @@ public sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AnnexDbContext db,
+    ApiKeyCache keys,
     TimeProvider time) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -32,12 +33,19 @@ public sealed class ApiKeyAuthenticationHandler(
         // Looking up by hash means the database never sees the secret; the fixed-time comparison below
         // keeps the final check from leaking how much of a hash matched.
         var hash = ApiKeys.Hash(values[0]!.Trim());
+        if (keys.Find(hash, now) is { } cached)
+        {
+            return Success(cached);
+        }
+
+        var generation = keys.Generation;
         var key = await ValidKeyAsync(db.ApiKeys.Where(k => k.Hash == hash), now);
         if (key is null || !ApiKeys.HashesEqual(key.Hash, hash))
         {
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
+        keys.Add(key, generation);
         return Success(key);
     }
 
@@ -64,13 +72,13 @@ public sealed class ApiKeyAuthenticationHandler(
         return Success(key);
     }
 
-    private Task<KeyRow?> ValidKeyAsync(IQueryable<Features.Organizations.ApiKey> keys, DateTime now) =>
+    private Task<VerifiedApiKey?> ValidKeyAsync(IQueryable<Features.Organizations.ApiKey> keys, DateTime now) =>
         keys.AsNoTracking()
             .Where(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
-            .Select(k => new KeyRow(k.Uid, k.Hash, k.Name, k.Prefix, k.Scopes, k.ExpiresAt, k.User.Uid, k.User.OrganizationId, k.User.Organization.Uid, k.User.Organization.Name, k.User.Organization.Slug, k.User.IsAdmin))
+            .Select(k => new VerifiedApiKey(k.Uid, k.Hash, k.Name, k.Prefix, k.Scopes, k.ExpiresAt, k.User.Uid, k.User.OrganizationId, k.User.Organization.Uid, k.User.Organization.Name, k.User.Organization.Slug, k.User.IsAdmin))
             .FirstOrDefaultAsync(Context.RequestAborted);
 
-    private AuthenticateResult Success(KeyRow key)
+    private AuthenticateResult Success(VerifiedApiKey key)
     {
         var caller = new Caller(key.OrganizationId, key.OrganizationUid, key.OrganizationName, key.UserUid, key.Uid, ApiScopes.Parse(key.Scopes))
         {
@@ -86,10 +94,6 @@ public sealed class ApiKeyAuthenticationHandler(
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
-
-    private sealed record KeyRow(
-        Guid Uid, string Hash, string Name, string Prefix, string Scopes, DateTime? ExpiresAt, Guid UserUid,
-        long OrganizationId, Guid OrganizationUid, string OrganizationName, string OrganizationSlug, bool IsAdmin);
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {

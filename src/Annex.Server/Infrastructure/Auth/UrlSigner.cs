@@ -20,6 +20,13 @@ public enum SignedUrlCheck
 public sealed class UrlSigner
 {
     private const string KeyFileName = "download-signing-key";
+
+    [ThreadStatic]
+    private static IncrementalHash? t_hmac;
+
+    [ThreadStatic]
+    private static byte[]? t_hmacKey;
+
     private readonly byte[] _key;
     private readonly string? _publicBaseUrl;
     private readonly TimeProvider _time;
@@ -66,7 +73,17 @@ public sealed class UrlSigner
 
     private string Sign(string subject, string expires)
     {
-        var mac = HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{subject}.{expires}"));
+        // A list of exports signs a link for each: the keyed HMAC is set up once per thread, not per link.
+        if (!ReferenceEquals(t_hmacKey, _key) || t_hmac is null)
+        {
+            t_hmac?.Dispose();
+            t_hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+            t_hmacKey = _key;
+        }
+
+        Span<byte> mac = stackalloc byte[32];
+        t_hmac.AppendData(Encoding.UTF8.GetBytes($"{subject}.{expires}"));
+        t_hmac.GetHashAndReset(mac);
         return ApiKeys.Base64Url(mac);
     }
 

@@ -15,6 +15,9 @@ public interface IBlobStore
     /// <paramref name="expires"/>; null when the store has no such URLs and the server serves the bytes.</summary>
     string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires);
 
+    /// <summary>False when <see cref="CreateReadUrl"/> always answers null, so callers need not prepare its arguments.</summary>
+    bool HasReadUrls => true;
+
     /// <summary>A form a client POSTs a file of at most <paramref name="maxLength"/> bytes to, straight into the
     /// store under <paramref name="key"/>, until <paramref name="expires"/>; null when the store has no such
     /// forms and the server receives the bytes itself.</summary>

@@ -60,6 +60,8 @@ public sealed class LocalBlobStore : IBlobStore
 
     public string? CreateReadUrl(string key, string downloadName, DateTimeOffset expires) => null;
 
+    public bool HasReadUrls => false;
+
     public async Task CheckAsync(CancellationToken cancellationToken)
     {
         // A full or read-only disk shows up here, not only at the next export.
