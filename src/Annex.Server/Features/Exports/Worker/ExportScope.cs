@@ -118,7 +118,9 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var narrowing = ItemNarrowing(db, "x.\"Id\"");
         if (KeptTasksTable is not null)
         {
-            narrowing = string.Concat(narrowing, " AND x.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")");
+            // The unary plus (here and below) keeps the kept list a membership check: were it to drive the query, every
+            // batch would walk it from its start.
+            narrowing = string.Concat(narrowing, " AND +x.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")");
         }
 
         return [.. VersionCuts.Where(c => c.DatasetId == datasetId).SelectMany(c => VersionSql.ItemParts(c.DatasetId, c.Seq, c.History)).Select(sql => string.Concat(sql, narrowing))];
@@ -133,7 +135,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             ItemNarrowing(db, "x.\"DatasetItemId\""));
         if (KeptTasksTable is not null)
         {
-            narrowing = string.Concat(narrowing, " AND x.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")");
+            narrowing = string.Concat(narrowing, " AND +x.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")");
         }
 
         return [.. VersionCuts.Where(c => c.DatasetId == datasetId).SelectMany(c => VersionSql.ResultParts(c.DatasetId, c.Seq, c.History)).Select(p => (string.Concat(p.Sql, narrowing), p.History))];
@@ -302,8 +304,8 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
     {
         if (KeptTasksTable is not null)
         {
-            // Straight from the kept tasks' item ids: a small set, read once per query.
-            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM ", ItemsTable(db), " AS k WHERE k.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")")));
+            // The items of the kept tasks, checked through the kept table's item index while the items' own order drives.
+            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM ", ItemsTable(db), " AS k WHERE +k.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")")));
         }
 
         var items = NamedItems(db);
@@ -349,14 +351,21 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             .OrderBy(d => d.Id);
     }
 
-    /// <summary>The results (tasks) in scope, narrowed by the filter in the database.</summary>
-    public IQueryable<Result> Results(AnnexDbContext db)
+    /// <summary>The results (tasks) in scope, narrowed by the filter in the database. <paramref name="byKeptOrder"/>:
+    /// for reading them in id order a batch at a time, which the kept tasks' table then drives.</summary>
+    public IQueryable<Result> Results(AnnexDbContext db, bool byKeptOrder = false)
     {
         var projectIds = ProjectIds;
         var results = ResultRows(db);
         if (KeptTasksTable is not null)
         {
-            results = db.Results.FromSqlRaw(string.Concat("SELECT * FROM ", ResultsTable, " AS k WHERE k.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")")).AsNoTracking();
+            results = byKeptOrder
+                // Driven by the kept table, whose id is the one such batches page on: each batch is a range of its key
+                // and a lookup of each result by id. A membership test on the results let the database walk the whole
+                // kept list for every batch, or sort each project's remaining results.
+                ? db.Results.FromSqlRaw(string.Concat("SELECT t.\"Id\" AS \"Id\", ", KeptResultColumns, " FROM ", TempTable(db, KeptTasksTable), " AS t CROSS JOIN ", ResultsTable, " AS k WHERE k.\"Id\" = t.\"Id\"")).AsNoTracking()
+                // A membership test, so that other conditions (a batch's item range) drive.
+                : db.Results.FromSqlRaw(string.Concat("SELECT * FROM ", ResultsTable, " AS k WHERE +k.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")")).AsNoTracking();
         }
         else if (Filter is not null)
         {
@@ -374,6 +383,9 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var items = NamedItems(db);
         return results.Where(r => items.Any(i => i.Id == r.DatasetItemId));
     }
+
+    /// <summary>Every result column but the id, of the results table aliased <c>k</c>.</summary>
+    private static readonly string KeptResultColumns = string.Join(", ", VersionSql.ResultColumns.Split(", ").Skip(1).Select(c => "k." + c));
 
     /// <summary>The projects listed in the export: those named, or, when none is named, those with a result in scope.</summary>
     public async Task<List<Features.Projects.Project>> ProjectsAsync(AnnexDbContext db, CancellationToken cancellationToken)

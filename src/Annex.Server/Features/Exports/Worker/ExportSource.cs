@@ -222,7 +222,7 @@ public sealed class ExportSource : IAsyncDisposable
             return MergeByIdAsync([.. Scope.DatasetIds.SelectMany(d => Scope.VersionResultParts(_db, d)).Select(part => VersionResultBatchesAsync(part.Sql, part.History, cancellationToken))], result => result.Id, cancellationToken);
         }
 
-        var results = Scope.Results(_db);
+        var results = Scope.Results(_db, byKeptOrder: true);
         if (Scope.VersionItemsSql is not null)
         {
             // A version's result may be on an item that is only in the history now: its uid comes from the version's items.
