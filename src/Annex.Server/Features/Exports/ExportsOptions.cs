@@ -17,6 +17,14 @@ public sealed class ExportsOptions
     /// <summary>How often an idle worker looks for work that another process queued.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Connections one export preview counts on at once, on SQLite (which runs a query on one core); 0 means
+    /// one per core, at most 4. PostgreSQL counts in one query.</summary>
+    public int PreviewParallelism { get; set; }
+
+    /// <summary>A preview splits a source into id ranges of at least this many ids, so small sources are counted in one
+    /// query.</summary>
+    public int PreviewPartSize { get; set; } = 50_000;
+
     /// <summary>Rows read per database round trip while exporting.</summary>
     public int BatchSize { get; set; } = 1000;
 

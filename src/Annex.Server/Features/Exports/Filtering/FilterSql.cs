@@ -282,8 +282,9 @@ public sealed class FilterSql
         switch (value)
         {
             case FilterValue.Text text:
-                IsText(path).Append(" AND ");
-                TextAt(path).Append(" = ").Append(Parameter(text.Value));
+                // The value first: most rows fail it, and the type is then read only where it matched.
+                TextAt(path).Append(" = ").Append(Parameter(text.Value)).Append(" AND ");
+                IsText(path);
                 break;
             case FilterValue.Number number:
                 NumberAt(path, " = ", Parameter(number.Value));
@@ -355,8 +356,8 @@ public sealed class FilterSql
             case FilterField.Metadata or FilterField.Attribute:
                 OnJson(field, path =>
                 {
-                    IsText(path).Append(" AND ");
-                    TextAt(path).Append(matches);
+                    TextAt(path).Append(matches).Append(" AND ");
+                    IsText(path);
                 });
                 break;
             default:

@@ -34,7 +34,7 @@ public static class ExportPreview
 
     private const string KeptTable = "preview_kept_tasks";
 
-    public static async Task<ExportPreviewResponse> CountAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, CancellationToken ct)
+    public static async Task<ExportPreviewResponse> CountAsync(AnnexDbContext db, long organizationId, CreateExportRequest request, Split parts, CancellationToken ct)
     {
         await using var snapshot = await ExportSource.BeginSnapshotAsync(db, ct);
         await using var transaction = snapshot.GetDbTransaction();
@@ -43,7 +43,7 @@ public static class ExportPreview
             var scope = await ExportScope.ResolveAsync(db, organizationId, request.Datasets, request.Slices, request.Projects, request.FilterQueryString, ct);
             // Named projects that are all the organization has narrow nothing, as when none is named.
             var everyProject = scope.AllProjects || scope.ProjectIds.Count == await db.Projects.CountAsync(p => p.OrganizationId == organizationId, ct);
-            var counting = new Counting(db, scope, request.Projects.Count > 0, everyProject);
+            var counting = new Counting(db, scope, request.Projects.Count > 0, everyProject, parts);
             var tally = scope.Filter is null ? await counting.UnfilteredAsync(ct) : await counting.FilteredAsync(ct);
             return new ExportPreviewResponse(tally.Items, tally.Tasks, await SourcesAsync(db, organizationId, request, tally, ct));
         }
@@ -101,6 +101,14 @@ public static class ExportPreview
         public Dictionary<long, (long Items, long Tasks)> Projects { get; } = [];
     }
 
+    /// <summary>The smallest and largest id of a source; null when it has none.</summary>
+    private sealed class Bounds
+    {
+        public long? First { get; set; }
+
+        public long? Last { get; set; }
+    }
+
     /// <summary>One row of a grouped count. <see cref="Project"/> is 0 when the query does not group by project.</summary>
     private sealed class GroupCount
     {
@@ -113,7 +121,23 @@ public static class ExportPreview
         public long Tasks { get; set; }
     }
 
-    private sealed class Counting(AnnexDbContext db, ExportScope scope, bool projectsNamed, bool everyProject)
+    /// <summary>How a one-pass count is spread over cores: SQLite runs a query on one core, so a big source is cut into id
+    /// ranges of at least <see cref="PartSize"/> ids, counted on up to <see cref="Connections"/> connections at once (the
+    /// preview's own and more from <see cref="Contexts"/>). Each extra connection reads its own snapshot, taken as the
+    /// count starts; a write that commits in those milliseconds may be counted in one range and not in another, which a
+    /// preview (an estimate of an export made later) can afford. PostgreSQL counts in one query.</summary>
+    public sealed record Split(IDbContextFactory<AnnexDbContext> Contexts, int Connections, int PartSize)
+    {
+        public static Split From(IDbContextFactory<AnnexDbContext> contexts, ExportsOptions options) => new(
+            contexts,
+            options.PreviewParallelism > 0 ? options.PreviewParallelism : Math.Min(Environment.ProcessorCount, 4),
+            Math.Max(1, options.PreviewPartSize));
+    }
+
+    /// <summary>A range of ids of one source: the items of a dataset, or the tasks of a project.</summary>
+    private readonly record struct IdRange(long Source, long First, long Last);
+
+    private sealed class Counting(AnnexDbContext db, ExportScope scope, bool projectsNamed, bool everyProject, Split split)
     {
         private readonly bool _postgres = db.Database.IsNpgsql();
 
@@ -316,29 +340,16 @@ public static class ExportPreview
         private async Task<Tally> OneProjectFilteredAsync(CancellationToken ct)
         {
             var tally = new Tally();
-            var q = new Query(this);
-            string sql;
-            if (scope.DatasetIds.Count > 0)
-            {
-                // SQLite keeps a CROSS JOIN's order: the named datasets' items, then their task in the project.
-                sql = "SELECT i.\"DatasetId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM dataset_items AS i CROSS JOIN results AS r WHERE i.\"DatasetId\""
-                    + q.In(scope.DatasetIds) + " AND r.\"DatasetItemId\" = i.\"Id\"" + (everyProject ? string.Empty : " AND r.\"ProjectId\"" + q.In(scope.ProjectIds));
-            }
-            else
-            {
-                var item = FilterSql.ReadsItem(scope.Filter!);
-                sql = "SELECT CAST(0 AS BIGINT) AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM results AS r"
-                    + (item ? " CROSS JOIN dataset_items AS i" : string.Empty) + " WHERE r.\"ProjectId\"" + q.In(scope.ProjectIds) + (item ? " AND i.\"Id\" = r.\"DatasetItemId\"" : string.Empty);
-            }
-
-            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, liveResults: true);
-            q.Parameters.AddRange(parameters);
-            sql += " AND " + condition + (scope.DatasetIds.Count > 0 ? " GROUP BY i.\"DatasetId\"" : string.Empty);
-            foreach (var row in await QueryAsync(q, sql, ct))
+            var ranges = await RangesAsync(ct);
+            var rows = ranges.Count <= 1
+                ? await QueryAsync(db, OneProjectQuery(range: null), ct)
+                : await QuerySplitAsync(ranges, ct);
+            foreach (var row in rows)
             {
                 if (scope.DatasetIds.Count > 0)
                 {
-                    tally.Datasets[row.Key] = (row.Items, row.Tasks);
+                    var current = tally.Datasets.GetValueOrDefault(row.Key);
+                    tally.Datasets[row.Key] = (current.Items + row.Items, current.Tasks + row.Tasks);
                 }
 
                 tally.Items += row.Items;
@@ -353,9 +364,114 @@ public static class ExportPreview
             return tally;
         }
 
+        /// <summary>The one-pass count, of every task in scope or (<paramref name="range"/>) of the items of one dataset, or
+        /// the tasks of the project, in an id range.</summary>
+        private (Query Query, string Sql) OneProjectQuery(IdRange? range)
+        {
+            var q = new Query(this);
+            string sql;
+            if (scope.DatasetIds.Count > 0)
+            {
+                // SQLite keeps a CROSS JOIN's order: the named datasets' items, then their task in the project.
+                var items = range is { } r ? " = " + Literal(r.Source) + " AND i.\"Id\" BETWEEN " + Literal(r.First) + " AND " + Literal(r.Last) : q.In(scope.DatasetIds);
+                sql = "SELECT i.\"DatasetId\" AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM dataset_items AS i CROSS JOIN results AS r WHERE i.\"DatasetId\""
+                    + items + " AND r.\"DatasetItemId\" = i.\"Id\"" + (everyProject ? string.Empty : " AND r.\"ProjectId\"" + q.In(scope.ProjectIds));
+            }
+            else
+            {
+                var item = FilterSql.ReadsItem(scope.Filter!);
+                var tasks = range is { } r ? " = " + Literal(r.Source) + " AND r.\"Id\" BETWEEN " + Literal(r.First) + " AND " + Literal(r.Last) : q.In(scope.ProjectIds);
+                sql = "SELECT CAST(0 AS BIGINT) AS \"Key\", CAST(0 AS BIGINT) AS \"Project\", COUNT(*) AS \"Items\", COUNT(*) AS \"Tasks\" FROM results AS r"
+                    + (item ? " CROSS JOIN dataset_items AS i" : string.Empty) + " WHERE r.\"ProjectId\"" + tasks + (item ? " AND i.\"Id\" = r.\"DatasetItemId\"" : string.Empty);
+            }
+
+            var (condition, parameters) = FilterSql.For(scope.Filter!, _postgres, firstParameter: q.Parameters.Count, liveResults: true);
+            q.Parameters.AddRange(parameters);
+            return (q, sql + " AND " + condition + (scope.DatasetIds.Count > 0 ? " GROUP BY i.\"DatasetId\"" : string.Empty));
+        }
+
+        /// <summary>The id ranges a one-pass count is cut into on SQLite (see <see cref="Split"/>): each named dataset's items,
+        /// or the project's tasks, in up to as many equal spans of ids as there are connections. One range or none means one
+        /// query.</summary>
+        private async Task<List<IdRange>> RangesAsync(CancellationToken ct)
+        {
+            var ranges = new List<IdRange>();
+            if (_postgres || split.Connections <= 1)
+            {
+                return ranges;
+            }
+
+            var (table, column, sources) = scope.DatasetIds.Count > 0
+                ? ("dataset_items", "DatasetId", scope.DatasetIds)
+                : ("results", "ProjectId", scope.ProjectIds);
+            foreach (var source in sources)
+            {
+                // Two subqueries, so that each is one seek at an end of the (source, Id) index. Only fixed names are concatenated.
+                var sql = "SELECT (SELECT MIN(\"Id\") FROM " + table + " WHERE \"" + column + "\" = {0}) AS \"First\", (SELECT MAX(\"Id\") FROM " + table + " WHERE \"" + column + "\" = {0}) AS \"Last\"";
+                var bounds = await db.Database.SqlQueryRaw<Bounds>(sql, source).SingleAsync(ct);
+                if (bounds.First is not { } first || bounds.Last is not { } last)
+                {
+                    continue;
+                }
+
+                var span = last - first + 1;
+                var pieces = (int)Math.Clamp(span / split.PartSize, 1, split.Connections);
+                for (var k = 0; k < pieces; k++)
+                {
+                    ranges.Add(new IdRange(source, first + (span * k / pieces), first + (span * (k + 1) / pieces) - 1));
+                }
+            }
+
+            return ranges;
+        }
+
+        /// <summary>Counts the ranges on up to <see cref="Split.Connections"/> connections at once: this preview's, and
+        /// others each in a read snapshot of their own.</summary>
+        private async Task<List<GroupCount>> QuerySplitAsync(List<IdRange> ranges, CancellationToken ct)
+        {
+            var pending = new System.Collections.Concurrent.ConcurrentQueue<IdRange>(ranges);
+            async Task<List<GroupCount>> DrainAsync(AnnexDbContext context)
+            {
+                var rows = new List<GroupCount>();
+                while (pending.TryDequeue(out var range))
+                {
+                    rows.AddRange(await QueryAsync(context, OneProjectQuery(range), ct));
+                }
+
+                return rows;
+            }
+
+            async Task<List<GroupCount>> OnAnotherConnectionAsync()
+            {
+                await using var context = await split.Contexts.CreateDbContextAsync(ct);
+                await using var snapshot = await ExportSource.BeginSnapshotAsync(context, ct);
+                try
+                {
+                    return await DrainAsync(context);
+                }
+                finally
+                {
+                    await snapshot.RollbackAsync(CancellationToken.None);
+                }
+            }
+
+            var others = Enumerable.Range(0, Math.Min(split.Connections, ranges.Count) - 1).Select(_ => Task.Run(OnAnotherConnectionAsync, ct)).ToList();
+            var rows = await DrainAsync(db);
+            foreach (var part in await Task.WhenAll(others))
+            {
+                rows.AddRange(part);
+            }
+
+            return rows;
+        }
+
+        private static string Literal(long id) => id.ToString(CultureInfo.InvariantCulture);
+
         // Only fixed SQL fragments are concatenated; ids always travel as parameters (see Query).
-        private Task<List<GroupCount>> QueryAsync(Query query, string sql, CancellationToken ct) =>
-            db.Database.SqlQueryRaw<GroupCount>(sql, [.. query.Parameters]).ToListAsync(ct);
+        private Task<List<GroupCount>> QueryAsync(Query query, string sql, CancellationToken ct) => QueryAsync(db, (query, sql), ct);
+
+        private static Task<List<GroupCount>> QueryAsync(AnnexDbContext context, (Query Query, string Sql) statement, CancellationToken ct) =>
+            context.Database.SqlQueryRaw<GroupCount>(statement.Sql, [.. statement.Query.Parameters]).ToListAsync(ct);
 
         private async Task<long> ScalarAsync(Query query, string sql, CancellationToken ct) =>
             (await db.Database.SqlQueryRaw<long>(sql, [.. query.Parameters]).ToListAsync(ct)).Single();

@@ -4,6 +4,8 @@ using Annex.Server.Infrastructure.Data;
 using Annex.Server.Infrastructure.Http;
 using Annex.Server.Infrastructure.Idempotency;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Annex.Server.Features.Exports.Preview;
 
@@ -26,7 +28,7 @@ public static class ExportPreviewApi
     }
 
     private static async Task<Results<Ok<ExportPreviewResponse>, BadRequestError, ForbiddenError, NotFoundError>> Preview(
-        HttpContext http, AnnexDbContext db, ExportFormatRegistry formats, CancellationToken ct)
+        HttpContext http, AnnexDbContext db, IDbContextFactory<AnnexDbContext> contexts, IOptions<ExportsOptions> options, ExportFormatRegistry formats, CancellationToken ct)
     {
         var caller = http.Caller();
         var (request, refusal) = await CreateExportRequest.ReadCheckedAsync(http.Request, db, formats, caller.OrganizationId, ct);
@@ -37,7 +39,7 @@ public static class ExportPreviewApi
 
         try
         {
-            return TypedResults.Ok(await ExportPreview.CountAsync(db, caller.OrganizationId, request!, ct));
+            return TypedResults.Ok(await ExportPreview.CountAsync(db, caller.OrganizationId, request!, ExportPreview.Split.From(contexts, options.Value), ct));
         }
         catch (ExportFailedException)
         {
