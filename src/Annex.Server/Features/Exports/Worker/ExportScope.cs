@@ -47,24 +47,14 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             throw new ExportFailedException("A dataset, project or slice named by this export no longer exists.");
         }
 
-        string? itemsSql = null;
-        string? resultsSql = null;
         var cuts = new List<VersionCut>();
         if (versions.Count > 0)
         {
             datasets = [.. versions.Select(v => v.DatasetId)];
-            var itemParts = new List<string>();
-            var resultParts = new List<string>();
             foreach (var version in versions)
             {
-                var history = await VersionSql.HasHistoryAfterAsync(db, version.DatasetId, version.Seq, cancellationToken);
-                itemParts.Add(VersionSql.Items(version.DatasetId, version.Seq, history));
-                resultParts.Add(VersionSql.Results(version.DatasetId, version.Seq, history, restrict: versions.Count > 1));
-                cuts.Add(new VersionCut(version.DatasetId, version.Seq, history));
+                cuts.Add(new VersionCut(version.DatasetId, version.Seq, await VersionSql.HasHistoryAfterAsync(db, version.DatasetId, version.Seq, cancellationToken)));
             }
-
-            itemsSql = string.Join(" UNION ALL ", itemParts);
-            resultsSql = string.Join(" UNION ALL ", resultParts);
         }
 
         long? baseSeq = null;
@@ -89,22 +79,24 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
         return new ExportScope(organizationId, datasets, slices, projects, allProjects, filter)
         {
-            VersionItemsSql = itemsSql,
-            VersionResultsSql = resultsSql,
             VersionCuts = cuts,
             BaseSeq = baseSeq,
             TargetSeq = targetSeq,
         };
     }
 
-    /// <summary>The items of the versions exported (a SELECT of every item column), or null for live data.</summary>
-    public string? VersionItemsSql { get; init; }
-
-    /// <summary>The results of the versions exported, or null for live data.</summary>
-    public string? VersionResultsSql { get; init; }
-
     /// <summary>The versions exported: each one's dataset, epoch and whether rows of it changed since.</summary>
     public IReadOnlyList<VersionCut> VersionCuts { get; init; } = [];
+
+    /// <summary>The items of the versions exported (a SELECT of every item column), or null for live data.</summary>
+    public string? VersionItemsSql => VersionCuts.Count == 0
+        ? null
+        : string.Join(" UNION ALL ", VersionCuts.Select(c => VersionSql.Items(c.DatasetId, c.Seq, c.History)));
+
+    /// <summary>The results of the versions exported, or null for live data.</summary>
+    public string? VersionResultsSql => VersionCuts.Count == 0
+        ? null
+        : string.Join(" UNION ALL ", VersionCuts.Select(c => VersionSql.Results(c.DatasetId, c.Seq, c.History, restrict: VersionCuts.Count > 1)));
 
     /// <summary>Whether the rows are read part by part (<see cref="VersionItemParts"/>, <see cref="VersionResultParts"/>):
     /// for versions whose rows changed since, where the union of live and history rows would be sorted whole for every
@@ -118,9 +110,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         var narrowing = ItemNarrowing(db, "x.\"Id\"");
         if (KeptTasksTable is not null)
         {
-            // The unary plus (here and below) keeps the kept list a membership check: were it to drive the query, every
-            // batch would walk it from its start.
-            narrowing = string.Concat(narrowing, " AND +x.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")");
+            narrowing = string.Concat(narrowing, " AND ", KeptCheck(db, "x", "DatasetItemId"));
         }
 
         return [.. VersionCuts.Where(c => c.DatasetId == datasetId).SelectMany(c => VersionSql.ItemParts(c.DatasetId, c.Seq, c.History)).Select(sql => string.Concat(sql, narrowing))];
@@ -135,11 +125,17 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
             ItemNarrowing(db, "x.\"DatasetItemId\""));
         if (KeptTasksTable is not null)
         {
-            narrowing = string.Concat(narrowing, " AND +x.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")");
+            narrowing = string.Concat(narrowing, " AND ", KeptCheck(db, "x", "Id"));
         }
 
         return [.. VersionCuts.Where(c => c.DatasetId == datasetId).SelectMany(c => VersionSql.ResultParts(c.DatasetId, c.Seq, c.History)).Select(p => (string.Concat(p.Sql, narrowing), p.History))];
     }
+
+    /// <summary>Whether the row aliased <paramref name="alias"/> is one the filter kept: its id among the kept table's
+    /// <paramref name="keptColumn"/> (<c>Id</c> for a task, <c>DatasetItemId</c> for an item). The unary plus keeps it a
+    /// membership check: were the kept list to drive the query, every batch would walk it from its start.</summary>
+    private string KeptCheck(AnnexDbContext db, string alias, string keptColumn) =>
+        string.Concat("+", alias, ".\"Id\" IN (SELECT \"", keptColumn, "\" FROM ", TempTable(db, KeptTasksTable!), ")");
 
     private string ItemNarrowing(AnnexDbContext db, string itemId) =>
         DeltaTable is null ? string.Empty : string.Concat(" AND ", itemId, " IN (SELECT \"Id\" FROM ", TempTable(db, DeltaTable), ")");
@@ -305,7 +301,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
         if (KeptTasksTable is not null)
         {
             // The items of the kept tasks, checked through the kept table's item index while the items' own order drives.
-            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM ", ItemsTable(db), " AS k WHERE +k.\"Id\" IN (SELECT \"DatasetItemId\" FROM ", TempTable(db, KeptTasksTable), ")")));
+            return NamedItems(db, db.DatasetItems.FromSqlRaw(string.Concat("SELECT * FROM ", ItemsTable(db), " AS k WHERE ", KeptCheck(db, "k", "DatasetItemId"))));
         }
 
         var items = NamedItems(db);
@@ -365,7 +361,7 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
                 // kept list for every batch, or sort each project's remaining results.
                 ? db.Results.FromSqlRaw(string.Concat("SELECT t.\"Id\" AS \"Id\", ", KeptResultColumns, " FROM ", TempTable(db, KeptTasksTable), " AS t CROSS JOIN ", ResultsTable, " AS k WHERE k.\"Id\" = t.\"Id\"")).AsNoTracking()
                 // A membership test, so that other conditions (a batch's item range) drive.
-                : db.Results.FromSqlRaw(string.Concat("SELECT * FROM ", ResultsTable, " AS k WHERE +k.\"Id\" IN (SELECT \"Id\" FROM ", TempTable(db, KeptTasksTable), ")")).AsNoTracking();
+                : db.Results.FromSqlRaw(string.Concat("SELECT * FROM ", ResultsTable, " AS k WHERE ", KeptCheck(db, "k", "Id"))).AsNoTracking();
         }
         else if (Filter is not null)
         {
