@@ -110,7 +110,8 @@ public static class IngestBenchmark
                     {
                         var label = settings.OneServer ? $"one, import {imports}" : "fresh";
                         var measurement = await ImportAsync(server, files[images], images, label, settings, direct, run, ct);
-                        log.WriteLine($"Run {run}, {images} images ({label} server): import {measurement.WallSeconds:F1} s (direct insert {direct:F1} s), " +
+                        log.WriteLine($"Run {run}, {images} images ({label} server): import {measurement.WallSeconds:F1} s" +
+                            (direct is { } d ? $" (direct insert {d:F1} s)" : "") + ", " +
                             $"CLI peak {measurement.CliPeakRssMb:F0} MB, server RSS {measurement.ServerRssBeforeMb:F0} -> peak {measurement.ServerRssPeakMb:F0} -> " +
                             $"{measurement.ServerRssAfterMb:F0} MB, server CPU {measurement.ServerCpuSeconds:F1} s.");
                         measurements.Add(measurement);
@@ -138,9 +139,15 @@ public static class IngestBenchmark
         return measurements;
     }
 
-    /// <summary>The runs and, per file size with more than one run, a median row.</summary>
-    public static List<IngestMeasurement> WithMedians(List<IngestMeasurement> runs)
+    /// <summary>Fresh servers: the runs grouped by file size, each size with more than one run followed by its median.
+    /// One server: the imports in the order they ran, no medians (each import starts where the one before left off).</summary>
+    public static List<IngestMeasurement> WithMedians(List<IngestMeasurement> runs, bool oneServer)
     {
+        if (oneServer)
+        {
+            return runs;
+        }
+
         var rows = new List<IngestMeasurement>();
         foreach (var size in runs.GroupBy(r => r.Images))
         {
@@ -187,8 +194,11 @@ public static class IngestBenchmark
         text.AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in rows)
         {
+            var direct = r.DirectInsertSeconds is { } d
+                ? string.Create(CultureInfo.InvariantCulture, $"{d:F1} | {r.WallSeconds / d:F1}")
+                : "- | -";
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Run} | {r.Images} | {r.Server} | {r.WallSeconds:F1} | {r.DirectInsertSeconds:F1} | {r.WallSeconds / r.DirectInsertSeconds:F1} | {r.CliCpuSeconds:F1} / {r.ServerCpuSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
+                $"| {r.Run} | {r.Images:N0} | {r.Server} | {r.WallSeconds:F1} | {direct} | {r.CliCpuSeconds:F1} / {r.ServerCpuSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
         }
 
         return text.ToString();

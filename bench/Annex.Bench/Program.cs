@@ -244,7 +244,7 @@ public static class Program
             await Console.Error.WriteLineAsync($"Ingest: {string.Join(", ", sizes)} images x {k} boxes, {settings.Runs} run(s), " +
                 $"{(settings.OneServer ? "one server for every import" : "a fresh server per import")}, {Environment.ProcessorCount} cores, default server settings.");
             var measurements = await IngestBenchmark.RunAsync(settings, Console.Error, ct);
-            var rows = IngestBenchmark.WithMedians(measurements);
+            var rows = IngestBenchmark.WithMedians(measurements, settings.OneServer);
             Console.Out.Write(parse.GetValue(json)
                 ? string.Concat(rows.Select(r => System.Text.Json.JsonSerializer.Serialize(r) + "\n"))
                 : IngestBenchmark.Table(rows));
