@@ -92,10 +92,16 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            // SIGTERM, as a service manager stops it: the host shuts down in order.
-            using (var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false }))
+            // SIGTERM, as a service manager stops it: the host shuts down in order. Without a kill command, the
+            // wait below ends in Kill.
+            try
             {
+                using var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false });
                 term?.WaitForExit();
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                _process.Kill(entireProcessTree: true);
             }
 
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
