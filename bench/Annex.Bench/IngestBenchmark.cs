@@ -2,21 +2,21 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Annex.Server.Features.Organizations;
-using Annex.Server.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Annex.Bench;
 
-public sealed record IngestSettings(string Folder, int Images, int Boxes, int Runs, int Parallel);
+/// <summary>What <c>ingest-coco</c> runs: each file size in <paramref name="Images"/>, <paramref name="Runs"/> times; with
+/// <paramref name="OneServer"/> every import goes into one server process started once, one after the other (sizes in
+/// the order given, then again for the next run), otherwise each import gets a fresh server on a fresh data folder.</summary>
+public sealed record IngestSettings(string Folder, IReadOnlyList<int> Images, int Boxes, int Runs, int Parallel, bool OneServer, bool Baselines);
 
 /// <summary>One ingest run: the import through the CLI and the API, and the generator's direct insert of the same rows.</summary>
 public sealed record IngestMeasurement(
     string Run,
+    int Images,
+    string Server,
     double WallSeconds,
-    double DirectInsertSeconds,
+    double? DirectInsertSeconds,
     double? CliPeakRssMb,
     double? ServerRssBeforeMb,
     double? ServerRssPeakMb,
@@ -33,9 +33,10 @@ public sealed record IngestMeasurement(
 
 /// <summary>
 /// <c>ingest-coco</c>: writes a COCO file as Label Studio exports it (boxes only, no pixels), then per run imports it
-/// with the <c>annex datasets import</c> code in a child process against a fresh in-process server on default
-/// settings (rate limits included), and times the bench generator's direct INSERT of the same number of items and
-/// results into a fresh database, so both are measured on the same machine in the same run.
+/// with the <c>annex datasets import</c> code in a child process against the server program in its own process, on
+/// default settings (rate limits included) and a fresh data folder, and reads that process's memory and CPU. Next to
+/// it, the bench generator's direct INSERT of the same number of items and results into a fresh database, so both are
+/// measured on the same machine in the same run.
 /// </summary>
 public static class IngestBenchmark
 {
@@ -44,39 +45,120 @@ public static class IngestBenchmark
     public static async Task<List<IngestMeasurement>> RunAsync(IngestSettings settings, TextWriter log, CancellationToken ct)
     {
         Directory.CreateDirectory(settings.Folder);
-        var coco = Path.Combine(settings.Folder, $"label-studio-{settings.Images}x{settings.Boxes}.json");
-        if (!File.Exists(coco))
+        var files = new Dictionary<int, string>();
+        foreach (var images in settings.Images.Distinct())
         {
-            var written = Stopwatch.StartNew();
-            WriteCoco(coco + ".partial", settings.Images, settings.Boxes);
-            File.Move(coco + ".partial", coco);
-            log.WriteLine($"Wrote {coco} ({new FileInfo(coco).Length / 1_000_000.0:F0} MB) in {written.Elapsed.TotalSeconds:F1} s.");
-        }
-
-        // What reading the file costs the CLI on its own (both passes, nothing sent), to tell it from the rest.
-        var reading = Stopwatch.StartNew();
-        var read = 0;
-        using (var source = Annex.Cli.Import.ImportSourceReader.Read(coco, Annex.Cli.Import.ImportFormat.Coco))
-        {
-            foreach (var item in source.Import.ReadItems())
+            var coco = Path.Combine(settings.Folder, $"label-studio-{images}x{settings.Boxes}.json");
+            files[images] = coco;
+            if (!File.Exists(coco))
             {
-                read += item.RefId.Length > 0 ? 1 : 0;
+                var written = Stopwatch.StartNew();
+                WriteCoco(coco + ".partial", images, settings.Boxes);
+                File.Move(coco + ".partial", coco);
+                log.WriteLine($"Wrote {coco} ({new FileInfo(coco).Length / 1_000_000.0:F0} MB) in {written.Elapsed.TotalSeconds:F1} s.");
+            }
+
+            if (settings.Baselines)
+            {
+                // What reading the file costs the CLI on its own (both passes, nothing sent), to tell it from the rest.
+                var reading = Stopwatch.StartNew();
+                var read = 0;
+                using (var source = Annex.Cli.Import.ImportSourceReader.Read(coco, Annex.Cli.Import.ImportFormat.Coco))
+                {
+                    foreach (var item in source.Import.ReadItems())
+                    {
+                        read += item.RefId.Length > 0 ? 1 : 0;
+                    }
+                }
+
+                log.WriteLine($"Reading {images} images alone (both passes, {read} items, nothing sent): {reading.Elapsed.TotalSeconds:F1} s.");
             }
         }
 
-        log.WriteLine($"Reading the file alone (both passes, {read} items, nothing sent): {reading.Elapsed.TotalSeconds:F1} s.");
-
         var measurements = new List<IngestMeasurement>();
-        for (var run = 1; run <= settings.Runs; run++)
+        var serverFolder = Path.GetFullPath(Path.Combine(settings.Folder, "server"));
+        ServerProcess? shared = null;
+        var imports = 0;
+        try
         {
-            var direct = await DirectInsertAsync(Path.Combine(settings.Folder, "direct"), settings, log, ct);
-            var measurement = await ImportAsync(Path.Combine(settings.Folder, "server"), coco, settings, direct, run, ct);
-            log.WriteLine($"Run {run}: import {measurement.WallSeconds:F1} s (direct insert {direct:F1} s), CLI peak {measurement.CliPeakRssMb:F0} MB, " +
-                $"server RSS {measurement.ServerRssBeforeMb:F0} -> peak {measurement.ServerRssPeakMb:F0} -> {measurement.ServerRssAfterMb:F0} MB.");
-            measurements.Add(measurement);
+            for (var run = 1; run <= settings.Runs; run++)
+            {
+                foreach (var images in settings.Images)
+                {
+                    double? direct = settings.Baselines
+                        ? await DirectInsertAsync(Path.Combine(settings.Folder, "direct"), images, settings.Boxes, log, ct)
+                        : null;
+                    ServerProcess server;
+                    if (settings.OneServer)
+                    {
+                        if (shared is null)
+                        {
+                            DeleteFolder(serverFolder);
+                            shared = await ServerProcess.StartAsync(serverFolder, ct);
+                        }
+
+                        server = shared;
+                    }
+                    else
+                    {
+                        DeleteFolder(serverFolder);
+                        server = await ServerProcess.StartAsync(serverFolder, ct);
+                    }
+
+                    imports++;
+                    try
+                    {
+                        var label = settings.OneServer ? $"one, import {imports}" : "fresh";
+                        var measurement = await ImportAsync(server, files[images], images, label, settings, direct, run, ct);
+                        log.WriteLine($"Run {run}, {images} images ({label} server): import {measurement.WallSeconds:F1} s" +
+                            (direct is { } d ? $" (direct insert {d:F1} s)" : "") + ", " +
+                            $"CLI peak {measurement.CliPeakRssMb:F0} MB, server RSS {measurement.ServerRssBeforeMb:F0} -> peak {measurement.ServerRssPeakMb:F0} -> " +
+                            $"{measurement.ServerRssAfterMb:F0} MB, server CPU {measurement.ServerCpuSeconds:F1} s.");
+                        measurements.Add(measurement);
+                    }
+                    finally
+                    {
+                        if (!settings.OneServer)
+                        {
+                            await server.DisposeAsync();
+                            DeleteFolder(serverFolder);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (shared is not null)
+            {
+                await shared.DisposeAsync();
+                DeleteFolder(serverFolder);
+            }
         }
 
         return measurements;
+    }
+
+    /// <summary>Fresh servers: the runs grouped by file size, each size with more than one run followed by its median.
+    /// One server: the imports in the order they ran, no medians (each import starts where the one before left off).</summary>
+    public static List<IngestMeasurement> WithMedians(List<IngestMeasurement> runs, bool oneServer)
+    {
+        if (oneServer)
+        {
+            return runs;
+        }
+
+        var rows = new List<IngestMeasurement>();
+        foreach (var size in runs.GroupBy(r => r.Images))
+        {
+            rows.AddRange(size);
+            if (size.Count() > 1)
+            {
+                rows.Add(Median([.. size]));
+            }
+        }
+
+        return rows;
     }
 
     public static IngestMeasurement Median(List<IngestMeasurement> runs)
@@ -89,8 +171,10 @@ public static class IngestBenchmark
 
         return new IngestMeasurement(
             "median",
+            runs[0].Images,
+            runs[0].Server,
             Middle(runs.Select(r => (double?)r.WallSeconds))!.Value,
-            Middle(runs.Select(r => (double?)r.DirectInsertSeconds))!.Value,
+            Middle(runs.Select(r => r.DirectInsertSeconds)),
             Middle(runs.Select(r => r.CliPeakRssMb)),
             Middle(runs.Select(r => r.ServerRssBeforeMb)),
             Middle(runs.Select(r => r.ServerRssPeakMb)),
@@ -106,12 +190,15 @@ public static class IngestBenchmark
     public static string Table(List<IngestMeasurement> rows)
     {
         var text = new StringBuilder();
-        text.AppendLine("| run | import (s) | direct insert (s) | ratio | CPU s: CLI / server | CLI peak RSS (MB) | server RSS before / peak / after (MB) | items | annotations |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| run | images | server | import (s) | direct insert (s) | ratio | CPU s: CLI / server | CLI peak RSS (MB) | server RSS before / peak / after (MB) | items | annotations |");
+        text.AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in rows)
         {
+            var direct = r.DirectInsertSeconds is { } d
+                ? string.Create(CultureInfo.InvariantCulture, $"{d:F1} | {r.WallSeconds / d:F1}")
+                : "- | -";
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Run} | {r.WallSeconds:F1} | {r.DirectInsertSeconds:F1} | {r.WallSeconds / r.DirectInsertSeconds:F1} | {r.CliCpuSeconds:F1} / {r.ServerCpuSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
+                $"| {r.Run} | {r.Images:N0} | {r.Server} | {r.WallSeconds:F1} | {direct} | {r.CliCpuSeconds:F1} / {r.ServerCpuSeconds:F1} | {r.CliPeakRssMb:F0} | {r.ServerRssBeforeMb:F0} / {r.ServerRssPeakMb:F0} / {r.ServerRssAfterMb:F0} | {r.Items} | {r.Annotations} |"));
         }
 
         return text.ToString();
@@ -199,100 +286,84 @@ public static class IngestBenchmark
         }
     }
 
-    private static async Task<double> DirectInsertAsync(string folder, IngestSettings settings, TextWriter log, CancellationToken ct)
+    private static async Task<double> DirectInsertAsync(string folder, int images, int boxes, TextWriter log, CancellationToken ct)
     {
         DeleteFolder(folder);
-        await Generator.EnsureAsync(folder, settings.Images, settings.Boxes, 1, log, ct);
+        await Generator.EnsureAsync(folder, images, boxes, 1, log, ct);
         var seconds = Generator.LastInsertTime.TotalSeconds;
         DeleteFolder(folder);
         return seconds;
     }
 
-    private static async Task<IngestMeasurement> ImportAsync(string folder, string coco, IngestSettings settings, double directSeconds, int run, CancellationToken ct)
+    /// <summary>One import into <paramref name="server"/>: its RSS when the import starts, its peak during the import
+    /// (VmHWM reset at the start, and sampled every 50 ms as well), and its RSS when the CLI has exited.</summary>
+    private static async Task<IngestMeasurement> ImportAsync(
+        ServerProcess server, string coco, int images, string label, IngestSettings settings, double? directSeconds, int run, CancellationToken ct)
     {
-        DeleteFolder(folder);
-        string[] hostArgs =
-        [
-            $"--Storage:DataPath={folder}",
-            "--urls=http://127.0.0.1:0",
-            "--Logging:LogLevel:Default=Warning",
-            "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
-            "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
-        ];
-        var app = AnnexApp.Build(hostArgs);
-        await app.StartAsync(ct);
-        try
+        var before = server.Rss();
+        var resetPeak = server.TryResetPeak();
+        using var sampling = new CancellationTokenSource();
+        var peak = before ?? 0;
+        var sampler = Task.Run(async () =>
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-                ?? throw new BenchException("The server reported no listening address.");
-            var key = (await File.ReadAllTextAsync(Path.Combine(folder, FirstStart.KeyFileName), ct)).Trim();
-
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            var before = PeakMemory.Current();
-            using var sampling = new CancellationTokenSource();
-            var peak = before ?? 0;
-            var sampler = Task.Run(async () =>
+            while (!sampling.IsCancellationRequested)
             {
-                while (!sampling.IsCancellationRequested)
+                peak = Math.Max(peak, server.Rss() ?? 0);
+                try
                 {
-                    peak = Math.Max(peak, PeakMemory.Current() ?? 0);
-                    try
-                    {
-                        await Task.Delay(100, sampling.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
+                    await Task.Delay(50, sampling.Token);
                 }
-            }, CancellationToken.None);
-
-            var rssFile = Path.Combine(folder, "cli-peak-rss");
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
-            var (exitCode, output, error) = await RunCliAsync(
-                [rssFile, "datasets", "import", coco, "--name", "Ingest bench", "--parallel", settings.Parallel.ToString(CultureInfo.InvariantCulture), "--json"],
-                address,
-                key,
-                ct);
-            watch.Stop();
-            var serverCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-            await sampling.CancelAsync();
-            await sampler;
-            GC.Collect();
-            var after = PeakMemory.Current();
-            if (exitCode != 0)
-            {
-                throw new BenchException($"The import failed with exit code {exitCode}: {error}");
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
+        }, CancellationToken.None);
 
-            using var summary = JsonDocument.Parse(output);
-            var cliFigures = File.Exists(rssFile) ? (await File.ReadAllLinesAsync(rssFile, ct)) : [];
-            var cliPeak = cliFigures.Length > 0 ? long.Parse(cliFigures[0], CultureInfo.InvariantCulture) : (long?)null;
-            var cliCpu = cliFigures.Length > 1 ? double.Parse(cliFigures[1], CultureInfo.InvariantCulture) : (double?)null;
-            return new IngestMeasurement(
-                run.ToString(CultureInfo.InvariantCulture),
-                watch.Elapsed.TotalSeconds,
-                directSeconds,
-                Mb(cliPeak),
-                Mb(before),
-                Mb(peak),
-                Mb(after),
-                summary.RootElement.GetProperty("items").GetInt32(),
-                summary.RootElement.GetProperty("annotations").GetInt32())
-            {
-                CliCpuSeconds = cliCpu,
-                ServerCpuSeconds = serverCpu,
-            };
-        }
-        finally
+        var rssFile = Path.Combine(settings.Folder, "cli-peak-rss");
+        File.Delete(rssFile);
+        var cpuBefore = server.CpuTime();
+        var watch = Stopwatch.StartNew();
+        var (exitCode, output, error) = await RunCliAsync(
+            [rssFile, "datasets", "import", coco, "--name", $"Ingest bench {images} run {run}", "--parallel", settings.Parallel.ToString(CultureInfo.InvariantCulture), "--json"],
+            server.Address.ToString().TrimEnd('/'),
+            server.ApiKey,
+            ct);
+        watch.Stop();
+        var serverCpu = (server.CpuTime() - cpuBefore).TotalSeconds;
+        await sampling.CancelAsync();
+        await sampler;
+        if (resetPeak && server.PeakRss() is { } highWater)
         {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            DeleteFolder(folder);
+            peak = Math.Max(peak, highWater);
         }
+
+        var after = server.Rss();
+        if (exitCode != 0)
+        {
+            throw new BenchException($"The import failed with exit code {exitCode}: {error}");
+        }
+
+        using var summary = JsonDocument.Parse(output);
+        var cliFigures = File.Exists(rssFile) ? (await File.ReadAllLinesAsync(rssFile, ct)) : [];
+        var cliPeak = cliFigures.Length > 0 ? long.Parse(cliFigures[0], CultureInfo.InvariantCulture) : (long?)null;
+        var cliCpu = cliFigures.Length > 1 ? double.Parse(cliFigures[1], CultureInfo.InvariantCulture) : (double?)null;
+        return new IngestMeasurement(
+            run.ToString(CultureInfo.InvariantCulture),
+            images,
+            label,
+            watch.Elapsed.TotalSeconds,
+            directSeconds,
+            Mb(cliPeak),
+            Mb(before),
+            Mb(peak),
+            Mb(after),
+            summary.RootElement.GetProperty("items").GetInt32(),
+            summary.RootElement.GetProperty("annotations").GetInt32())
+        {
+            CliCpuSeconds = cliCpu,
+            ServerCpuSeconds = serverCpu,
+        };
     }
 
     /// <summary>Runs <c>ingest-cli</c> (this program, the annex command's code) in a child process with the

@@ -218,24 +218,33 @@ public static class Program
             Console.Out.Write(FloorBenchmark.Table(rows));
             return 0;
         });
-        var images = new Option<int>("--images") { Description = "Images in the generated COCO file.", DefaultValueFactory = _ => 100_000 };
+        var images = new Option<int[]>("--images")
+        {
+            Description = "Images in the generated COCO file; several sizes run one after the other (--images 25000 --images 100000, or 25000,100000).",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [100_000],
+            CustomParser = result => [.. result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))],
+        };
         var boxes = new Option<int>("--boxes") { Description = "Boxes on each image.", DefaultValueFactory = _ => 5 };
         var parallel = new Option<int>("--parallel") { Description = "The import's --parallel.", DefaultValueFactory = _ => 4 };
-        var ingestData = new Option<string?>("--data") { Description = "Bench data folder. Default: bench/data/ingest-<images>-<boxes> under the current directory." };
-        var ingest = new Command("ingest-coco", "Import a Label Studio-style COCO file through the annex CLI code against an in-process server on default settings, next to the generator's direct insert.") { images, boxes, runs, parallel, ingestData, json };
+        var oneServer = new Option<bool>("--one-server") { Description = "Import everything into one server process, one import after the other, instead of a fresh server (and data folder) per import." };
+        var noBaselines = new Option<bool>("--no-baselines") { Description = "Skip the direct insert and the timing of reading the file alone." };
+        var ingestData = new Option<string?>("--data") { Description = "Bench data folder. Default: bench/data/ingest-coco under the current directory." };
+        var ingest = new Command("ingest-coco", "Import Label Studio-style COCO files through the annex CLI code against the server program in its own process on default settings, next to the generator's direct insert.") { images, boxes, runs, parallel, oneServer, noBaselines, ingestData, json };
         ingest.SetAction(async (parse, ct) =>
         {
-            var (n, k) = (parse.GetValue(images), parse.GetValue(boxes));
-            if (n < 1 || k < 1)
+            var (sizes, k) = (parse.GetValue(images) ?? [], parse.GetValue(boxes));
+            if (sizes.Length == 0 || sizes.Any(n => n < 1) || k < 1)
             {
                 throw new BenchException("--images and --boxes must be at least 1.");
             }
 
-            var folder = parse.GetValue(ingestData) ?? Path.Combine("bench", "data", $"ingest-{n}-{k}");
-            var settings = new IngestSettings(folder, n, k, PositiveRuns(parse.GetValue(runs)), Math.Max(1, parse.GetValue(parallel)));
-            await Console.Error.WriteLineAsync($"Ingest: {n} images x {k} boxes, {settings.Runs} run(s), {Environment.ProcessorCount} cores, default server settings.");
+            var folder = parse.GetValue(ingestData) ?? Path.Combine("bench", "data", "ingest-coco");
+            var settings = new IngestSettings(folder, sizes, k, PositiveRuns(parse.GetValue(runs)), Math.Max(1, parse.GetValue(parallel)), parse.GetValue(oneServer), !parse.GetValue(noBaselines));
+            await Console.Error.WriteLineAsync($"Ingest: {string.Join(", ", sizes)} images x {k} boxes, {settings.Runs} run(s), " +
+                $"{(settings.OneServer ? "one server for every import" : "a fresh server per import")}, {Environment.ProcessorCount} cores, default server settings.");
             var measurements = await IngestBenchmark.RunAsync(settings, Console.Error, ct);
-            List<IngestMeasurement> rows = [.. measurements, IngestBenchmark.Median(measurements)];
+            var rows = IngestBenchmark.WithMedians(measurements, settings.OneServer);
             Console.Out.Write(parse.GetValue(json)
                 ? string.Concat(rows.Select(r => System.Text.Json.JsonSerializer.Serialize(r) + "\n"))
                 : IngestBenchmark.Table(rows));
