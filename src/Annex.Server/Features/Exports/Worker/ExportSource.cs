@@ -234,9 +234,10 @@ public sealed class ExportSource : IAsyncDisposable
                 cancellationToken);
         }
 
-        // The item's uid is joined before the limit, not after it: joined to a limited subquery, PostgreSQL hashed the
-        // whole items table for every batch (a sequential scan of every item per batch of results), where joined inside
-        // it follows the results' id order and looks each item up by its key, as SQLite does either way.
+        // The item's uid is joined before the limit, not after it. Joined to a limited subquery, PostgreSQL hashed the
+        // whole items table for every batch (a sequential scan of every item per batch of results) and SQLite
+        // materialized and sorted the batch again; joined inside it, both follow the results' id order and look each
+        // item up by its key.
         var itemRows = _db.DatasetItems.AsNoTracking();
         return KeysetBatchesAsync(
             after => results.Where(r => r.Id > after)
