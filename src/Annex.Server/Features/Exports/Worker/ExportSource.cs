@@ -234,9 +234,16 @@ public sealed class ExportSource : IAsyncDisposable
                 cancellationToken);
         }
 
+        // The item's uid is joined before the limit, not after it. Joined to a limited subquery, PostgreSQL hashed the
+        // whole items table for every batch (a sequential scan of every item per batch of results) and SQLite
+        // materialized and sorted the batch again; joined inside it, both follow the results' id order and look each
+        // item up by its key.
+        var itemRows = _db.DatasetItems.AsNoTracking();
         return KeysetBatchesAsync(
-            after => results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
-                .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations)),
+            after => results.Where(r => r.Id > after)
+                .Join(itemRows, r => r.DatasetItemId, i => i.Id, (r, i) => new { Result = r, ItemUid = i.Uid })
+                .OrderBy(x => x.Result.Id).Take(_batchSize)
+                .Select(x => new SourceResult(x.Result.Id, x.Result.Uid, x.ItemUid, x.Result.ProjectId, x.Result.Annotations)),
             result => result.Id,
             cancellationToken);
     }
