@@ -10,14 +10,15 @@ public static partial class CocoImporter
     /// Opens one instances file for a streamed read, as <see cref="Read"/> reads it but without loading the file:
     /// a first pass over the file takes the categories and images (and counts each image's annotations), a second
     /// hands out the images with their annotations in file order, each as soon as its last annotation was read.
-    /// Memory holds the image list and, when a file does not keep an image's annotations together, the images
-    /// still waiting for theirs. <paramref name="fileName"/> names the file in messages and gives the split.
+    /// Memory holds a compact table of the images (<see cref="ImageTable"/>: numbers and the file names' UTF-8, about
+    /// 100 bytes an image) and, when a file does not keep an image's annotations together, the annotations of the
+    /// images still waiting for theirs. <paramref name="fileName"/> names the file in messages and gives the split.
     /// </summary>
     public static StreamedImport OpenStreamed(string path, string fileName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
-        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null) { OneFile = true })]);
+        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null) { Table = new ImageTable() })]);
     }
 
     /// <summary>
@@ -45,7 +46,7 @@ public static partial class CocoImporter
             ImportPaths.RequireInside(folder, relative);
             var rawSplit = RawSplitOf(relative);
             var split = SplitOf(relative);
-            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { OneFile = true }));
+            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { Table = new ImageTable() }));
         }
 
         return new CocoStream(parts);
@@ -53,10 +54,8 @@ public static partial class CocoImporter
 
     private sealed record Part(string FileName, Func<Stream> Open, Reader Reader)
     {
-        /// <summary>Image ids in file order (of the images the reader kept), and how many annotations each still waits for.</summary>
-        public List<long> ImageIds { get; } = [];
-
-        public Dictionary<long, int> Waiting { get; } = [];
+        /// <summary>The images in file order, with how many annotations each still waits for.</summary>
+        public ImageTable Images => Reader.Table!;
     }
 
     private sealed class CocoStream : StreamedImport
@@ -73,9 +72,9 @@ public static partial class CocoImporter
         {
             _parts = parts;
             var labelNames = new HashSet<string>(StringComparer.Ordinal);
-            var refIds = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var part in parts)
+            for (var p = 0; p < parts.Count; p++)
             {
+                var part = parts[p];
                 var usedCategories = new HashSet<long>();
                 var first = new FirstPass(part, usedCategories);
                 Walk(part, first);
@@ -89,15 +88,20 @@ public static partial class CocoImporter
                     }
                 }
 
-                foreach (var image in part.Reader.Images)
+                // A split's own ref_ids are distinct (its first pass checked them): look each up in the splits before it.
+                for (var i = 0; p > 0 && i < part.Images.Count; i++)
                 {
-                    if (!refIds.Add(image.RefId))
+                    var refId = part.Images.RefId(i);
+                    for (var earlier = 0; earlier < p; earlier++)
                     {
-                        throw new ImportException(part.FileName, null, $"the image \"{image.RefId}\" is also in another split");
+                        if (parts[earlier].Images.HasRefId(refId))
+                        {
+                            throw new ImportException(part.FileName, null, $"the image \"{refId}\" is also in another split");
+                        }
                     }
                 }
 
-                _itemCount += part.Reader.Images.Count;
+                _itemCount += part.Images.Count;
                 _annotationCount += first.Annotations;
             }
         }
@@ -196,7 +200,9 @@ public static partial class CocoImporter
     private sealed class FirstPass(Part part, HashSet<long> usedCategories) : JsonArrayWalker.IVisitor
     {
         private readonly HashSet<string> _categoryNames = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _imageRefIds = new(StringComparer.Ordinal);
+
+        // Annotation counts of image ids not (yet) in the table: the annotations may come before the images.
+        private readonly Dictionary<long, int> _waitingBefore = [];
         private bool _categories;
         private bool _images;
 
@@ -214,7 +220,11 @@ public static partial class CocoImporter
 
                     break;
                 case "images":
-                    ReadImage(JsonDocument.ParseValue(ref element), index);
+                    using (var document = JsonDocument.ParseValue(ref element))
+                    {
+                        part.Reader.ReadImage(document.RootElement, index, refIds: null);
+                    }
+
                     break;
                 case "annotations":
                     Annotations++;
@@ -256,19 +266,12 @@ public static partial class CocoImporter
             {
                 throw part.Reader.Missing("images");
             }
-        }
 
-        private void ReadImage(JsonDocument document, int index)
-        {
-            using (document)
+            foreach (var (id, count) in _waitingBefore)
             {
-                var before = part.Reader.Images.Count;
-                part.Reader.ReadImage(document.RootElement, index, _imageRefIds);
-                if (part.Reader.Images.Count > before)
+                if (part.Images.IndexOf(id) is var index and >= 0)
                 {
-                    var id = document.RootElement.GetProperty("id").GetInt64();
-                    part.ImageIds.Add(id);
-                    part.Waiting.TryAdd(id, 0);
+                    part.Images.Waiting(index) += count;
                 }
             }
         }
@@ -311,7 +314,14 @@ public static partial class CocoImporter
 
             if (imageId is { } id)
             {
-                part.Waiting[id] = part.Waiting.GetValueOrDefault(id) + 1;
+                if (part.Images.IndexOf(id) is var index and >= 0)
+                {
+                    part.Images.Waiting(index)++;
+                }
+                else
+                {
+                    _waitingBefore[id] = _waitingBefore.GetValueOrDefault(id) + 1;
+                }
             }
         }
     }
@@ -335,11 +345,8 @@ public static partial class CocoImporter
             part.Reader.ReadAnnotation(annotation, $"annotations[{index.ToString(CultureInfo.InvariantCulture)}]");
 
             // ReadAnnotation checked that image_id names an image.
-            var imageId = annotation.GetProperty("image_id").GetInt64();
-            if (part.Waiting.TryGetValue(imageId, out var waiting))
-            {
-                part.Waiting[imageId] = waiting - 1;
-            }
+            var image = part.Images.IndexOf(annotation.GetProperty("image_id").GetInt64());
+            part.Images.Waiting(image)--;
 
             Drain(all: false);
         }
@@ -351,16 +358,11 @@ public static partial class CocoImporter
         /// <summary>Queues the images, in order, that have all their annotations (every image left, with <paramref name="all"/>).</summary>
         public void Drain(bool all)
         {
-            var images = part.Reader.Images;
-            while (_next < images.Count && (all || part.Waiting.GetValueOrDefault(part.ImageIds[_next]) <= 0))
+            var images = part.Images;
+            while (_next < images.Count && (all || images.Waiting(_next) <= 0))
             {
-                var image = images[_next];
-                Ready.Enqueue(part.Reader.ToItem(image));
-
-                // The image's annotations are handed out: let them go.
-                image.Objects.Clear();
-                image.Objects.Capacity = 0;
-                image.ObjectIndexes = null;
+                // The image's annotations are handed out with it, and let go of in the table.
+                Ready.Enqueue(part.Reader.ItemAt(_next));
                 _next++;
             }
         }
