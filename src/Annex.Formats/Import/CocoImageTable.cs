@@ -5,30 +5,34 @@ namespace Annex.Formats.Import;
 public static partial class CocoImporter
 {
     /// <summary>
-    /// The images of a streamed COCO file, kept for the whole read in arrays of numbers rather than an object per
-    /// image: ids, sizes and annotation counts side by side, the file names (and media paths) as UTF-8 in one buffer,
-    /// and two open-addressing hash tables of positions to find an image by id or by ref_id. An image costs about 60
-    /// to 80 bytes plus its file name, against about 300 as objects in dictionaries. The annotations read for an image
-    /// that has not been handed out yet are held apart, and only until it is.
+    /// The images of a streamed COCO file in arrays of numbers rather than an object per image. For the whole read it
+    /// keeps what the second pass needs to find an image and know when it has all its annotations: each image's count
+    /// of annotations still to read and, unless the ids are consecutive in file order (then an id gives the position
+    /// itself), the ids with an open-addressing table of positions. Only during the first pass, to find two images of
+    /// one name, it also keeps the file names as UTF-8 in one buffer and a table of positions by ref_id
+    /// (<see cref="ForgetNames"/> lets them go); the second pass reads names and sizes again from the file. An image
+    /// costs 4 bytes in the second pass when its id follows the one before (16 to 24 otherwise), and about 20 plus its
+    /// file name in the first, against about 300 as objects in dictionaries. The annotations read for an image that
+    /// has not been handed out yet are held apart, and only until it is.
     /// </summary>
     internal sealed class ImageTable
     {
-        private const int NoMedia = -1;
-
-        private long[] _ids = new long[256];
-        private int[] _widths = new int[256];
-        private int[] _heights = new int[256];
         private int[] _waiting = new int[256];
-        private int[] _textStart = new int[256];
-        private int[] _nameLength = new int[256];
-        private int[] _mediaLength = new int[256];
-        private int[] _refIdHashes = new int[256];
-        private byte[] _text = new byte[4096];
-        private int _textLength;
+
+        // While every id is the one before plus one, no id is stored: the position is the id less the first.
+        private bool _consecutive = true;
+        private long _firstId;
+        private long[]? _ids;
 
         // Position + 1 of each image (0 is an empty slot); at most half full.
-        private int[] _byId = new int[512];
-        private int[] _byRefId = new int[512];
+        private int[]? _byId;
+
+        // Only until ForgetNames.
+        private int[]? _textStart = new int[256];
+        private int[]? _refIdHashes = new int[256];
+        private byte[]? _text = new byte[4096];
+        private int _textLength;
+        private int[]? _byRefId = new int[512];
 
         private readonly Dictionary<int, List<ImportedAnnotation>> _objects = [];
 
@@ -37,7 +41,13 @@ public static partial class CocoImporter
         /// <summary>The position of the image with <paramref name="id"/>, or -1.</summary>
         public int IndexOf(long id)
         {
-            var mask = _byId.Length - 1;
+            if (_consecutive)
+            {
+                var offset = unchecked((ulong)(id - _firstId));
+                return offset < (ulong)Count ? (int)offset : -1;
+            }
+
+            var mask = _byId!.Length - 1;
             for (var slot = IdHash(id) & mask; ; slot = (slot + 1) & mask)
             {
                 var entry = _byId[slot];
@@ -46,7 +56,7 @@ public static partial class CocoImporter
                     return -1;
                 }
 
-                if (_ids[entry - 1] == id)
+                if (_ids![entry - 1] == id)
                 {
                     return entry - 1;
                 }
@@ -56,7 +66,7 @@ public static partial class CocoImporter
         public bool HasRefId(string refId)
         {
             var hash = RefIdHash(refId);
-            var mask = _byRefId.Length - 1;
+            var mask = _byRefId!.Length - 1;
             for (var slot = hash & mask; ; slot = (slot + 1) & mask)
             {
                 var entry = _byRefId[slot];
@@ -65,7 +75,7 @@ public static partial class CocoImporter
                     return false;
                 }
 
-                if (_refIdHashes[entry - 1] == hash && RefId(entry - 1) == refId)
+                if (_refIdHashes![entry - 1] == hash && RefId(entry - 1) == refId)
                 {
                     return true;
                 }
@@ -73,59 +83,88 @@ public static partial class CocoImporter
         }
 
         /// <summary>Adds an image; the caller has checked that neither its id nor its ref_id is taken.</summary>
-        public void Add(long id, string fileName, string refId, int? width, int? height, string? mediaPath)
+        public void Add(long id, string fileName, string refId)
         {
             var index = Count;
-            if (index == _ids.Length)
+            if (index == _waiting.Length)
             {
                 var size = checked(index * 2);
-                Array.Resize(ref _ids, size);
-                Array.Resize(ref _widths, size);
-                Array.Resize(ref _heights, size);
                 Array.Resize(ref _waiting, size);
                 Array.Resize(ref _textStart, size);
-                Array.Resize(ref _nameLength, size);
-                Array.Resize(ref _mediaLength, size);
                 Array.Resize(ref _refIdHashes, size);
+                if (_ids is not null)
+                {
+                    Array.Resize(ref _ids, size);
+                }
             }
 
-            _ids[index] = id;
-            _widths[index] = width ?? 0;
-            _heights[index] = height ?? 0;
-            _textStart[index] = _textLength;
-            _nameLength[index] = Append(fileName);
-            _mediaLength[index] = mediaPath is null ? NoMedia : Append(mediaPath);
-            _refIdHashes[index] = RefIdHash(refId);
-            Count = index + 1;
-
-            if (Count * 2 > _byId.Length)
+            _textStart![index] = _textLength;
+            Append(fileName);
+            _refIdHashes![index] = RefIdHash(refId);
+            if (index == 0)
             {
-                _byId = new int[_byId.Length * 2];
-                _byRefId = new int[_byRefId.Length * 2];
-                for (var i = 0; i < Count; i++)
+                _firstId = id;
+            }
+            else if (_consecutive && id != unchecked(_firstId + index))
+            {
+                // The first id out of step: from here on the ids are stored and found through a table.
+                _consecutive = false;
+                _ids = new long[_waiting.Length];
+                for (var i = 0; i < index; i++)
                 {
-                    Place(_byId, IdHash(_ids[i]), i);
+                    _ids[i] = unchecked(_firstId + i);
+                }
+            }
+
+            if (_ids is not null)
+            {
+                _ids[index] = id;
+            }
+
+            Count = index + 1;
+            var grow = Count * 2 > _byRefId!.Length;
+            if (grow)
+            {
+                _byRefId = new int[_byRefId.Length * 2];
+                for (var i = 0; i < index; i++)
+                {
                     Place(_byRefId, _refIdHashes[i], i);
                 }
             }
-            else
+
+            Place(_byRefId, _refIdHashes[index], index);
+            if (_ids is not null)
             {
+                if (_byId is null || grow || _byId.Length < _byRefId.Length)
+                {
+                    _byId = new int[_byRefId.Length];
+                    for (var i = 0; i < index; i++)
+                    {
+                        Place(_byId, IdHash(_ids[i]), i);
+                    }
+                }
+
                 Place(_byId, IdHash(id), index);
-                Place(_byRefId, _refIdHashes[index], index);
             }
         }
 
-        public string FileName(int index) => Encoding.UTF8.GetString(_text, _textStart[index], _nameLength[index]);
+        /// <summary>Lets go of the file names and the table of ref_ids, once no image is to be added or found by name.</summary>
+        public void ForgetNames()
+        {
+            _text = null;
+            _textStart = null;
+            _refIdHashes = null;
+            _byRefId = null;
+        }
+
+        public string FileName(int index)
+        {
+            var start = _textStart![index];
+            var end = index + 1 < Count ? _textStart[index + 1] : _textLength;
+            return Encoding.UTF8.GetString(_text!, start, end - start);
+        }
 
         public string RefId(int index) => RefIdOf(FileName(index));
-
-        public string? MediaPath(int index) => _mediaLength[index] == NoMedia
-            ? null
-            : Encoding.UTF8.GetString(_text, _textStart[index] + _nameLength[index], _mediaLength[index]);
-
-        public int? Width(int index) => _widths[index] == 0 ? null : _widths[index];
-
-        public int? Height(int index) => _heights[index] == 0 ? null : _heights[index];
 
         /// <summary>How many of the image's annotations are still to be read (counted in a first pass over the file).</summary>
         public ref int Waiting(int index) => ref _waiting[index];
@@ -145,17 +184,16 @@ public static partial class CocoImporter
         /// <summary>The image's annotations read so far, let go of here.</summary>
         public ImportedAnnotation[] TakeObjects(int index) => _objects.Remove(index, out var list) ? [.. list] : [];
 
-        private int Append(string value)
+        private void Append(string value)
         {
             var length = Encoding.UTF8.GetByteCount(value);
-            if (_text.Length - _textLength < length)
+            if (_text!.Length - _textLength < length)
             {
                 Array.Resize(ref _text, Math.Max(checked(_textLength + length), (int)Math.Min(Array.MaxLength, 2L * _text.Length)));
             }
 
             Encoding.UTF8.GetBytes(value, 0, value.Length, _text, _textLength);
             _textLength += length;
-            return length;
         }
 
         private static void Place(int[] slots, int hash, int index)

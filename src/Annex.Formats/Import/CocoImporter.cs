@@ -246,12 +246,16 @@ public static partial class CocoImporter
         public ImportedItem ToItem(Image image) => new(
             image.RefId, image.Width, image.Height, ImportJson.Split(split), image.MediaPath, [.. image.Objects.SelectMany(o => o)]);
 
-        /// <summary>The image at <paramref name="index"/> of <see cref="Table"/>, with the annotations read for it.</summary>
-        public ImportedItem ItemAt(int index)
-        {
-            var table = Table!;
-            return new(table.RefId(index), table.Width(index), table.Height(index), ImportJson.Split(split), table.MediaPath(index), table.TakeObjects(index));
-        }
+        /// <summary>The image at <paramref name="index"/> of <see cref="Table"/>, with the annotations read for it, from
+        /// its element of <c>images</c> as <see cref="ImageFields"/> read it again.</summary>
+        public ImportedItem ItemAt(int index, (string FileName, int? Width, int? Height) image) => new(
+            RefIdOf(image.FileName), image.Width, image.Height, ImportJson.Split(split), mediaPath?.Invoke(image.FileName), Table!.TakeObjects(index));
+
+        /// <summary>The file name and size of an element of <c>images</c> that <see cref="ReadImage"/> checked.</summary>
+        public static (string FileName, int? Width, int? Height) ImageFields(JsonElement image) =>
+            (image.GetProperty("file_name").GetString()!, CheckedSize(image, "width"), CheckedSize(image, "height"));
+
+        private static int? CheckedSize(JsonElement image, string name) => Optional(image, name) is { } value ? value.GetInt32() : null;
 
         /// <summary>Starts a file read element by element (instead of through <see cref="Add"/>).</summary>
         public void BeginFile(string fileName) => _file = fileName;
@@ -389,15 +393,16 @@ public static partial class CocoImporter
                         throw Error(path + ".file_name", $"two images are named \"{fileName}\"");
                     }
 
-                    var width = Size(image, "width", path);
-                    var height = Size(image, "height", path);
-                    var media = mediaPath?.Invoke(fileName);
+                    // Checked here, and read again from the file when the image is handed out.
+                    Size(image, "width", path);
+                    Size(image, "height", path);
+                    mediaPath?.Invoke(fileName);
                     if (table.IndexOf(id) >= 0)
                     {
                         throw Error(path + ".id", $"the image id {id} is used twice");
                     }
 
-                    table.Add(id, fileName, refId, width, height, media);
+                    table.Add(id, fileName, refId);
                     return;
                 }
 

@@ -10,9 +10,11 @@ public static partial class CocoImporter
     /// Opens one instances file for a streamed read, as <see cref="Read"/> reads it but without loading the file:
     /// a first pass over the file takes the categories and images (and counts each image's annotations), a second
     /// hands out the images with their annotations in file order, each as soon as its last annotation was read.
-    /// Memory holds a compact table of the images (<see cref="ImageTable"/>: numbers and the file names' UTF-8, about
-    /// 100 bytes an image) and, when a file does not keep an image's annotations together, the annotations of the
-    /// images still waiting for theirs. <paramref name="fileName"/> names the file in messages and gives the split.
+    /// Memory holds a compact table of the images (<see cref="ImageTable"/>: in the second pass a count per image, and
+    /// the ids only when they do not follow each other; the names and sizes are read again from the file, by a second
+    /// cursor over its <c>images</c>, as the images are handed out) and, when a file does not keep an image's
+    /// annotations together, the annotations of the images still waiting for theirs. <paramref name="fileName"/>
+    /// names the file in messages and gives the split.
     /// </summary>
     public static StreamedImport OpenStreamed(string path, string fileName)
     {
@@ -104,6 +106,11 @@ public static partial class CocoImporter
                 _itemCount += part.Images.Count;
                 _annotationCount += first.Annotations;
             }
+
+            foreach (var part in parts)
+            {
+                part.Images.ForgetNames();
+            }
         }
 
         public override IReadOnlyList<ImportedLabel> Labels => _labels;
@@ -126,7 +133,7 @@ public static partial class CocoImporter
             _read = true;
             foreach (var part in _parts)
             {
-                var second = new SecondPass(part);
+                using var second = new SecondPass(part);
                 using var stream = part.Open();
                 var walker = new JsonArrayWalker.Walker(stream, second);
                 while (true)
@@ -179,7 +186,7 @@ public static partial class CocoImporter
             }
         }
 
-        private static bool Step(Part part, JsonArrayWalker.Walker walker)
+        internal static bool Step(Part part, JsonArrayWalker.Walker walker)
         {
             try
             {
@@ -327,8 +334,9 @@ public static partial class CocoImporter
     }
 
     /// <summary>Reads each annotation in full and hands out the images, in file order, once all of theirs are read.</summary>
-    private sealed class SecondPass(Part part) : JsonArrayWalker.IVisitor
+    private sealed class SecondPass(Part part) : JsonArrayWalker.IVisitor, IDisposable
     {
+        private readonly ImageCursor _images = new(part);
         private int _next;
 
         public Queue<ImportedItem> Ready { get; } = new();
@@ -347,7 +355,6 @@ public static partial class CocoImporter
             // ReadAnnotation checked that image_id names an image.
             var image = part.Images.IndexOf(annotation.GetProperty("image_id").GetInt64());
             part.Images.Waiting(image)--;
-
             Drain(all: false);
         }
 
@@ -362,9 +369,54 @@ public static partial class CocoImporter
             while (_next < images.Count && (all || images.Waiting(_next) <= 0))
             {
                 // The image's annotations are handed out with it, and let go of in the table.
-                Ready.Enqueue(part.Reader.ItemAt(_next));
+                Ready.Enqueue(part.Reader.ItemAt(_next, _images.Next()));
                 _next++;
             }
         }
+
+        public void Dispose() => _images.Dispose();
+    }
+
+    /// <summary>The elements of <c>images</c> again, one at a time as they are asked for, from a walk of its own over
+    /// the file (which reads ahead one buffer, and stops once the last image has been asked for).</summary>
+    private sealed class ImageCursor(Part part) : JsonArrayWalker.IVisitor, IDisposable
+    {
+        private readonly Queue<(string FileName, int? Width, int? Height)> _read = new();
+        private Stream? _stream;
+        private JsonArrayWalker.Walker? _walker;
+
+        public (string FileName, int? Width, int? Height) Next()
+        {
+            while (_read.Count == 0)
+            {
+                if (_walker is null)
+                {
+                    _stream = part.Open();
+                    _walker = new JsonArrayWalker.Walker(_stream, this);
+                }
+
+                if (!CocoStream.Step(part, _walker) && _read.Count == 0)
+                {
+                    throw new InvalidOperationException($"{part.FileName} has fewer images than its first reading found; was it changed during the import?");
+                }
+            }
+
+            return _read.Dequeue();
+        }
+
+        public void Element(string property, int index, ref Utf8JsonReader element)
+        {
+            if (property == "images")
+            {
+                using var document = JsonDocument.ParseValue(ref element);
+                _read.Enqueue(Reader.ImageFields(document.RootElement));
+            }
+        }
+
+        public void Other(string property, ref Utf8JsonReader value)
+        {
+        }
+
+        public void Dispose() => _stream?.Dispose();
     }
 }
