@@ -1,21 +1,21 @@
-using System.Text;
-
 namespace Annex.Formats.Import;
 
 public static partial class CocoImporter
 {
     /// <summary>
-    /// The images of a streamed COCO file in arrays of numbers rather than an object per image. For the whole read it
-    /// keeps what the second pass needs to find an image and know when it has all its annotations: each image's count
-    /// of annotations still to read and, unless the ids are consecutive in file order (then an id gives the position
-    /// itself), the ids with an open-addressing table of positions. Only during the first pass, to find two images of
-    /// one name, it also keeps the file names as UTF-8 in one buffer and a table of positions by ref_id
-    /// (<see cref="ForgetNames"/> lets them go); the second pass reads names and sizes again from the file. An image
-    /// costs 4 bytes in the second pass when its id follows the one before (16 to 24 otherwise), and about 20 plus its
-    /// file name in the first, against about 300 as objects in dictionaries. The annotations read for an image that
-    /// has not been handed out yet are held apart, and only until it is.
+    /// The images of a streamed COCO file in arrays of numbers rather than an object per image, and no names. For the
+    /// whole read it keeps what the second pass needs to find an image and know when it has all its annotations: each
+    /// image's count of annotations still to read and, unless the ids are consecutive in file order (then an id gives
+    /// the position itself), the ids with an open-addressing table of positions. Only during the first pass, to find
+    /// two images of one name, it also keeps a 64-bit hash of each ref_id in a table of positions
+    /// (<see cref="ForgetNames"/> lets it go); when two hashes match, the earlier image's name is read again from the
+    /// file to compare. The second pass reads names and sizes again from the file too. An image costs 4 bytes in the
+    /// second pass when its id follows the one before (16 to 24 otherwise) and 20 to 30 in the first, against about
+    /// 300 as objects in dictionaries. The annotations read for an image that has not been handed out yet are held
+    /// apart, and only until it is.
     /// </summary>
-    internal sealed class ImageTable
+    /// <param name="refIdAt">Reads the ref_id of the image at a position again from the file.</param>
+    internal sealed class ImageTable(Func<int, string> refIdAt)
     {
         private int[] _waiting = new int[256];
 
@@ -28,10 +28,7 @@ public static partial class CocoImporter
         private int[]? _byId;
 
         // Only until ForgetNames.
-        private int[]? _textStart = new int[256];
-        private int[]? _refIdHashes = new int[256];
-        private byte[]? _text = new byte[4096];
-        private int _textLength;
+        private long[]? _refIdHashes = new long[256];
         private int[]? _byRefId = new int[512];
 
         private readonly Dictionary<int, List<ImportedAnnotation>> _objects = [];
@@ -48,7 +45,7 @@ public static partial class CocoImporter
             }
 
             var mask = _byId!.Length - 1;
-            for (var slot = IdHash(id) & mask; ; slot = (slot + 1) & mask)
+            for (var slot = Slot(IdHash(id), mask); ; slot = (slot + 1) & mask)
             {
                 var entry = _byId[slot];
                 if (entry == 0)
@@ -67,7 +64,7 @@ public static partial class CocoImporter
         {
             var hash = RefIdHash(refId);
             var mask = _byRefId!.Length - 1;
-            for (var slot = hash & mask; ; slot = (slot + 1) & mask)
+            for (var slot = Slot(hash, mask); ; slot = (slot + 1) & mask)
             {
                 var entry = _byRefId[slot];
                 if (entry == 0)
@@ -75,7 +72,8 @@ public static partial class CocoImporter
                     return false;
                 }
 
-                if (_refIdHashes![entry - 1] == hash && RefId(entry - 1) == refId)
+                // Equal hashes of different names are rare enough to read the earlier name again.
+                if (_refIdHashes![entry - 1] == hash && refIdAt(entry - 1) == refId)
                 {
                     return true;
                 }
@@ -83,14 +81,13 @@ public static partial class CocoImporter
         }
 
         /// <summary>Adds an image; the caller has checked that neither its id nor its ref_id is taken.</summary>
-        public void Add(long id, string fileName, string refId)
+        public void Add(long id, string refId)
         {
             var index = Count;
             if (index == _waiting.Length)
             {
                 var size = checked(index * 2);
                 Array.Resize(ref _waiting, size);
-                Array.Resize(ref _textStart, size);
                 Array.Resize(ref _refIdHashes, size);
                 if (_ids is not null)
                 {
@@ -98,8 +95,6 @@ public static partial class CocoImporter
                 }
             }
 
-            _textStart![index] = _textLength;
-            Append(fileName);
             _refIdHashes![index] = RefIdHash(refId);
             if (index == 0)
             {
@@ -135,7 +130,7 @@ public static partial class CocoImporter
             Place(_byRefId, _refIdHashes[index], index);
             if (_ids is not null)
             {
-                if (_byId is null || grow || _byId.Length < _byRefId.Length)
+                if (_byId is null || _byId.Length < _byRefId.Length)
                 {
                     _byId = new int[_byRefId.Length];
                     for (var i = 0; i < index; i++)
@@ -148,23 +143,12 @@ public static partial class CocoImporter
             }
         }
 
-        /// <summary>Lets go of the file names and the table of ref_ids, once no image is to be added or found by name.</summary>
+        /// <summary>Lets go of the ref_id hashes, once no image is to be added or found by name.</summary>
         public void ForgetNames()
         {
-            _text = null;
-            _textStart = null;
             _refIdHashes = null;
             _byRefId = null;
         }
-
-        public string FileName(int index)
-        {
-            var start = _textStart![index];
-            var end = index + 1 < Count ? _textStart[index + 1] : _textLength;
-            return Encoding.UTF8.GetString(_text!, start, end - start);
-        }
-
-        public string RefId(int index) => RefIdOf(FileName(index));
 
         /// <summary>How many of the image's annotations are still to be read (counted in a first pass over the file).</summary>
         public ref int Waiting(int index) => ref _waiting[index];
@@ -184,22 +168,10 @@ public static partial class CocoImporter
         /// <summary>The image's annotations read so far, let go of here.</summary>
         public ImportedAnnotation[] TakeObjects(int index) => _objects.Remove(index, out var list) ? [.. list] : [];
 
-        private void Append(string value)
-        {
-            var length = Encoding.UTF8.GetByteCount(value);
-            if (_text!.Length - _textLength < length)
-            {
-                Array.Resize(ref _text, Math.Max(checked(_textLength + length), (int)Math.Min(Array.MaxLength, 2L * _text.Length)));
-            }
-
-            Encoding.UTF8.GetBytes(value, 0, value.Length, _text, _textLength);
-            _textLength += length;
-        }
-
-        private static void Place(int[] slots, int hash, int index)
+        private static void Place(int[] slots, long hash, int index)
         {
             var mask = slots.Length - 1;
-            var slot = hash & mask;
+            var slot = Slot(hash, mask);
             while (slots[slot] != 0)
             {
                 slot = (slot + 1) & mask;
@@ -208,8 +180,25 @@ public static partial class CocoImporter
             slots[slot] = index + 1;
         }
 
-        private static int IdHash(long id) => (int)((ulong)id * 0x9E3779B97F4A7C15UL >> 33);
+        private static int Slot(long hash, int mask) => (int)(hash >>> 32) & mask;
 
-        private static int RefIdHash(string refId) => string.GetHashCode(refId, StringComparison.Ordinal) & int.MaxValue;
+        private static long IdHash(long id) => unchecked((long)((ulong)id * 0x9E3779B97F4A7C15UL));
+
+        /// <summary>FNV-1a over the ref_id's characters, mixed so that every bit of the result depends on every character.</summary>
+        private static long RefIdHash(string refId)
+        {
+            var hash = 14695981039346656037UL;
+            foreach (var c in refId)
+            {
+                hash = unchecked((hash ^ c) * 1099511628211UL);
+            }
+
+            hash ^= hash >> 33;
+            hash = unchecked(hash * 0xFF51AFD7ED558CCDUL);
+            hash ^= hash >> 33;
+            hash = unchecked(hash * 0xC4CEB9FE1A85EC53UL);
+            hash ^= hash >> 33;
+            return unchecked((long)hash);
+        }
     }
 }

@@ -402,7 +402,7 @@ public static partial class CocoImporter
                         throw Error(path + ".id", $"the image id {id} is used twice");
                     }
 
-                    table.Add(id, fileName, refId);
+                    table.Add(id, refId);
                     return;
                 }
 

@@ -20,7 +20,8 @@ public static partial class CocoImporter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
-        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null) { Table = new ImageTable() })]);
+        Func<Stream> open = () => File.OpenRead(path);
+        return new CocoStream([new Part(fileName, open, new Reader(fileName, SplitOf(fileName), mediaPath: null) { Table = NewTable(open) })]);
     }
 
     /// <summary>
@@ -48,10 +49,42 @@ public static partial class CocoImporter
             ImportPaths.RequireInside(folder, relative);
             var rawSplit = RawSplitOf(relative);
             var split = SplitOf(relative);
-            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { Table = new ImageTable() }));
+            Func<Stream> open = () => File.OpenRead(file);
+            parts.Add(new Part(relative, open, new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { Table = NewTable(open) }));
         }
 
         return new CocoStream(parts);
+    }
+
+    /// <summary>A table whose images' names are read again from the file when it needs one.</summary>
+    private static ImageTable NewTable(Func<Stream> open) => new(index =>
+    {
+        using var stream = open();
+        var image = new ImageAt(index);
+        var walker = new JsonArrayWalker.Walker(stream, image);
+        while (image.FileName is null && walker.Step())
+        {
+        }
+
+        return RefIdOf(image.FileName ?? throw new InvalidOperationException("The file has fewer images than its first reading found; was it changed during the import?"));
+    });
+
+    private sealed class ImageAt(int index) : JsonArrayWalker.IVisitor
+    {
+        public string? FileName { get; private set; }
+
+        public void Element(string property, int i, ref Utf8JsonReader element)
+        {
+            if (property == "images" && i == index && FileName is null)
+            {
+                using var document = JsonDocument.ParseValue(ref element);
+                FileName = Reader.ImageFields(document.RootElement).FileName;
+            }
+        }
+
+        public void Other(string property, ref Utf8JsonReader value)
+        {
+        }
     }
 
     private sealed record Part(string FileName, Func<Stream> Open, Reader Reader)
@@ -90,10 +123,12 @@ public static partial class CocoImporter
                     }
                 }
 
-                // A split's own ref_ids are distinct (its first pass checked them): look each up in the splits before it.
+                // A split's own ref_ids are distinct (its first pass checked them): look each up in the splits before
+                // it, reading the split's images again.
+                using var images = new ImageCursor(part);
                 for (var i = 0; p > 0 && i < part.Images.Count; i++)
                 {
-                    var refId = part.Images.RefId(i);
+                    var refId = RefIdOf(images.Next().FileName);
                     for (var earlier = 0; earlier < p; earlier++)
                     {
                         if (parts[earlier].Images.HasRefId(refId))
