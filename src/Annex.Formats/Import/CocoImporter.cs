@@ -173,7 +173,7 @@ public static partial class CocoImporter
     /// <summary>An image and its objects in file order; each object is the annotations one COCO annotation becomes.</summary>
     internal sealed record Image(string FileName, int? Width, int? Height, string? MediaPath, List<List<ImportedAnnotation>> Objects)
     {
-        /// <summary>Made from the file name when asked (a streamed read keeps every image, so it keeps one string less).</summary>
+        /// <summary>Made from the file name when asked.</summary>
         public string RefId => RefIdOf(FileName);
 
         /// <summary>Where the object of a COCO annotation id is in <see cref="Objects"/>, for the file read next (made
@@ -191,8 +191,10 @@ public static partial class CocoImporter
         private string _file = file;
         private bool _first = true;
 
-        /// <summary>True when no second file of the split follows, so no annotation ids need remembering.</summary>
-        public bool OneFile { get; init; }
+        /// <summary>Where a streamed read of one file keeps its images, instead of an <see cref="Image"/> per image: no
+        /// second file of the split follows, so no annotation ids need remembering, and the annotations go to
+        /// <see cref="ImageTable.Objects"/> until the image is handed out.</summary>
+        public ImageTable? Table { get; init; }
 
         public ImportedDataset Read(JsonElement root)
         {
@@ -234,11 +236,6 @@ public static partial class CocoImporter
 
         public IReadOnlyList<ImportSkip> Skipped => _skipped;
 
-        /// <summary>The images in file order.</summary>
-        public IReadOnlyList<Image> Images => _order;
-
-        public bool TryGetImage(long id, out Image image) => _images.TryGetValue(id, out image!);
-
         public bool TryGetCategory(long id, out string name)
         {
             var found = _categories.TryGetValue(id, out var category);
@@ -248,6 +245,17 @@ public static partial class CocoImporter
 
         public ImportedItem ToItem(Image image) => new(
             image.RefId, image.Width, image.Height, ImportJson.Split(split), image.MediaPath, [.. image.Objects.SelectMany(o => o)]);
+
+        /// <summary>The image at <paramref name="index"/> of <see cref="Table"/>, with the annotations read for it, from
+        /// its element of <c>images</c> as <see cref="ImageFields"/> read it again.</summary>
+        public ImportedItem ItemAt(int index, (string FileName, int? Width, int? Height) image) => new(
+            RefIdOf(image.FileName), image.Width, image.Height, ImportJson.Split(split), mediaPath?.Invoke(image.FileName), Table!.TakeObjects(index));
+
+        /// <summary>The file name and size of an element of <c>images</c> that <see cref="ReadImage"/> checked.</summary>
+        public static (string FileName, int? Width, int? Height) ImageFields(JsonElement image) =>
+            (image.GetProperty("file_name").GetString()!, CheckedSize(image, "width"), CheckedSize(image, "height"));
+
+        private static int? CheckedSize(JsonElement image, string name) => Optional(image, name) is { } value ? value.GetInt32() : null;
 
         /// <summary>Starts a file read element by element (instead of through <see cref="Add"/>).</summary>
         public void BeginFile(string fileName) => _file = fileName;
@@ -363,8 +371,9 @@ public static partial class CocoImporter
             }
         }
 
-        /// <summary>One element of <c>images</c>; <paramref name="refIds"/> holds the ref_ids of the file's images so far.</summary>
-        public void ReadImage(JsonElement image, int index, HashSet<string> refIds)
+        /// <summary>One element of <c>images</c>; <paramref name="refIds"/> holds the ref_ids of the file's images so far
+        /// (null with a <see cref="Table"/>, which finds them itself).</summary>
+        public void ReadImage(JsonElement image, int index, HashSet<string>? refIds)
         {
             {
                 var path = $"images[{index.ToString(CultureInfo.InvariantCulture)}]";
@@ -377,7 +386,27 @@ public static partial class CocoImporter
                 }
 
                 var refId = RefIdOf(fileName);
-                if (!refIds.Add(refId))
+                if (Table is { } table)
+                {
+                    if (table.HasRefId(refId))
+                    {
+                        throw Error(path + ".file_name", $"two images are named \"{fileName}\"");
+                    }
+
+                    // Checked here, and read again from the file when the image is handed out.
+                    Size(image, "width", path);
+                    Size(image, "height", path);
+                    mediaPath?.Invoke(fileName);
+                    if (table.IndexOf(id) >= 0)
+                    {
+                        throw Error(path + ".id", $"the image id {id} is used twice");
+                    }
+
+                    table.Add(id, refId);
+                    return;
+                }
+
+                if (!refIds!.Add(refId))
                 {
                     throw Error(path + ".file_name", $"two images are named \"{fileName}\"");
                 }
@@ -411,7 +440,9 @@ public static partial class CocoImporter
         {
             RequireObject(annotation, path);
             var imageId = Integer(annotation, "image_id", path);
-            if (!_images.TryGetValue(imageId, out var image))
+            Image? image = null;
+            var tableIndex = Table?.IndexOf(imageId) ?? -1;
+            if (Table is null ? !_images.TryGetValue(imageId, out image) : tableIndex < 0)
             {
                 throw Error(path + ".image_id", $"no image has id {imageId}");
             }
@@ -425,8 +456,18 @@ public static partial class CocoImporter
             long? id = Optional(annotation, "id") is { } idElement && idElement.TryGetInt64(out var number) ? number : null;
             // Only a skipped annotation needs its description.
             string Described() => id is { } known ? $"{path} (id {known.ToString(CultureInfo.InvariantCulture)})" : path;
-            var annotations = new List<ImportedAnnotation>();
-            Place(image, id, annotations);
+            List<ImportedAnnotation> annotations;
+            if (image is null)
+            {
+                // One file: the image's annotations are one list, in the order its objects come.
+                annotations = Table!.Objects(tableIndex);
+            }
+            else
+            {
+                annotations = [];
+                Place(image, id, annotations);
+            }
+
             var segmentation = Optional(annotation, "segmentation");
             if (segmentation is { ValueKind: JsonValueKind.Object })
             {
@@ -546,7 +587,7 @@ public static partial class CocoImporter
                 return;
             }
 
-            if (id is { } key && !OneFile)
+            if (id is { } key)
             {
                 (image.ObjectIndexes ??= []).TryAdd(key, image.Objects.Count);
             }

@@ -10,14 +10,18 @@ public static partial class CocoImporter
     /// Opens one instances file for a streamed read, as <see cref="Read"/> reads it but without loading the file:
     /// a first pass over the file takes the categories and images (and counts each image's annotations), a second
     /// hands out the images with their annotations in file order, each as soon as its last annotation was read.
-    /// Memory holds the image list and, when a file does not keep an image's annotations together, the images
-    /// still waiting for theirs. <paramref name="fileName"/> names the file in messages and gives the split.
+    /// Memory holds a compact table of the images (<see cref="ImageTable"/>: in the second pass a count per image, and
+    /// the ids only when they do not follow each other; the names and sizes are read again from the file, by a second
+    /// cursor over its <c>images</c>, as the images are handed out) and, when a file does not keep an image's
+    /// annotations together, the annotations of the images still waiting for theirs. <paramref name="fileName"/>
+    /// names the file in messages and gives the split.
     /// </summary>
     public static StreamedImport OpenStreamed(string path, string fileName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
-        return new CocoStream([new Part(fileName, () => File.OpenRead(path), new Reader(fileName, SplitOf(fileName), mediaPath: null) { OneFile = true })]);
+        Func<Stream> open = () => File.OpenRead(path);
+        return new CocoStream([new Part(fileName, open, new Reader(fileName, SplitOf(fileName), mediaPath: null) { Table = NewTable(open) })]);
     }
 
     /// <summary>
@@ -45,18 +49,48 @@ public static partial class CocoImporter
             ImportPaths.RequireInside(folder, relative);
             var rawSplit = RawSplitOf(relative);
             var split = SplitOf(relative);
-            parts.Add(new Part(relative, () => File.OpenRead(file), new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { OneFile = true }));
+            Func<Stream> open = () => File.OpenRead(file);
+            parts.Add(new Part(relative, open, new Reader(relative, split, imageFile => FindImage(folder, rawSplit, split, imageFile)) { Table = NewTable(open) }));
         }
 
         return new CocoStream(parts);
     }
 
+    /// <summary>A table whose images' names are read again from the file when it needs one.</summary>
+    private static ImageTable NewTable(Func<Stream> open) => new(index =>
+    {
+        using var stream = open();
+        var image = new ImageAt(index);
+        var walker = new JsonArrayWalker.Walker(stream, image);
+        while (image.FileName is null && walker.Step())
+        {
+        }
+
+        return RefIdOf(image.FileName ?? throw new InvalidOperationException("The file has fewer images than its first reading found; was it changed during the import?"));
+    });
+
+    private sealed class ImageAt(int index) : JsonArrayWalker.IVisitor
+    {
+        public string? FileName { get; private set; }
+
+        public void Element(string property, int i, ref Utf8JsonReader element)
+        {
+            if (property == "images" && i == index && FileName is null)
+            {
+                using var document = JsonDocument.ParseValue(ref element);
+                FileName = Reader.ImageFields(document.RootElement).FileName;
+            }
+        }
+
+        public void Other(string property, ref Utf8JsonReader value)
+        {
+        }
+    }
+
     private sealed record Part(string FileName, Func<Stream> Open, Reader Reader)
     {
-        /// <summary>Image ids in file order (of the images the reader kept), and how many annotations each still waits for.</summary>
-        public List<long> ImageIds { get; } = [];
-
-        public Dictionary<long, int> Waiting { get; } = [];
+        /// <summary>The images in file order, with how many annotations each still waits for.</summary>
+        public ImageTable Images => Reader.Table!;
     }
 
     private sealed class CocoStream : StreamedImport
@@ -73,9 +107,9 @@ public static partial class CocoImporter
         {
             _parts = parts;
             var labelNames = new HashSet<string>(StringComparer.Ordinal);
-            var refIds = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var part in parts)
+            for (var p = 0; p < parts.Count; p++)
             {
+                var part = parts[p];
                 var usedCategories = new HashSet<long>();
                 var first = new FirstPass(part, usedCategories);
                 Walk(part, first);
@@ -89,16 +123,28 @@ public static partial class CocoImporter
                     }
                 }
 
-                foreach (var image in part.Reader.Images)
+                // A split's own ref_ids are distinct (its first pass checked them): look each up in the splits before
+                // it, reading the split's images again.
+                using var images = new ImageCursor(part);
+                for (var i = 0; p > 0 && i < part.Images.Count; i++)
                 {
-                    if (!refIds.Add(image.RefId))
+                    var refId = RefIdOf(images.Next().FileName);
+                    for (var earlier = 0; earlier < p; earlier++)
                     {
-                        throw new ImportException(part.FileName, null, $"the image \"{image.RefId}\" is also in another split");
+                        if (parts[earlier].Images.HasRefId(refId))
+                        {
+                            throw new ImportException(part.FileName, null, $"the image \"{refId}\" is also in another split");
+                        }
                     }
                 }
 
-                _itemCount += part.Reader.Images.Count;
+                _itemCount += part.Images.Count;
                 _annotationCount += first.Annotations;
+            }
+
+            foreach (var part in parts)
+            {
+                part.Images.ForgetNames();
             }
         }
 
@@ -122,7 +168,7 @@ public static partial class CocoImporter
             _read = true;
             foreach (var part in _parts)
             {
-                var second = new SecondPass(part);
+                using var second = new SecondPass(part);
                 using var stream = part.Open();
                 var walker = new JsonArrayWalker.Walker(stream, second);
                 while (true)
@@ -175,7 +221,7 @@ public static partial class CocoImporter
             }
         }
 
-        private static bool Step(Part part, JsonArrayWalker.Walker walker)
+        internal static bool Step(Part part, JsonArrayWalker.Walker walker)
         {
             try
             {
@@ -196,7 +242,9 @@ public static partial class CocoImporter
     private sealed class FirstPass(Part part, HashSet<long> usedCategories) : JsonArrayWalker.IVisitor
     {
         private readonly HashSet<string> _categoryNames = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _imageRefIds = new(StringComparer.Ordinal);
+
+        // Annotation counts of image ids not (yet) in the table: the annotations may come before the images.
+        private readonly Dictionary<long, int> _waitingBefore = [];
         private bool _categories;
         private bool _images;
 
@@ -214,7 +262,11 @@ public static partial class CocoImporter
 
                     break;
                 case "images":
-                    ReadImage(JsonDocument.ParseValue(ref element), index);
+                    using (var document = JsonDocument.ParseValue(ref element))
+                    {
+                        part.Reader.ReadImage(document.RootElement, index, refIds: null);
+                    }
+
                     break;
                 case "annotations":
                     Annotations++;
@@ -256,19 +308,12 @@ public static partial class CocoImporter
             {
                 throw part.Reader.Missing("images");
             }
-        }
 
-        private void ReadImage(JsonDocument document, int index)
-        {
-            using (document)
+            foreach (var (id, count) in _waitingBefore)
             {
-                var before = part.Reader.Images.Count;
-                part.Reader.ReadImage(document.RootElement, index, _imageRefIds);
-                if (part.Reader.Images.Count > before)
+                if (part.Images.IndexOf(id) is var index and >= 0)
                 {
-                    var id = document.RootElement.GetProperty("id").GetInt64();
-                    part.ImageIds.Add(id);
-                    part.Waiting.TryAdd(id, 0);
+                    part.Images.Waiting(index) += count;
                 }
             }
         }
@@ -311,14 +356,22 @@ public static partial class CocoImporter
 
             if (imageId is { } id)
             {
-                part.Waiting[id] = part.Waiting.GetValueOrDefault(id) + 1;
+                if (part.Images.IndexOf(id) is var index and >= 0)
+                {
+                    part.Images.Waiting(index)++;
+                }
+                else
+                {
+                    _waitingBefore[id] = _waitingBefore.GetValueOrDefault(id) + 1;
+                }
             }
         }
     }
 
     /// <summary>Reads each annotation in full and hands out the images, in file order, once all of theirs are read.</summary>
-    private sealed class SecondPass(Part part) : JsonArrayWalker.IVisitor
+    private sealed class SecondPass(Part part) : JsonArrayWalker.IVisitor, IDisposable
     {
+        private readonly ImageCursor _images = new(part);
         private int _next;
 
         public Queue<ImportedItem> Ready { get; } = new();
@@ -335,12 +388,8 @@ public static partial class CocoImporter
             part.Reader.ReadAnnotation(annotation, $"annotations[{index.ToString(CultureInfo.InvariantCulture)}]");
 
             // ReadAnnotation checked that image_id names an image.
-            var imageId = annotation.GetProperty("image_id").GetInt64();
-            if (part.Waiting.TryGetValue(imageId, out var waiting))
-            {
-                part.Waiting[imageId] = waiting - 1;
-            }
-
+            var image = part.Images.IndexOf(annotation.GetProperty("image_id").GetInt64());
+            part.Images.Waiting(image)--;
             Drain(all: false);
         }
 
@@ -351,18 +400,58 @@ public static partial class CocoImporter
         /// <summary>Queues the images, in order, that have all their annotations (every image left, with <paramref name="all"/>).</summary>
         public void Drain(bool all)
         {
-            var images = part.Reader.Images;
-            while (_next < images.Count && (all || part.Waiting.GetValueOrDefault(part.ImageIds[_next]) <= 0))
+            var images = part.Images;
+            while (_next < images.Count && (all || images.Waiting(_next) <= 0))
             {
-                var image = images[_next];
-                Ready.Enqueue(part.Reader.ToItem(image));
-
-                // The image's annotations are handed out: let them go.
-                image.Objects.Clear();
-                image.Objects.Capacity = 0;
-                image.ObjectIndexes = null;
+                // The image's annotations are handed out with it, and let go of in the table.
+                Ready.Enqueue(part.Reader.ItemAt(_next, _images.Next()));
                 _next++;
             }
         }
+
+        public void Dispose() => _images.Dispose();
+    }
+
+    /// <summary>The elements of <c>images</c> again, one at a time as they are asked for, from a walk of its own over
+    /// the file (which reads ahead one buffer, and stops once the last image has been asked for).</summary>
+    private sealed class ImageCursor(Part part) : JsonArrayWalker.IVisitor, IDisposable
+    {
+        private readonly Queue<(string FileName, int? Width, int? Height)> _read = new();
+        private Stream? _stream;
+        private JsonArrayWalker.Walker? _walker;
+
+        public (string FileName, int? Width, int? Height) Next()
+        {
+            while (_read.Count == 0)
+            {
+                if (_walker is null)
+                {
+                    _stream = part.Open();
+                    _walker = new JsonArrayWalker.Walker(_stream, this);
+                }
+
+                if (!CocoStream.Step(part, _walker) && _read.Count == 0)
+                {
+                    throw new InvalidOperationException($"{part.FileName} has fewer images than its first reading found; was it changed during the import?");
+                }
+            }
+
+            return _read.Dequeue();
+        }
+
+        public void Element(string property, int index, ref Utf8JsonReader element)
+        {
+            if (property == "images")
+            {
+                using var document = JsonDocument.ParseValue(ref element);
+                _read.Enqueue(Reader.ImageFields(document.RootElement));
+            }
+        }
+
+        public void Other(string property, ref Utf8JsonReader value)
+        {
+        }
+
+        public void Dispose() => _stream?.Dispose();
     }
 }

@@ -67,6 +67,42 @@ public sealed class CocoStreamReaderTests : IDisposable
     }
 
     [Fact]
+    public void Ids_that_do_not_follow_each_other_read_the_same()
+    {
+        // Consecutive ids at first (no id is stored for them), then out of step, negative and far apart.
+        var images = string.Join(",", Enumerable.Range(0, 600).Select(i =>
+        {
+            var id = i < 300 ? 10L + i : i % 2 == 0 ? -i : (long)i << 40;
+            return $$"""{"id": {{id}}, "file_name": "dir\\f{{i}}.jpg", "width": {{i + 1}}}""";
+        }));
+        var annotations = string.Join(",", Enumerable.Range(0, 600).Reverse().Select(i =>
+        {
+            var id = i < 300 ? 10L + i : i % 2 == 0 ? -i : (long)i << 40;
+            return $$"""{"id": {{i}}, "image_id": {{id}}, "category_id": 1, "bbox": [{{i}}, 1, 2, 2]}""";
+        }));
+        var json = $$"""{"images": [{{images}}], "annotations": [{{annotations}}], "categories": [{"id": 1, "name": "a"}]}""";
+        var (whole, streamed, import) = ReadBoth(json, "instances_train.json");
+        AssertSame(whole, streamed);
+        Assert.Equal(600, import.ItemCount);
+        Assert.Equal("dir/f599", streamed.Items[599].RefId);
+    }
+
+    [Fact]
+    public void An_image_in_two_splits_of_a_folder_fails_as_the_folder_reader_fails()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder.FullName, "annotations"));
+        File.WriteAllText(Path.Combine(_folder.FullName, "annotations", "instances_train.json"),
+            """{"images":[{"id":1,"file_name":"a.jpg"},{"id":2,"file_name":"b.jpg"}],"categories":[]}""");
+        File.WriteAllText(Path.Combine(_folder.FullName, "annotations", "instances_val.json"),
+            """{"images":[{"id":1,"file_name":"c.jpg"},{"id":2,"file_name":"b.png"}],"categories":[]}""");
+
+        var expected = Assert.Throws<ImportException>(() => CocoImporter.ReadFolder(_folder.FullName));
+        var actual = Assert.Throws<ImportException>(() => CocoImporter.OpenFolderStreamed(_folder.FullName).Dispose());
+        Assert.Equal(expected.Message, actual.Message);
+        Assert.Contains("\"b\" is also in another split", actual.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_large_file_with_elements_across_buffer_ends_and_one_larger_than_the_buffer_reads_the_same()
     {
         var json = new StringBuilder("""{"categories": [{"id": 1, "name": "car"}, {"id": 2, "name": "person"}], "images": [""");
