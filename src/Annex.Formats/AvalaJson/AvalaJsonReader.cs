@@ -25,7 +25,8 @@ public static class AvalaJsonSchema
     /// after each element).</summary>
     internal sealed class Checker
     {
-        private readonly HashSet<string> _itemUids = new(StringComparer.Ordinal);
+        /// <summary>The uids of the items checked so far, each at its position in document order.</summary>
+        public ItemUidTable ItemUids { get; } = new();
         private readonly Dictionary<string, HashSet<string>> _projectLabels = new(StringComparer.Ordinal);
 
         public List<string> Violations { get; } = [];
@@ -77,7 +78,7 @@ public static class AvalaJsonSchema
 
         internal void Item(JsonElement item, string path)
         {
-            if (RequireString(item, "uid", path) is { } uid && !_itemUids.Add(uid))
+            if (RequireString(item, "uid", path) is { } uid && !ItemUids.Add(uid))
             {
                 Add(path + ".uid", $"duplicate item uid \"{uid}\"");
             }
@@ -118,7 +119,7 @@ public static class AvalaJsonSchema
         internal void Result(JsonElement result, string path)
         {
             RequireString(result, "uid", path);
-            if (RequireString(result, "dataset_item_uid", path) is { } itemUid && !_itemUids.Contains(itemUid))
+            if (RequireString(result, "dataset_item_uid", path) is { } itemUid && !ItemUids.Contains(itemUid))
             {
                 Add(path + ".dataset_item_uid", $"no dataset item has uid \"{itemUid}\"");
             }

@@ -18,7 +18,10 @@ public static partial class AvalaJsonImporter
         private readonly List<ImportedLabel> _labels = [];
         private readonly HashSet<string> _labelNames = new(StringComparer.Ordinal);
         private readonly HashSet<string> _used = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> _resultsPerItem = new(StringComparer.Ordinal);
+
+        // The number of results of each item, by its position in document order; the only state kept per item once
+        // the document is checked (the uids are kept only during the check, by the schema's checker).
+        private int[] _resultsPerItem = new int[256];
         private int _itemCount;
         private long _annotationCount;
         private bool _read;
@@ -37,6 +40,10 @@ public static partial class AvalaJsonImporter
             }
 
             check.Finish();
+            if (_resultsPerItem.Length > _itemCount)
+            {
+                Array.Resize(ref _resultsPerItem, _itemCount);
+            }
         }
 
         public override IReadOnlyList<ImportedLabel> Labels => _labels;
@@ -64,10 +71,12 @@ public static partial class AvalaJsonImporter
 
             // Results read before their item's turn (a document whose results are not in item order) wait here.
             var early = new Dictionary<string, (List<ImportedAnnotation> Annotations, int Results)>(StringComparer.Ordinal);
+            var position = 0;
             while (items.TryNext(out var next))
             {
                 var (uid, item) = next;
-                var expected = _resultsPerItem.GetValueOrDefault(uid);
+                var expected = position < _resultsPerItem.Length ? _resultsPerItem[position] : 0;
+                position++;
                 var (annotations, got) = early.Remove(uid, out var waiting) ? waiting : ([], 0);
                 while (got < expected)
                 {
@@ -264,6 +273,11 @@ public static partial class AvalaJsonImporter
                     case 4:
                         _checker.Element(element, At($"{At("$.datasets", path[1].Index)}.items", path[3].Index), _checker.Item);
                         Drain(_datasetItems);
+                        if (import._itemCount == import._resultsPerItem.Length)
+                        {
+                            Array.Resize(ref import._resultsPerItem, import._itemCount * 2);
+                        }
+
                         import._itemCount++;
                         break;
                 }
@@ -406,8 +420,8 @@ public static partial class AvalaJsonImporter
                     return;
                 }
 
-                var itemUid = result.GetProperty("dataset_item_uid").GetString()!;
-                import._resultsPerItem[itemUid] = import._resultsPerItem.GetValueOrDefault(itemUid) + 1;
+                // With no violation every item has a uid of its own, so a uid's position is its item's position.
+                import._resultsPerItem[_checker.ItemUids.IndexOf(result.GetProperty("dataset_item_uid").GetString()!)]++;
                 var annotationIndex = 0;
                 foreach (var annotation in result.GetProperty("annotations").EnumerateArray())
                 {

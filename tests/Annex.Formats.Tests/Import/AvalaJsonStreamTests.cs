@@ -183,6 +183,75 @@ public sealed class AvalaJsonStreamTests : IDisposable
         Assert.Equal(["a", "b"], import.ReadItems().Select(i => i.RefId));
     }
 
+    /// <summary>Item uids of every form: GUIDs in lowercase (one of them all zeros), the uppercase form of a lowercase
+    /// one used too (another uid), GUIDs in braces and plain names; more items than the uid table starts with.</summary>
+    private static List<string> MixedUids(int count)
+    {
+        var random = new Random(count);
+        var uids = new List<string>();
+        while (uids.Count < count)
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            var guid = new Guid(bytes).ToString();
+            uids.Add(uids.Count == 203 ? Guid.Empty.ToString() : (uids.Count % 4) switch
+            {
+                0 => guid,
+                1 => uids[^1].ToUpperInvariant(),
+                2 => "{" + guid + "}",
+                _ => string.Create(CultureInfo.InvariantCulture, $"item-{uids.Count}"),
+            });
+        }
+
+        return uids;
+    }
+
+    private static string MixedDocument(List<string> uids)
+    {
+        var items = uids.Select((uid, i) => string.Create(CultureInfo.InvariantCulture,
+            $$"""{"uid":"{{uid}}","ref_id":"r{{i}}","metadata":{},"width":10,"height":10,"media_url":null}"""));
+
+        // Item i has i % 3 results, written from the last item to the first.
+        var results = uids.Select((uid, i) => (uid, i)).Reverse().SelectMany(e => Enumerable.Range(0, e.i % 3).Select(r => string.Create(CultureInfo.InvariantCulture,
+            $$$"""{"uid":"r{{{e.i}}}-{{{r}}}","dataset_item_uid":"{{{e.uid}}}","project_uid":"p","annotations":[{"label":"car","type":"bounding_box","coordinates":{"x":{{{e.i}}},"y":{{{r}}},"width":2,"height":2},"attributes":{}}]}""")));
+        return $$"""{"scheme_version":"1.0",{{Info}},"datasets":[{"uid":"d","name":"d","items":[{{string.Join(",", items)}}]}],{{Projects}},"results":[{{string.Join(",", results)}}]}""";
+    }
+
+    [Fact]
+    public void ItemUidsOfEveryFormAreJoinedAsTheWholeReadJoinsThem()
+    {
+        var json = MixedDocument(MixedUids(1_000));
+        var path = Path.Combine(_folder, "mixed-uids.json");
+        File.WriteAllText(path, json);
+
+        using var import = AvalaJsonImporter.OpenStreamed(path);
+        var streamed = import.ReadItems().ToList();
+        var whole = AvalaJsonImporter.Read(new MemoryStream(Encoding.UTF8.GetBytes(json))).Items;
+
+        Assert.Equal(1_000, streamed.Count);
+        Assert.Equal(whole.Select(i => i.RefId), streamed.Select(i => i.RefId));
+        Assert.Equal(whole.Select(i => i.Annotations.Select(a => a.CoordinatesJson)), streamed.Select(i => i.Annotations.Select(a => a.CoordinatesJson)));
+        Assert.Equal(Enumerable.Range(0, 1_000).Select(i => i % 3), streamed.Select(i => i.Annotations.Count));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(203)]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(402)]
+    [InlineData(403)]
+    public void ADuplicateItemUidOfAnyFormIsFound(int duplicated)
+    {
+        var uids = MixedUids(600);
+        uids.Add(uids[duplicated]);
+        using var document = JsonDocument.Parse(MixedDocument(uids));
+
+        var violation = Assert.Single(AvalaJsonSchema.Validate(document));
+
+        Assert.Equal($"$.datasets[0].items[600].uid: duplicate item uid \"{uids[duplicated]}\"", violation);
+    }
+
     public static TheoryData<string> FaultyDocuments() => new()
     {
         $$"""{{{Datasets}},{{Projects}},{{Results}}}""",
