@@ -455,14 +455,9 @@ public static class ExportPreview
                 }
             }
 
-            var others = Enumerable.Range(0, Math.Min(split.Connections, ranges.Count) - 1).Select(_ => Task.Run(OnAnotherConnectionAsync, ct)).ToList();
-            var rows = await DrainAsync(db);
-            foreach (var part in await Task.WhenAll(others))
-            {
-                rows.AddRange(part);
-            }
-
-            return rows;
+            // Awaited together, so that a failure on one connection still waits for the others to let theirs go.
+            var drains = Enumerable.Range(0, Math.Min(split.Connections, ranges.Count) - 1).Select(_ => Task.Run(OnAnotherConnectionAsync, ct)).Prepend(DrainAsync(db));
+            return [.. (await Task.WhenAll(drains)).SelectMany(rows => rows)];
         }
 
         private static string Literal(long id) => id.ToString(CultureInfo.InvariantCulture);
