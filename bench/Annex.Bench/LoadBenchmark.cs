@@ -7,7 +7,18 @@ namespace Annex.Bench;
 
 /// <summary><see cref="Rps"/> above 0 sends at that fixed rate (open loop) instead of keeping
 /// <see cref="Connections"/> requests outstanding (closed loop).</summary>
-public sealed record LoadSettings(string Folder, int ExportsInDb, int Seconds, int Connections, IReadOnlyList<string> HostSettings, int Rps = 0, bool RateLimiting = true, bool Breakdown = true);
+public sealed record LoadSettings(string Folder, int ExportsInDb, int Seconds, int Connections, IReadOnlyList<string> HostSettings, int Rps = 0, bool RateLimiting = true, bool Breakdown = true,
+    LoadServer Server = LoadServer.InProcess, int WorkerNice = 10, bool BackgroundExport = true, int WarmupSeconds = 15);
+
+/// <summary>Where the server runs: in the bench's process (its layers can be timed), as the server program in a
+/// process of its own (<c>--role all</c>), or as two: the API (<c>--role api</c>) and the export worker
+/// (<c>--role worker</c>, under <c>nice</c>), as a deployment that keeps exports from slowing the API would.</summary>
+public enum LoadServer
+{
+    InProcess,
+    Process,
+    ApiAndWorker,
+}
 
 /// <summary>One endpoint under load. Latency percentiles cover the requests answered 200.</summary>
 public sealed record EndpointResult(string Endpoint, long Requests, long Errors, double Seconds, LatencyStats Latency)
@@ -20,7 +31,14 @@ public sealed record EndpointResult(string Endpoint, long Requests, long Errors,
 public sealed record LayerBreakdown(string Endpoint, int Matched, long Answered, IReadOnlyList<(string Layer, double Mean, double P50, double P99, double SlowestMean)> Rows, double KeyLookupMean);
 
 /// <summary>How a run went, besides the endpoints: the mode, how late an open loop sent, and the layers.</summary>
-public sealed record LoadRun(string Mode, IReadOnlyList<EndpointResult> Endpoints, LatencyStats? SendLag, IReadOnlyList<LayerBreakdown> Breakdown);
+public sealed record LoadRun(string Mode, IReadOnlyList<EndpointResult> Endpoints, LatencyStats? SendLag, IReadOnlyList<LayerBreakdown> Breakdown, CpuUse? Cpu = null);
+
+/// <summary>CPU seconds each process used during the load (the server's processes run on their own).</summary>
+public sealed record CpuUse(double Bench, double Api, double? Worker, long Requests)
+{
+    /// <summary>The API process's CPU per answered request, in ms.</summary>
+    public double ApiMsPerRequest => Requests == 0 ? double.NaN : Api * 1000 / Requests;
+}
 
 /// <summary><c>load</c>: latency of the exports API while an export runs. Half the requests list exports (default
 /// page), half fetch single bulk exports by uid, for a fixed time: from a fixed number of connections each sending
@@ -48,36 +66,54 @@ public static class LoadBenchmark
             throw new BenchException("No bulk exports to fetch; use --exports-in-db of at least 1.");
         }
 
-        using var timing = settings.Breakdown ? new ServerTiming() : null;
+        var inProcess = settings.Server == LoadServer.InProcess;
+        using var timing = settings.Breakdown && inProcess ? new ServerTiming() : null;
         IReadOnlyList<string> hostSettings = settings.RateLimiting ? [.. GenerousRateLimits, .. settings.HostSettings] : settings.HostSettings;
-        await using var server = await BenchServer.StartAsync(settings.Folder, hostSettings, timing is null ? null : ServerTiming.Install, ct);
-        using var http = server.CreateClient(settings.Rps > 0 ? 512 : settings.Connections + 2);
+        var workload = Workload.TryRead(settings.Folder)
+            ?? throw new BenchException($"{settings.Folder} holds no complete workload; run `generate` first.");
+        await using var running = await RunningServer.StartAsync(settings, hostSettings, timing, ct);
+        using var http = CreateClient(running.Address, workload.ApiKey, settings.Rps > 0 ? 512 : settings.Connections + 2);
 
-        // A few requests of each kind first, not counted: JIT and the first EF queries.
-        for (var i = 0; i < 20; i++)
+        // Load that is not counted first: the runtime compiles the request path's methods again, optimized, only once
+        // they have run for a while, and with both cores busy that takes seconds; a server that has been up for a
+        // while answers with the optimized code.
+        log.WriteLine($"Warm-up: {settings.WarmupSeconds} s of requests, not counted.");
+        var warmUntil = Stopwatch.StartNew();
+        var warmLoops = Enumerable.Range(0, Math.Max(2, Math.Min(settings.Connections, 16))).Select(i => Task.Run(async () =>
         {
-            (await http.GetAsync("/api/v1/exports/", ct)).Dispose();
-            (await http.GetAsync($"/api/v1/exports/{uids[i % uids.Count]:D}/", ct)).Dispose();
-        }
+            var random = new Random(i);
+            do
+            {
+                var path = i % 2 == 0 ? "/api/v1/exports/" : $"/api/v1/exports/{uids[random.Next(uids.Count)]:D}/";
+                (await http.GetAsync(path, ct)).Dispose();
+            }
+            while (warmUntil.Elapsed < TimeSpan.FromSeconds(settings.WarmupSeconds));
+        }, ct));
+        await Task.WhenAll(warmLoops);
 
         // The export that runs during the load: the whole workload.
         var export = new JsonObject
         {
             ["name"] = "load background export",
             ["format"] = "avala-json-external",
-            ["datasets"] = new JsonArray([.. server.Workload.Datasets.Select(d => JsonValue.Create(d.ToString("D")))]),
+            ["datasets"] = new JsonArray([.. workload.Datasets.Select(d => JsonValue.Create(d.ToString("D")))]),
             ["projects"] = new JsonArray(),
             ["slices"] = new JsonArray(),
         };
-        var exportUid = (await LatencyBenchmark.PostAsync(http, "/api/v1/exports/", export, ct))["uid"]!.GetValue<string>();
-        log.WriteLine($"Background export {exportUid} of {server.Workload.Tasks} tasks created; waiting until it is exporting.");
-        await WaitForStatusAsync(http, exportUid, s => s != "requested", ct);
+        string? exportUid = null;
+        if (settings.BackgroundExport)
+        {
+            exportUid = (await LatencyBenchmark.PostAsync(http, "/api/v1/exports/", export, ct))["uid"]!.GetValue<string>();
+            log.WriteLine($"Background export {exportUid} of {workload.Tasks} tasks created; waiting until it is exporting.");
+            await WaitForStatusAsync(http, exportUid, s => s != "requested", ct);
+        }
 
         var mode = settings.Rps > 0
             ? $"open loop, {settings.Rps} requests/s"
             : $"closed loop, {settings.Connections} connections";
-        log.WriteLine($"Load: {mode} for {settings.Seconds} s against {server.Address}; rate limiting {(settings.RateLimiting ? "on (limits raised)" : "off")}, breakdown {(settings.Breakdown ? "on" : "off")}.");
+        log.WriteLine($"Load: {mode} for {settings.Seconds} s against {running.Address} ({running.Description}); rate limiting {(settings.RateLimiting ? "on (limits raised)" : "off")}, breakdown {(timing is not null ? "on" : "off")}.");
         string PathOf(int endpoint, Random random) => endpoint == 0 ? "/api/v1/exports/" : $"/api/v1/exports/{uids[random.Next(uids.Count)]:D}/";
+        var cpuBefore = running.Cpu();
         var clock = Stopwatch.StartNew();
         var deadline = TimeSpan.FromSeconds(settings.Seconds);
         List<Sample> samples;
@@ -97,15 +133,19 @@ public static class LoadBenchmark
         }
 
         var elapsed = clock.Elapsed.TotalSeconds;
-        var progress = await http.GetFromJsonAsync<JsonNode>($"/api/v1/exports/{exportUid}/", ct);
-        var status = progress!["status"]!.GetValue<string>();
-        log.WriteLine($"Background export after the load: {status}, {progress["exported_task_count"]} of {progress["total_task_count"]} tasks.");
-        if (status is "requested" or "exporting")
+        var cpuAfter = running.Cpu();
+        if (exportUid is not null)
         {
-            // Leave no export behind for the next server start to take over.
-            (await http.PostAsync($"/api/v1/exports/{exportUid}/abort/", null, ct)).Dispose();
-            await WaitForStatusAsync(http, exportUid, s => s is not ("requested" or "exporting"), ct);
-            log.WriteLine("Background export aborted.");
+            var progress = await http.GetFromJsonAsync<JsonNode>($"/api/v1/exports/{exportUid}/", ct);
+            var status = progress!["status"]!.GetValue<string>();
+            log.WriteLine($"Background export after the load: {status}, {progress["exported_task_count"]} of {progress["total_task_count"]} tasks.");
+            if (status is "requested" or "exporting")
+            {
+                // Leave no export behind for the next server start to take over.
+                (await http.PostAsync($"/api/v1/exports/{exportUid}/abort/", null, ct)).Dispose();
+                await WaitForStatusAsync(http, exportUid, s => s is not ("requested" or "exporting"), ct);
+                log.WriteLine("Background export aborted.");
+            }
         }
 
         string[] names = [ListEndpoint, DetailEndpoint];
@@ -115,7 +155,96 @@ public static class LoadBenchmark
             return new EndpointResult(name, mine.Count, mine.Count(s => !s.Ok), elapsed, LatencyStats.From(mine.Where(s => s.Ok).Select(s => s.Ms)));
         }).ToList();
         List<LayerBreakdown> breakdown = timing is null ? [] : names.Select((name, e) => Breakdown(name, samples.Where(s => s.Endpoint == e && s.Ok).ToList(), timing)).ToList();
-        return new LoadRun(mode, endpoints, lag, breakdown);
+        var cpu = inProcess ? null : new CpuUse(
+            cpuAfter.Bench - cpuBefore.Bench,
+            cpuAfter.Api - cpuBefore.Api,
+            cpuAfter.Worker - cpuBefore.Worker,
+            samples.Count(s => s.Ok));
+        return new LoadRun(mode, endpoints, lag, breakdown, cpu);
+    }
+
+    private static HttpClient CreateClient(Uri address, string apiKey, int connections)
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        var http = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
+        http.DefaultRequestHeaders.Add("X-Avala-Api-Key", apiKey);
+        return http;
+    }
+
+    /// <summary>The server under load, wherever <see cref="LoadSettings.Server"/> puts it.</summary>
+    private sealed class RunningServer : IAsyncDisposable
+    {
+        private BenchServer? _inProcess;
+        private ServerProcess? _api;
+        private ServerProcess? _worker;
+
+        public Uri Address { get; private init; } = null!;
+
+        public string Description { get; private init; } = "";
+
+        public static async Task<RunningServer> StartAsync(LoadSettings settings, IReadOnlyList<string> hostSettings, ServerTiming? timing, CancellationToken ct)
+        {
+            if (settings.Server == LoadServer.InProcess)
+            {
+                var server = await BenchServer.StartAsync(settings.Folder, hostSettings, timing is null ? null : ServerTiming.Install, ct);
+                return new RunningServer { _inProcess = server, Address = server.Address, Description = "server in the bench's process" };
+            }
+
+            // As BenchServer sets it up, on the command line of the server program.
+            List<string> arguments =
+            [
+                "--Logging:LogLevel:Default=Warning",
+                "--Logging:LogLevel:Microsoft.EntityFrameworkCore=Warning",
+                "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+                "--RateLimiting:Enabled=false",
+                .. hostSettings.Select(s => $"--{s}"),
+            ];
+            if (settings.Server == LoadServer.Process)
+            {
+                var all = await ServerProcess.StartAsync(settings.Folder, arguments, nice: 0, waitForKey: false, ct);
+                return new RunningServer { _api = all, Address = all.Address, Description = "server program in its own process" };
+            }
+
+            var api = await ServerProcess.StartAsync(settings.Folder, [.. arguments, "--role", "api"], nice: 0, waitForKey: false, ct);
+            try
+            {
+                var worker = await ServerProcess.StartAsync(settings.Folder, [.. arguments, "--role", "worker"], settings.WorkerNice, waitForKey: false, ct);
+                return new RunningServer
+                {
+                    _api = api,
+                    _worker = worker,
+                    Address = api.Address,
+                    Description = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"API process, and the worker in another under nice {settings.WorkerNice}"),
+                };
+            }
+            catch
+            {
+                await api.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>CPU seconds used so far by the bench's process, the API's (or the whole server's) and the worker's.</summary>
+        public (double Bench, double Api, double? Worker) Cpu() =>
+            (Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, _api?.CpuTime().TotalSeconds ?? double.NaN, _worker?.CpuTime().TotalSeconds);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_inProcess is not null)
+            {
+                await _inProcess.DisposeAsync();
+            }
+
+            if (_worker is not null)
+            {
+                await _worker.DisposeAsync();
+            }
+
+            if (_api is not null)
+            {
+                await _api.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>One request as the client saw it, under the id it sent in <see cref="ServerTiming.RequestHeader"/>.</summary>
@@ -243,6 +372,12 @@ public static class LoadBenchmark
                 MarkdownTable.Ms(r.Latency.P99),
                 MarkdownTable.Ms(r.Latency.Max),
             ])]));
+        if (run.Cpu is { } cpu)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
+                $"CPU during the load: server (API) {cpu.Api:F2} s, {cpu.ApiMsPerRequest:F3} ms per answered request; {(cpu.Worker is { } w ? $"worker {w:F2} s; " : "")}bench (load generator) {cpu.Bench:F2} s.");
+        }
+
         if (run.SendLag is { } lag)
         {
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"Requests sent late by p50 {MarkdownTable.Ms(lag.P50)} ms, p99 {MarkdownTable.Ms(lag.P99)} ms, max {MarkdownTable.Ms(lag.Max)} ms (latencies above count from the real send).");
@@ -275,6 +410,9 @@ public static class LoadBenchmark
         p90_ms = MarkdownTable.Round(r.Latency.P90),
         p99_ms = MarkdownTable.Round(r.Latency.P99),
         max_ms = MarkdownTable.Round(r.Latency.Max),
+        api_cpu_s = run.Cpu is { } cpu ? Math.Round(cpu.Api, 2) : (double?)null,
+        api_cpu_ms_per_request = run.Cpu is { } perRequest ? MarkdownTable.Round(perRequest.ApiMsPerRequest) : (double?)null,
+        worker_cpu_s = run.Cpu?.Worker is { } worker ? Math.Round(worker, 2) : (double?)null,
         layers = run.Breakdown.FirstOrDefault(b => b.Endpoint == r.Endpoint)?.Rows.Select(l => new
         {
             layer = l.Layer,

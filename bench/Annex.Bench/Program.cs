@@ -109,14 +109,21 @@ public static class Program
         var rps = new Option<int>("--rps") { Description = "Send at this fixed rate (open loop, half list, half get) instead of from --connections loops.", DefaultValueFactory = _ => 0 };
         var noRateLimiting = new Option<bool>("--no-rate-limiting") { Description = "Run with rate limiting off (by default it is on, with limits raised above what the bench sends, so it is timed but never refuses)." };
         var noBreakdown = new Option<bool>("--no-breakdown") { Description = "Do not time the server's layers (to see what the timing itself costs)." };
-        var load = new Command("load", "Latency of the exports API under concurrent requests while an export runs, and where the server's time goes.") { requiredData, exportsInDb, seconds, connections, rps, noRateLimiting, noBreakdown, set, json };
+        var serverProcess = new Option<bool>("--server-process") { Description = "Run the server program in its own process (its layers are not timed then; its CPU is)." };
+        var workerProcess = new Option<bool>("--worker-process") { Description = "Run the API (--role api) and the export worker (--role worker, under nice) as two processes of the server program." };
+        var workerNice = new Option<int>("--worker-nice") { Description = "The worker process's niceness with --worker-process.", DefaultValueFactory = _ => 10 };
+        var noExport = new Option<bool>("--no-export") { Description = "Run no export during the load." };
+        var warmup = new Option<int>("--warmup") { Description = "Seconds of requests sent before the load and not counted.", DefaultValueFactory = _ => 15 };
+        var load = new Command("load", "Latency of the exports API under concurrent requests while an export runs, and where the server's time goes.") { requiredData, exportsInDb, seconds, connections, rps, noRateLimiting, noBreakdown, serverProcess, workerProcess, workerNice, noExport, warmup, set, json };
         load.SetAction(async (parse, ct) =>
         {
             var settings = new LoadSettings(parse.GetValue(requiredData)!, parse.GetValue(exportsInDb), parse.GetValue(seconds), parse.GetValue(connections), parse.GetValue(set) ?? [],
-                parse.GetValue(rps), !parse.GetValue(noRateLimiting), !parse.GetValue(noBreakdown));
-            if (settings.ExportsInDb < 1 || settings.Seconds < 1 || settings.Connections < 2 || settings.Rps < 0)
+                parse.GetValue(rps), !parse.GetValue(noRateLimiting), !parse.GetValue(noBreakdown),
+                parse.GetValue(workerProcess) ? LoadServer.ApiAndWorker : parse.GetValue(serverProcess) ? LoadServer.Process : LoadServer.InProcess,
+                parse.GetValue(workerNice), !parse.GetValue(noExport), parse.GetValue(warmup));
+            if (settings.ExportsInDb < 1 || settings.Seconds < 1 || settings.Connections < 2 || settings.Rps < 0 || settings.WarmupSeconds < 0)
             {
-                throw new BenchException("--exports-in-db and --seconds must be at least 1, --connections at least 2, --rps at least 0.");
+                throw new BenchException("--exports-in-db and --seconds must be at least 1, --connections at least 2, --rps and --warmup at least 0.");
             }
 
             var result = await LoadBenchmark.RunAsync(settings, Console.Error, ct);

@@ -30,14 +30,34 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dataFolder, CancellationToken ct)
+    public static Task<ServerProcess> StartAsync(string dataFolder, CancellationToken ct) => StartAsync(dataFolder, [], nice: 0, waitForKey: true, ct);
+
+    /// <summary>Starts the server with <paramref name="arguments"/> added to its command line (e.g. <c>--role api</c>,
+    /// settings as <c>--Key=Value</c>), under <c>nice -n</c> when <paramref name="nice"/> is not 0. Without
+    /// <paramref name="waitForKey"/> it is ready once it answers <c>/healthz</c> (a data folder that already has its
+    /// organizations gets no first-start key).</summary>
+    public static async Task<ServerProcess> StartAsync(string dataFolder, IReadOnlyList<string> arguments, int nice, bool waitForKey, CancellationToken ct)
     {
         var port = FreePort();
         var start = ServerStart();
+        if (nice != 0)
+        {
+            // nice execs the server, so the process id stays the server's.
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, nice.ToString(CultureInfo.InvariantCulture));
+            start.ArgumentList.Insert(0, "-n");
+            start.FileName = "nice";
+        }
+
         start.ArgumentList.Add("--data");
         start.ArgumentList.Add(dataFolder);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.UseShellExecute = false;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -50,7 +70,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await server.WaitUntilReadyAsync(Path.Combine(dataFolder, FirstStart.KeyFileName), ct);
+            await server.WaitUntilReadyAsync(waitForKey ? Path.Combine(dataFolder, FirstStart.KeyFileName) : null, ct);
         }
         catch
         {
@@ -141,7 +161,7 @@ public sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private async Task WaitUntilReadyAsync(string keyFile, CancellationToken ct)
+    private async Task WaitUntilReadyAsync(string? keyFile, CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
         var waited = Stopwatch.StartNew();
@@ -155,6 +175,11 @@ public sealed class ServerProcess : IAsyncDisposable
             try
             {
                 using var answer = await http.GetAsync(new Uri("healthz", UriKind.Relative), ct);
+                if (answer.IsSuccessStatusCode && keyFile is null)
+                {
+                    return;
+                }
+
                 if (answer.IsSuccessStatusCode && File.Exists(keyFile))
                 {
                     ApiKey = (await File.ReadAllTextAsync(keyFile, ct)).Trim();

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Annex.Server.Infrastructure.Data;
 
 /// <summary>Registers <see cref="AnnexDbContext"/> (scoped, and as a factory for the worker) on the
-/// configured provider.</summary>
+/// configured provider. A request's context comes from a pool: setting up a new context's services cost about
+/// as much CPU as the query of a single export.</summary>
 public static class DatabaseSetup
 {
     public static IServiceCollection AddAnnexDatabase(this IServiceCollection services, IConfiguration configuration)
@@ -23,13 +24,13 @@ public static class DatabaseSetup
         var postgres = DatabaseProviders.Postgres.Equals(configuration[$"{DatabaseOptions.Section}:Provider"], StringComparison.OrdinalIgnoreCase);
         if (postgres)
         {
-            services.AddDbContext<AnnexDbContext, PostgresAnnexDbContext>(ConfigurePostgres, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+            services.AddDbContextPool<AnnexDbContext, PostgresAnnexDbContext>(ConfigurePostgres);
             services.AddDbContextFactory<PostgresAnnexDbContext>(ConfigurePostgres);
             services.AddSingleton<IDbContextFactory<AnnexDbContext>>(sp => new BaseTypeFactory<PostgresAnnexDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAnnexDbContext>>()));
         }
         else
         {
-            services.AddDbContext<AnnexDbContext>(ConfigureSqlite, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+            services.AddDbContextPool<AnnexDbContext>(ConfigureSqlite);
             services.AddDbContextFactory<AnnexDbContext>(ConfigureSqlite);
         }
 
