@@ -100,8 +100,9 @@ public sealed record ExportScope(long OrganizationId, IReadOnlyList<long> Datase
 
     /// <summary>Whether the rows are read part by part (<see cref="VersionItemParts"/>, <see cref="VersionResultParts"/>):
     /// for versions whose rows changed since, where the union of live and history rows would be sorted whole for every
-    /// batch. Slices name live items and keep the union's reading.</summary>
-    public bool ReadsVersionParts => SliceIds.Count == 0 && VersionCuts.Any(c => c.History);
+    /// batch. Slices named next to versions change nothing here: the scope's datasets are then the versions' own, which
+    /// already hold every item of the versions, so a slice can add none (and the parts read the same rows).</summary>
+    public bool ReadsVersionParts => VersionCuts.Any(c => c.History);
 
     /// <summary>The parts of the dataset's items in scope (<see cref="VersionSql.ItemParts"/>), narrowed to a delta's
     /// items and to the filter's tasks; each <c>SELECT … FROM table AS x WHERE …</c>.</summary>
