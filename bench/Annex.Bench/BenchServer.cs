@@ -23,6 +23,9 @@ public sealed class BenchServer : IAsyncDisposable
 
     public Workload Workload { get; }
 
+    /// <summary>The server's own services, for what the API does not offer (an export row written directly).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static Task<BenchServer> StartAsync(string folder, IReadOnlyList<string> hostSettings, CancellationToken ct) =>
         StartAsync(folder, hostSettings, configure: null, ct);
 

@@ -54,9 +54,11 @@ public static class ExportBenchmark
     }
 
     /// <summary>Creates the export <paramref name="request"/> describes and polls it until its archive is ready; the
-    /// archive is handed to <paramref name="inspect"/> (when given), then deleted.</summary>
+    /// archive is handed to <paramref name="inspect"/> (when given), then deleted. <paramref name="create"/>, when
+    /// given, creates the export instead of the POST and returns its uid (for a body the API would refuse).</summary>
     public static async Task<(Measurement Measurement, string Uid, JsonNode Export)> TimeAsync(
-        HttpClient http, string folder, JsonObject request, string run, int annotationsPerTask, Func<string, CancellationToken, Task>? inspect, CancellationToken ct)
+        HttpClient http, string folder, JsonObject request, string run, int annotationsPerTask, Func<string, CancellationToken, Task>? inspect, CancellationToken ct,
+        Func<CancellationToken, Task<string>>? create = null)
     {
         // Let the previous run's garbage go first, so it is neither charged to this run nor in its peak.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -66,14 +68,7 @@ public static class ExportBenchmark
         var gen2Before = GC.CollectionCount(2);
 
         var clock = Stopwatch.StartNew();
-        using var created = await http.PostAsJsonAsync("/api/v1/exports/", request, ct);
-        var createdBody = await created.Content.ReadAsStringAsync(ct);
-        if (!created.IsSuccessStatusCode)
-        {
-            throw new BenchException($"POST /api/v1/exports/ answered {(int)created.StatusCode}: {createdBody}");
-        }
-
-        var uid = JsonNode.Parse(createdBody)!["uid"]!.GetValue<string>();
+        var uid = create is null ? await PostAsync(http, request, ct) : await create(ct);
         double? queueLatencyMs = null;
         JsonNode export;
         while (true)
@@ -137,6 +132,18 @@ public static class ExportBenchmark
             allocated / 1_000_000.0,
             gen2);
         return (measurement, uid, export);
+    }
+
+    private static async Task<string> PostAsync(HttpClient http, JsonObject request, CancellationToken ct)
+    {
+        using var created = await http.PostAsJsonAsync("/api/v1/exports/", request, ct);
+        var createdBody = await created.Content.ReadAsStringAsync(ct);
+        if (!created.IsSuccessStatusCode)
+        {
+            throw new BenchException($"POST /api/v1/exports/ answered {(int)created.StatusCode}: {createdBody}");
+        }
+
+        return JsonNode.Parse(createdBody)!["uid"]!.GetValue<string>();
     }
 
     private static void WriteProfile(TextWriter log, DatabaseProfile profile, Measurement measurement)

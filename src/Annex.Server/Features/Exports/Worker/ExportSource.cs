@@ -223,22 +223,13 @@ public sealed class ExportSource : IAsyncDisposable
         }
 
         var results = Scope.Results(_db, byKeptOrder: true);
-        if (Scope.VersionItemsSql is not null)
-        {
-            // A version's result may be on an item that is only in the history now: its uid comes from the version's items.
-            var items = Scope.ItemRows(_db);
-            return KeysetBatchesAsync(
-                after => results.Where(r => r.Id > after).OrderBy(r => r.Id).Take(_batchSize)
-                    .Join(items, r => r.DatasetItemId, i => i.Id, (r, i) => new SourceResult(r.Id, r.Uid, i.Uid, r.ProjectId, r.Annotations)),
-                result => result.Id,
-                cancellationToken);
-        }
 
         // The item's uid is joined before the limit, not after it. Joined to a limited subquery, PostgreSQL hashed the
         // whole items table for every batch (a sequential scan of every item per batch of results) and SQLite
         // materialized and sorted the batch again; joined inside it, both follow the results' id order and look each
-        // item up by its key.
-        var itemRows = _db.DatasetItems.AsNoTracking();
+        // item up by its key. A version's result may be on an item that is only in the history now: its uid then
+        // comes from the version's items.
+        var itemRows = Scope.VersionItemsSql is null ? _db.DatasetItems.AsNoTracking() : Scope.ItemRows(_db);
         return KeysetBatchesAsync(
             after => results.Where(r => r.Id > after)
                 .Join(itemRows, r => r.DatasetItemId, i => i.Id, (r, i) => new { Result = r, ItemUid = i.Uid })
@@ -254,9 +245,15 @@ public sealed class ExportSource : IAsyncDisposable
     {
         if (!history)
         {
+            // The item is joined inside the batch's limit, as in the live reading above: outside it, PostgreSQL hashed
+            // every item for every batch.
+            var part = _db.Results.FromSqlRaw(sql).AsNoTracking();
+            var itemRows = _db.DatasetItems.AsNoTracking();
             return KeysetBatchesAsync(
-                after => _db.Results.FromSqlRaw(AfterInOrder(sql, after)).AsNoTracking()
-                    .Select(r => new SourceResult(r.Id, r.Uid, r.DatasetItem.Uid, r.ProjectId, r.Annotations)),
+                after => part.Where(r => r.Id > after)
+                    .Join(itemRows, r => r.DatasetItemId, i => i.Id, (r, i) => new { Result = r, ItemUid = i.Uid })
+                    .OrderBy(x => x.Result.Id).Take(_batchSize)
+                    .Select(x => new SourceResult(x.Result.Id, x.Result.Uid, x.ItemUid, x.Result.ProjectId, x.Result.Annotations)),
                 result => result.Id,
                 cancellationToken);
         }
