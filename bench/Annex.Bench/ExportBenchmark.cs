@@ -33,6 +33,7 @@ public static class ExportBenchmark
             {
                 sampler.Dispose();
                 log.WriteLine(sampler.Peak is { } peak ? $"  {MemorySampler.Describe(peak)}" : "  no memory sample");
+                log.WriteLine($"  whole run: {sampler.GcSummary}");
             }
 
             if (profile is not null)

@@ -25,6 +25,9 @@ public sealed class MemorySampler : IDisposable
 
     public Breakdown? Peak { get; private set; }
 
+    /// <summary>The GC's events over the whole run (the breakdown has them as they were at the peak).</summary>
+    public string GcSummary => _events.Describe();
+
     public static MemorySampler? TryStart() => File.Exists("/proc/self/smaps") ? new MemorySampler() : null;
 
     public sealed record Breakdown(
@@ -35,7 +38,11 @@ public sealed class MemorySampler : IDisposable
 
     /// <summary>Forgets the highest so far; called right after the kernel's own peak (VmHWM) is reset, so both
     /// cover the same span.</summary>
-    public void Restart() => Volatile.Write(ref _restart, 1);
+    public void Restart()
+    {
+        _events.Reset();
+        Volatile.Write(ref _restart, 1);
+    }
 
     private void Run()
     {
@@ -194,6 +201,9 @@ public sealed class MemorySampler : IDisposable
         private string _heapStats = "";
         private string _history = "";
         private long _maxGen0Budget;
+        private double _promotedFromGen0;
+        private long _gen0Promotions;
+        private double _maxGen1;
 
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
@@ -226,6 +236,14 @@ public sealed class MemorySampler : IDisposable
                         _counts[Math.Clamp(depth, 0, 2)]++;
                         break;
                     case "GCHeapStats_V2":
+                        var promoted = Convert.ToDouble(Field("TotalPromotedSize0"), CultureInfo.InvariantCulture);
+                        if (promoted > 0)
+                        {
+                            _promotedFromGen0 += promoted;
+                            _gen0Promotions++;
+                        }
+
+                        _maxGen1 = Math.Max(_maxGen1, Convert.ToDouble(Field("GenerationSize1"), CultureInfo.InvariantCulture));
                         _heapStats = $"after last GC: gen0 {Mb(Field("GenerationSize0"))}, gen1 {Mb(Field("GenerationSize1"))}, gen2 {Mb(Field("GenerationSize2"))}, " +
                             $"LOH {Mb(Field("GenerationSize3"))}, POH {Mb(Field("GenerationSize4"))}, promoted {Mb(Field("TotalPromotedSize0"))}/{Mb(Field("TotalPromotedSize1"))}/{Mb(Field("TotalPromotedSize2"))}";
                         break;
@@ -240,11 +258,24 @@ public sealed class MemorySampler : IDisposable
             }
         }
 
+        public void Reset()
+        {
+            lock (_lock)
+            {
+                Array.Clear(_counts);
+                _maxGen0Budget = 0;
+                _promotedFromGen0 = 0;
+                _gen0Promotions = 0;
+                _maxGen1 = 0;
+            }
+        }
+
         public string Describe()
         {
             lock (_lock)
             {
-                return $"GCs gen0/1/2 {_counts[0]}/{_counts[1]}/{_counts[2]}; {_heapStats}; {_history}";
+                var mean = _gen0Promotions == 0 ? 0 : _promotedFromGen0 / _gen0Promotions / 1_000_000;
+                return $"GCs gen0/1/2 {_counts[0]}/{_counts[1]}/{_counts[2]}, mean promoted from gen0 {mean:F1} MB, largest gen1 {_maxGen1 / 1_000_000:F1} MB; {_heapStats}; {_history}";
             }
         }
     }
