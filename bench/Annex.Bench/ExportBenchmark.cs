@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 
 namespace Annex.Bench;
 
-public sealed record ExportSettings(string Folder, string Format, string? Filter, int Runs, IReadOnlyList<string> HostSettings, bool Profile);
+public sealed record ExportSettings(string Folder, string Format, string? Filter, int Runs, IReadOnlyList<string> HostSettings, bool Profile, bool Memory = false);
 
 /// <summary>Starts the real server in this process (HTTP pipeline, queue, worker, SQLite, local blobs)
 /// and times exports the way a client sees them: POST, then poll until the archive is ready.</summary>
@@ -26,8 +26,16 @@ public static class ExportBenchmark
         for (var run = 1; run <= settings.Runs; run++)
         {
             profile?.Reset();
-            var measurement = await RunOnceAsync(http, settings, workload, run, ct);
+            var sampler = settings.Memory ? MemorySampler.TryStart() : null;
+            var measurement = await RunOnceAsync(http, settings, workload, run, sampler, ct);
             log.WriteLine($"run {run}: {measurement.Tasks} tasks in {measurement.WallSeconds:F2} s");
+            if (sampler is not null)
+            {
+                sampler.Dispose();
+                log.WriteLine(sampler.Peak is { } peak ? $"  {MemorySampler.Describe(peak)}" : "  no memory sample");
+                log.WriteLine($"  whole run: {sampler.GcSummary}");
+            }
+
             if (profile is not null)
             {
                 WriteProfile(log, profile, measurement);
@@ -38,7 +46,7 @@ public static class ExportBenchmark
         return measurements;
     }
 
-    private static async Task<Measurement> RunOnceAsync(HttpClient http, ExportSettings settings, Workload workload, int run, CancellationToken ct)
+    private static async Task<Measurement> RunOnceAsync(HttpClient http, ExportSettings settings, Workload workload, int run, MemorySampler? sampler, CancellationToken ct)
     {
         var request = new JsonObject
         {
@@ -50,7 +58,7 @@ public static class ExportBenchmark
             ["filter_query_string"] = settings.Filter,
         };
 
-        return (await TimeAsync(http, settings.Folder, request, run.ToString(CultureInfo.InvariantCulture), workload.AnnotationsPerTask, inspect: null, ct)).Measurement;
+        return (await TimeAsync(http, settings.Folder, request, run.ToString(CultureInfo.InvariantCulture), workload.AnnotationsPerTask, inspect: null, ct, peakReset: sampler is null ? null : sampler.Restart)).Measurement;
     }
 
     /// <summary>Creates the export <paramref name="request"/> describes and polls it until its archive is ready; the
@@ -58,12 +66,13 @@ public static class ExportBenchmark
     /// given, creates the export instead of the POST and returns its uid (for a body the API would refuse).</summary>
     public static async Task<(Measurement Measurement, string Uid, JsonNode Export)> TimeAsync(
         HttpClient http, string folder, JsonObject request, string run, int annotationsPerTask, Func<string, CancellationToken, Task>? inspect, CancellationToken ct,
-        Func<CancellationToken, Task<string>>? create = null)
+        Func<CancellationToken, Task<string>>? create = null, Action? peakReset = null)
     {
         // Let the previous run's garbage go first, so it is neither charged to this run nor in its peak.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         var peakWasReset = PeakMemory.TryReset();
+        peakReset?.Invoke();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var gen2Before = GC.CollectionCount(2);
 

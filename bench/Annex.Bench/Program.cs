@@ -40,6 +40,7 @@ public static class Program
         var set = new Option<string[]>("--set") { Description = "Extra server setting Key=Value, e.g. Exports:BatchSize=5000 (repeatable).", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "Print JSON lines instead of the table." };
         var profile = new Option<bool>("--profile") { Description = "Also print, per run, the time EF Core spent in each kind of query (to stderr)." };
+        var memory = new Option<bool>("--memory") { Description = "Also print, per run, what the process's resident memory was made of at its highest (to stderr; Linux)." };
 
         var generate = new Command("generate", "Create (or reuse) a synthetic workload in the server's SQLite database.") { tasks, perTask, datasets, data };
         generate.SetAction(async (parse, ct) =>
@@ -49,10 +50,10 @@ public static class Program
             return 0;
         });
 
-        var export = new Command("export", "Time exports of a generated workload through the in-process server.") { requiredData, format, filter, runs, set, json, profile };
+        var export = new Command("export", "Time exports of a generated workload through the in-process server.") { requiredData, format, filter, runs, set, json, profile, memory };
         export.SetAction(async (parse, ct) =>
         {
-            var settings = new ExportSettings(parse.GetValue(requiredData)!, parse.GetValue(format)!, parse.GetValue(filter), PositiveRuns(parse.GetValue(runs)), parse.GetValue(set) ?? [], parse.GetValue(profile));
+            var settings = new ExportSettings(parse.GetValue(requiredData)!, parse.GetValue(format)!, parse.GetValue(filter), PositiveRuns(parse.GetValue(runs)), parse.GetValue(set) ?? [], parse.GetValue(profile), parse.GetValue(memory));
             await ExportAndPrintAsync(settings, parse.GetValue(json), ct);
             return 0;
         });

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
@@ -364,6 +365,12 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         private readonly Crc32 _crc = new();
         private readonly CountingStream _counter;
         private readonly Queue<Task<(byte[] Bytes, int Length)>> _blocks = new();
+
+        // The entry's own blocks and deflated outputs, reused block after block and dropped with the entry. From the
+        // shared pool they were rented on one thread and returned on another, so each thread that ever returned one
+        // kept a megabyte in its own slot; over a CSV export that came to a dozen large arrays nobody would rent again.
+        private readonly ConcurrentBag<byte[]> _inputs = [];
+        private readonly ConcurrentBag<byte[]> _outputs = [];
         private byte[]? _block;
         private int _filled;
         private long _uncompressed;
@@ -412,7 +419,7 @@ public sealed class StreamingZipWriter : IAsyncDisposable
                     {
                         var (bytes, length) = _blocks.Dequeue().GetAwaiter().GetResult();
                         _counter.Write(bytes.AsSpan(0, length));
-                        ArrayPool<byte>.Shared.Return(bytes);
+                        _outputs.Add(bytes);
                     }
                 }
             }
@@ -447,7 +454,7 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         /// <summary>Copies what fits into the current block.</summary>
         private int Fill(ReadOnlySpan<byte> buffer)
         {
-            _block ??= ArrayPool<byte>.Shared.Rent(BlockBytes);
+            _block ??= _inputs.TryTake(out var free) ? free : new byte[BlockBytes];
             var taken = Math.Min(buffer.Length, BlockBytes - _filled);
             buffer[..taken].CopyTo(_block.AsSpan(_filled));
             _filled += taken;
@@ -459,16 +466,16 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             var block = _block!;
             var filled = _filled;
             var level = _level;
-            _blocks.Enqueue(Task.Run(() => Deflate(block, filled, level, final)));
+            _blocks.Enqueue(Task.Factory.StartNew(() => Deflate(block, filled, level, final), CancellationToken.None, TaskCreationOptions.DenyChildAttach, CompressionThreads.Scheduler));
             _block = null;
             _filled = 0;
         }
 
-        private static (byte[] Bytes, int Length) Deflate(byte[] block, int length, CompressionLevel level, bool final)
+        private (byte[] Bytes, int Length) Deflate(byte[] block, int length, CompressionLevel level, bool final)
         {
             try
             {
-                using var output = new PooledOutput(length / 2 + 1024);
+                using var output = new BlockOutput(_outputs.TryTake(out var free) ? free : new byte[BlockBytes / 4]);
                 long kept;
                 using (var deflate = new DeflateStream(output, level, leaveOpen: true))
                 {
@@ -483,7 +490,7 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(block);
+                _inputs.Add(block);
             }
         }
 
@@ -496,7 +503,7 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(bytes);
+                _outputs.Add(bytes);
             }
         }
 
@@ -544,11 +551,7 @@ public sealed class StreamingZipWriter : IAsyncDisposable
                 }
                 finally
                 {
-                    if (_block is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(_block);
-                        _block = null;
-                    }
+                    _block = null;
                 }
 
                 _zip._position += _counter.Count;
@@ -569,10 +572,11 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>A growable output on pooled arrays for one block's deflated bytes.</summary>
-    private sealed class PooledOutput(int capacity) : Stream
+    /// <summary>A growable output for one block's deflated bytes, starting on a reused array: a megabyte of text
+    /// deflates to a few hundred kilobytes, so a quarter of a block is usually enough and it grows when not.</summary>
+    private sealed class BlockOutput(byte[] initial) : Stream
     {
-        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        private byte[] _buffer = initial;
         private int _length;
 
         public override bool CanRead => false;
@@ -589,11 +593,10 @@ public sealed class StreamingZipWriter : IAsyncDisposable
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            if (_length + buffer.Length > _buffer!.Length)
+            if (_length + buffer.Length > _buffer.Length)
             {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_length + buffer.Length, _buffer.Length * 2));
+                var larger = new byte[Math.Max(_length + buffer.Length, _buffer.Length * 2)];
                 _buffer.AsSpan(0, _length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = larger;
             }
 
@@ -601,13 +604,8 @@ public sealed class StreamingZipWriter : IAsyncDisposable
             _length += buffer.Length;
         }
 
-        /// <summary>Hands over the pooled array (the caller returns it) with the first <paramref name="length"/> bytes kept.</summary>
-        public (byte[] Bytes, int Length) Detach(int length)
-        {
-            var buffer = _buffer!;
-            _buffer = null;
-            return (buffer, length);
-        }
+        /// <summary>The array (the caller hands it back for reuse) with the first <paramref name="length"/> bytes kept.</summary>
+        public (byte[] Bytes, int Length) Detach(int length) => (_buffer, length);
 
         public override void Flush()
         {
@@ -618,17 +616,6 @@ public sealed class StreamingZipWriter : IAsyncDisposable
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
         public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (_buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = null;
-            }
-
-            base.Dispose(disposing);
-        }
     }
 
     /// <summary>Passes bytes through to the archive and counts them.</summary>

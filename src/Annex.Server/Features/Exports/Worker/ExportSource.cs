@@ -139,9 +139,11 @@ public sealed class ExportSource : IAsyncDisposable
 
     /// <summary>Every item in scope, dataset by dataset, in batches ordered by id, each item with its results in
     /// scope: one query for a batch's items, one for their results. Every task in scope is on exactly one item,
-    /// so the batches' <see cref="SourceItemBatch.TaskCount"/> add up to <see cref="CountTasksAsync"/>.</summary>
+    /// so the batches' <see cref="SourceItemBatch.TaskCount"/> add up to <see cref="CountTasksAsync"/>. One batch is read
+    /// ahead: the training formats parse on a stage of their own after this one, and every batch waiting between stages
+    /// outlives a gen-0 collection and is copied into gen 1 (two deep, that was most of an export's heap).</summary>
     public IAsyncEnumerable<SourceItemBatch> ItemsWithResultsAsync(CancellationToken cancellationToken) =>
-        Prefetch.AheadAsync(ReadItemsWithResultsAsync, depth: 2, cancellationToken);
+        Prefetch.AheadAsync(ReadItemsWithResultsAsync, depth: 1, cancellationToken);
 
     private async IAsyncEnumerable<SourceItemBatch> ReadItemsWithResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
